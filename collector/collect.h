@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One traced run from the collector's side: accept connections, decode
+ * and merge their events, watch every known process's pid (pidfd), and
+ * finish when the root and every traced descendant are gone, or when the
+ * wait after the root's end runs out.  Event-driven (epoll); no polling.
+ */
+#ifndef ROAR_COLLECT_H
+#define ROAR_COLLECT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "merge.h"
+
+struct roar_collect_opts {
+	int listen_fd;          /* listening, nonblocking or not */
+	pid_t root_pid;         /* the command */
+	bool root_is_child;     /* we can waitpid it (launcher mode) */
+	double wait_timeout;    /* seconds after the root ends; < 0: forever */
+	const char *socket_dir; /* excluded from the report */
+	const char *report_path; /* excluded from the report */
+	bool quiet;             /* no diagnostics on stderr */
+};
+
+struct roar_collect_result {
+	bool root_status_known;
+	int root_wait_status;   /* raw, when root_is_child */
+	unsigned long still_running;
+	unsigned long bad_frames;
+};
+
+/**
+ * Run the loop; on return m holds the merged run (free with
+ * roar_merge_free).  SIGCHLD, SIGTERM, SIGHUP, SIGINT and SIGQUIT must be
+ * blocked by the caller; TERM and HUP are passed on to the root.
+ * @return 0 or -errno
+ */
+int roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
+		     struct roar_collect_result *res);
+
+#endif /* ROAR_COLLECT_H */

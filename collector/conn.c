@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Frame splitting and decoding for one connection.  The payload of each
+ * frame is decoded with msgpack-c into a zone that lives only for that
+ * frame, then handed to merge.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "roar/protocol.h"
+#include "conn.h"
+
+struct roar_conn *
+roar_conn_new(int fd)
+{
+	struct roar_conn *c = roar_xcalloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	c->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		c->peer_pid = cred.pid;
+	return c;
+}
+
+void
+roar_conn_free(struct roar_conn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+static int
+bad(struct roar_conn *c, struct roar_merge *m, char *err, size_t errlen,
+    const char *why)
+{
+	m->bad_frames++;
+	snprintf(err, errlen, "bad frame #%lu from pid %d: %s", c->frames + 1,
+		 (int)c->peer_pid, why);
+	return -EINVAL;
+}
+
+int
+roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
+	       size_t len, char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	if (len > c->cap - c->len) {
+		size_t cap = c->cap ? c->cap : 65536;
+
+		while (cap - c->len < len)
+			cap *= 2;
+		c->buf = roar_xrealloc(c->buf, cap);
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, data, len);
+	c->len += len;
+
+	while (c->len - off >= ROAR_FRAME_HEADER_SIZE) {
+		uint32_t flen = roar_frame_get_len(c->buf + off);
+		msgpack_unpacked u;
+		size_t used = 0;
+		int rc;
+
+		if (flen == 0 || flen > ROAR_FRAME_MAX_PAYLOAD)
+			return bad(c, m, err, errlen, "impossible length");
+		if (c->len - off - ROAR_FRAME_HEADER_SIZE < flen)
+			break;
+		msgpack_unpacked_init(&u);
+		if (msgpack_unpack_next(&u,
+					(const char *)c->buf + off +
+						ROAR_FRAME_HEADER_SIZE,
+					flen, &used) != MSGPACK_UNPACK_SUCCESS ||
+		    used != flen) {
+			msgpack_unpacked_destroy(&u);
+			return bad(c, m, err, errlen, "payload is not one msgpack value");
+		}
+		rc = roar_merge_event(m, &u.data, c->peer_pid);
+		msgpack_unpacked_destroy(&u);
+		if (rc != 0)
+			return bad(c, m, err, errlen, "malformed event");
+		c->frames++;
+		off += ROAR_FRAME_HEADER_SIZE + flen;
+	}
+	if (off) {
+		memmove(c->buf, c->buf + off, c->len - off);
+		c->len -= off;
+	}
+	return 0;
+}
+
+int
+roar_conn_eof(struct roar_conn *c, struct roar_merge *m)
+{
+	if (c->len == 0)
+		return 0;
+	/* A sender that gave up mid-frame (stalled collector): one lost. */
+	m->bad_frames++;
+	c->len = 0;
+	return -EINVAL;
+}

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The launcher: sets up a private socket directory (mode 0700), starts the
+ * command with our library first in LD_PRELOAD (what the user had kept
+ * after it), runs the collect loop, writes the report, and cleans up.
+ * Signals are blocked here and read through the loop's signalfd; the
+ * child gets the mask it would have had.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "roar/protocol.h"
+#include "collect.h"
+#include "launch.h"
+#include "report.h"
+
+static bool
+is_file(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool
+self_dir(char *out, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	out[n] = '\0';
+	slash = strrchr(out, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
+/* roar's launcher accepts libroar_tracer_preload*.so and
+ * libroar-tracer-preload*.so beside it; so do we. */
+static bool
+scan_dir(const char *dir, char *out, size_t cap)
+{
+	static const char *const exact[] = {
+		"libroar_tracer_preload.so",
+		"libroar_preload.so",
+		"libroar-tracer-preload.so",
+	};
+	DIR *d;
+	struct dirent *de;
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		if ((size_t)snprintf(out, cap, "%s/%s", dir, exact[i]) < cap &&
+		    is_file(out))
+			return true;
+	}
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if ((!strncmp(de->d_name, "libroar_tracer_preload", 22) ||
+		     !strncmp(de->d_name, "libroar-tracer-preload", 22)) &&
+		    n > 3 && !strcmp(de->d_name + n - 3, ".so") &&
+		    (size_t)snprintf(out, cap, "%s/%s", dir, de->d_name) < cap &&
+		    is_file(out))
+			found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+int
+roar_launch_find_library(char *out, size_t cap)
+{
+	const char *env = getenv(ROAR_ENV_LIB);
+	char dir[PATH_MAX], sub[PATH_MAX + 32];
+
+	if (env && *env && is_file(env)) {
+		snprintf(out, cap, "%s", env);
+		return 0;
+	}
+	if (self_dir(dir, sizeof(dir))) {
+		if (scan_dir(dir, out, cap))
+			return 0;
+		snprintf(sub, sizeof(sub), "%s/../preload", dir);
+		if (scan_dir(sub, out, cap))
+			return 0;
+	}
+	if (scan_dir(ROAR_PRELOADDIR, out, cap))
+		return 0;
+	return -ENOENT;
+}
+
+static void
+absolute(const char *path, char *out, size_t cap)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		snprintf(out, cap, "%s", path);
+	else
+		snprintf(out, cap, "%s/%s", cwd, path);
+}
+
+static int
+make_socket(const char *dir, char *sock, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock",
+			     dir) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	snprintf(sock, cap, "%s", sa.sun_path);
+	return fd;
+}
+
+static void
+set_child_env(const char *lib, const char *sock)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
+	char *v = malloc(n);
+
+	if (v) {
+		if (old && *old)
+			snprintf(v, n, "%s:%s", lib, old);
+		else
+			snprintf(v, n, "%s", lib);
+		setenv("LD_PRELOAD", v, 1);
+		free(v);
+	}
+	setenv(ROAR_ENV_LIB, lib, 1);
+	setenv(ROAR_ENV_SOCK, sock, 1);
+}
+
+/* The command could not be executed: the root still gets a record. */
+static void
+note_exec_failure(struct roar_merge *m, pid_t pid, char **argv, int err)
+{
+	struct roar_proc *p = roar_merge_proc(m, pid);
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	p->has_exec = true;
+	p->exec_failed = true;
+	p->exec_time = roar_now();
+	p->exec_exe = roar_bytes_dup(argv[0], strlen(argv[0]));
+	p->exec_argv.n = n;
+	p->exec_argv.v = roar_xcalloc(n, sizeof(*p->exec_argv.v));
+	for (size_t i = 0; i < n; i++)
+		p->exec_argv.v[i] = roar_bytes_dup(argv[i], strlen(argv[i]));
+	p->launch_errno = err;
+}
+
+int
+roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
+{
+	char lib[PATH_MAX], report[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX];
+	char err[PATH_MAX + 128];
+	const char *tmp = getenv("TMPDIR");
+	struct roar_collect_opts co = { 0 };
+	struct roar_collect_result res;
+	struct roar_merge m;
+	sigset_t block, old;
+	int lfd, errpipe[2], child_errno = 0, rc;
+	pid_t pid;
+	ssize_t n;
+
+	*exit_code = 1;
+	if (roar_launch_find_library(lib, sizeof(lib)) != 0) {
+		fprintf(stderr,
+			"%s: cannot find libroar_preload.so (set %s to its "
+			"path)\n", o->prog, ROAR_ENV_LIB);
+		return -ENOENT;
+	}
+	absolute(o->report_path, report, sizeof(report));
+	snprintf(dir, sizeof(dir), "%s/roar-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		rc = -errno;
+		fprintf(stderr, "%s: cannot create a socket directory in %s: "
+			"%s\n", o->prog, tmp && *tmp ? tmp : "/tmp",
+			strerror(errno));
+		return rc;
+	}
+	lfd = make_socket(dir, sock, sizeof(sock));
+	if (lfd < 0) {
+		fprintf(stderr, "%s: cannot listen in %s: %s\n", o->prog, dir,
+			strerror(-lfd));
+		rmdir(dir);
+		return lfd;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) != 0) {
+		rc = -errno;
+		close(lfd);
+		unlink(sock);
+		rmdir(dir);
+		return rc;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int e;
+
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(errpipe[0]);
+		set_child_env(lib, sock);
+		execvp(o->argv[0], o->argv);
+		e = errno;
+		if (write(errpipe[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(errpipe[1]);
+	if (pid < 0) {
+		rc = -errno;
+		fprintf(stderr, "%s: fork: %s\n", o->prog, strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(errpipe[0]);
+		close(lfd);
+		unlink(sock);
+		rmdir(dir);
+		return rc;
+	}
+	do
+		n = read(errpipe[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	close(errpipe[0]);
+
+	roar_merge_init(&m, pid);
+	m.start_time = roar_now();
+	snprintf(err, sizeof(err), "%s/", dir);
+	m.exclude_prefix = roar_bytes_dup(err, strlen(err));
+	m.exclude_exact = roar_bytes_dup(report, strlen(report));
+	if (n == (ssize_t)sizeof(child_errno)) {
+		fprintf(stderr, "%s: %s: %s\n", o->prog, o->argv[0],
+			strerror(child_errno));
+		note_exec_failure(&m, pid, o->argv, child_errno);
+	}
+	co.listen_fd = lfd;
+	co.root_pid = pid;
+	co.root_is_child = true;
+	co.wait_timeout = o->wait_timeout;
+	co.socket_dir = dir;
+	co.report_path = report;
+	co.quiet = o->quiet;
+	rc = roar_collect_run(&co, &m, &res);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(lfd);
+	unlink(sock);
+	rmdir(dir);
+	if (rc != 0)
+		fprintf(stderr, "%s: collecting failed: %s (writing what was "
+			"collected)\n", o->prog, strerror(-rc));
+	m.end_time = roar_now();
+	if (res.root_status_known) {
+		int st = res.root_wait_status;
+
+		*exit_code = WIFEXITED(st)	 ? WEXITSTATUS(st)
+			     : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+					       : 1;
+	}
+	rc = roar_report_write(&m, report, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", o->prog, err);
+	roar_merge_free(&m);
+	return rc;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * roar-collector: the collector the preload library starts by itself for
+ * plain `LD_PRELOAD=libroar_preload.so cmd`.  It receives the listening
+ * socket as an fd, detaches, collects until the root and its traced
+ * descendants are gone, writes the report, and removes the socket dir.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "report.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: roar-collector --listen-fd N --root-pid PID --report FILE\n"
+		"                      [--socket-dir DIR] [--timeout SECONDS]\n"
+		"                      [--daemonize]\n"
+		"Started by libroar_preload.so when no collector was set up.\n");
+}
+
+static bool
+parse_long(const char *s, long min, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen-fd", required_argument, NULL, 'l' },
+		{ "root-pid", required_argument, NULL, 'p' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "socket-dir", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "daemonize", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct roar_collect_opts co = { .listen_fd = -1, .wait_timeout = -1 };
+	struct roar_collect_result res;
+	struct roar_merge m;
+	const char *report = NULL;
+	bool daemonize = false;
+	char err[4096], prefix[4096];
+	sigset_t block;
+	long v;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (!parse_long(optarg, 0, &v))
+				goto bad;
+			co.listen_fd = (int)v;
+			break;
+		case 'p':
+			if (!parse_long(optarg, 1, &v))
+				goto bad;
+			co.root_pid = (pid_t)v;
+			break;
+		case 'r':
+			report = optarg;
+			break;
+		case 's':
+			co.socket_dir = optarg;
+			break;
+		case 't':
+			co.wait_timeout = strtod(optarg, NULL);
+			break;
+		case 'd':
+			daemonize = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (co.listen_fd < 0 || !co.root_pid || !report || optind != argc)
+		goto bad;
+	co.report_path = report;
+	if (daemonize) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("roar-collector: fork");
+			return 1;
+		}
+		if (pid > 0)
+			_exit(0); /* the library reaps this half */
+		setsid();
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+
+	roar_merge_init(&m, co.root_pid);
+	m.start_time = roar_now();
+	if (co.socket_dir) {
+		snprintf(prefix, sizeof(prefix), "%s/", co.socket_dir);
+		m.exclude_prefix = roar_bytes_dup(prefix, strlen(prefix));
+	}
+	m.exclude_exact = roar_bytes_dup(report, strlen(report));
+	rc = roar_collect_run(&co, &m, &res);
+	if (rc != 0)
+		fprintf(stderr, "roar-collector: %s (writing what was collected)\n",
+			strerror(-rc));
+	m.end_time = roar_now();
+	close(co.listen_fd);
+	if (co.socket_dir) {
+		snprintf(prefix, sizeof(prefix), "%s/sock", co.socket_dir);
+		unlink(prefix);
+		rmdir(co.socket_dir);
+	}
+	rc = roar_report_write(&m, report, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "roar-collector: %s\n", err);
+	roar_merge_free(&m);
+	return rc == 0 ? 0 : 1;
+bad:
+	usage(stderr);
+	return 2;
+}

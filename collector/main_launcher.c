@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * roar-tracer-preload, the launcher roar runs (shared/ROAR_COMPAT.md):
+ *   roar-tracer-preload REPORT CMD [ARGS...]
+ *   roar-tracer-preload --preflight [--json] [--command CMD]
+ *   roar-tracer-preload --preflight-probe PATH
+ * Exit status is the command's (128+N for signal N); wrong usage exits 2.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "elfcheck.h"
+#include "launch.h"
+#include "report.h"
+
+#define PROBE_TEXT "roar-preflight-probe"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: roar-tracer-preload REPORT COMMAND [ARGS...]\n"
+		"       roar-tracer-preload --preflight [--json] [--command CMD]\n"
+		"       roar-tracer-preload --preflight-probe PATH\n"
+		"Runs COMMAND with libroar_preload.so and writes the report roar "
+		"reads to REPORT.\n");
+}
+
+/* The probe: a small, known file workload to trace during preflight. */
+static int
+probe(const char *path)
+{
+	char buf[64], renamed[PATH_MAX];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n;
+
+	if (fd < 0 || write(fd, PROBE_TEXT, strlen(PROBE_TEXT)) !=
+			      (ssize_t)strlen(PROBE_TEXT)) {
+		perror("roar-tracer-preload: probe write");
+		return 1;
+	}
+	close(fd);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		perror("roar-tracer-preload: probe read");
+		return 1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n != (ssize_t)strlen(PROBE_TEXT) || memcmp(buf, PROBE_TEXT, (size_t)n))
+		return 1;
+	snprintf(renamed, sizeof(renamed), "%s.renamed", path);
+	if (rename(path, renamed) != 0 || rename(renamed, path) != 0) {
+		perror("roar-tracer-preload: probe rename");
+		return 1;
+	}
+	return 0;
+}
+
+struct check {
+	const char *name;
+	bool ok;
+	char detail[PATH_MAX + 256];
+};
+
+static void
+json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* Whether the traced probe's report lists path as written. */
+static bool
+report_lists_written(const char *report, const char *path, char *detail,
+		     size_t cap)
+{
+	msgpack_unpacked u;
+	char *data, err[PATH_MAX + 64], real[PATH_MAX];
+	bool found = false;
+	const msgpack_object *files = NULL;
+
+	if (!realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	if (roar_report_read(report, &u, &data, err, sizeof(err)) != 0) {
+		snprintf(detail, cap, "%s", err);
+		return false;
+	}
+	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    kv->key.via.str.size == 5 &&
+		    !memcmp(kv->key.via.str.ptr, "files", 5))
+			files = &kv->val;
+	}
+	for (uint32_t i = 0; files && files->type == MSGPACK_OBJECT_ARRAY &&
+			     i < files->via.array.size; i++) {
+		const msgpack_object *f = &files->via.array.ptr[i];
+		bool match = false, written = false;
+
+		for (uint32_t k = 0; f->type == MSGPACK_OBJECT_MAP &&
+				     k < f->via.map.size; k++) {
+			const msgpack_object_kv *kv = &f->via.map.ptr[k];
+
+			if (kv->key.type != MSGPACK_OBJECT_STR)
+				continue;
+			if (kv->key.via.str.size == 4 &&
+			    !memcmp(kv->key.via.str.ptr, "path", 4) &&
+			    kv->val.type == MSGPACK_OBJECT_STR &&
+			    kv->val.via.str.size == strlen(real) &&
+			    !memcmp(kv->val.via.str.ptr, real, strlen(real)))
+				match = true;
+			if (kv->key.via.str.size == 7 &&
+			    !memcmp(kv->key.via.str.ptr, "written", 7) &&
+			    kv->val.type == MSGPACK_OBJECT_BOOLEAN)
+				written = kv->val.via.boolean;
+		}
+		if (match && written)
+			found = true;
+	}
+	snprintf(detail, cap, found ? "a traced probe's write of %s was seen"
+				    : "a traced probe ran, but its write of %s "
+				      "is missing from the report",
+		 real);
+	msgpack_unpacked_destroy(&u);
+	free(data);
+	return found;
+}
+
+static int
+preflight(bool json, const char *command)
+{
+	struct check checks[6];
+	size_t n = 0;
+	char lib[PATH_MAX], self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 32];
+	char report[PATH_MAX + 32], warnings[2][PATH_MAX + 256];
+	size_t nwarn = 0;
+	const char *tmp = getenv("TMPDIR");
+	struct utsname un;
+	bool ok = true, have_lib;
+	ssize_t len;
+
+	checks[n].name = "platform";
+	checks[n].ok = uname(&un) == 0 && !strcmp(un.sysname, "Linux");
+	snprintf(checks[n].detail, sizeof(checks[n].detail), "%s %s",
+		 checks[n].ok ? un.sysname : "not Linux",
+		 checks[n].ok ? un.machine : "");
+	n++;
+
+	have_lib = roar_launch_find_library(lib, sizeof(lib)) == 0;
+	checks[n].name = "library";
+	checks[n].ok = have_lib && access(lib, R_OK) == 0;
+	snprintf(checks[n].detail, sizeof(checks[n].detail), "%s",
+		 have_lib ? lib : "libroar_preload.so not found (set "
+				  "ROAR_PRELOAD_LIB)");
+	n++;
+
+	snprintf(dir, sizeof(dir), "%s/roar-preflight-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	checks[n].name = "socket_dir";
+	checks[n].ok = mkdtemp(dir) != NULL;
+	snprintf(checks[n].detail, sizeof(checks[n].detail), "%s",
+		 checks[n].ok ? "a private socket directory can be made"
+			      : strerror(errno));
+	n++;
+
+	if (command) {
+		enum roar_elf_verdict v = roar_elf_inspect(
+			command, getenv("PATH"), NULL, path, sizeof(path));
+
+		checks[n].name = "command";
+		checks[n].ok = v == ROAR_ELF_DYNAMIC || v == ROAR_ELF_SCRIPT;
+		roar_elf_describe(v, command, checks[n].detail,
+				  sizeof(checks[n].detail));
+		if (!checks[n].ok)
+			snprintf(warnings[nwarn++], sizeof(warnings[0]), "%s",
+				 checks[n].detail);
+		n++;
+	}
+
+	checks[n].name = "probe_run";
+	checks[n].ok = false;
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0 && checks[2].ok && checks[1].ok) {
+		char *argv[] = { self, "--preflight-probe", path, NULL };
+		struct roar_launch_opts lo = {
+			.report_path = report,
+			.argv = argv,
+			.wait_timeout = 10,
+			.quiet = true,
+			.prog = "roar-tracer-preload",
+		};
+		int code = 1;
+
+		self[len] = '\0';
+		snprintf(path, sizeof(path), "%s/probe.txt", dir);
+		snprintf(report, sizeof(report), "%s/report.msgpack", dir);
+		if (roar_launch_run(&lo, &code) == 0 && code == 0)
+			checks[n].ok = report_lists_written(
+				report, path, checks[n].detail,
+				sizeof(checks[n].detail));
+		else
+			snprintf(checks[n].detail, sizeof(checks[n].detail),
+				 "the traced probe failed (exit %d)", code);
+		unlink(path);
+		unlink(report);
+	} else {
+		snprintf(checks[n].detail, sizeof(checks[n].detail),
+			 "not run: an earlier check failed");
+	}
+	n++;
+	if (checks[2].ok)
+		rmdir(dir);
+
+	for (size_t i = 0; i < n; i++)
+		if (!checks[i].ok)
+			ok = false;
+	if (json) {
+		printf("{\"backend\": \"preload\", \"ok\": %s, \"summary\": ",
+		       ok ? "true" : "false");
+		json_str(stdout, ok ? "preload tracing works here"
+				    : "preload tracing cannot work here, or "
+				      "not for this command");
+		printf(", \"command_checked\": ");
+		if (command)
+			json_str(stdout, command);
+		else
+			printf("null");
+		printf(", \"warnings\": [");
+		for (size_t i = 0; i < nwarn; i++) {
+			if (i)
+				printf(", ");
+			json_str(stdout, warnings[i]);
+		}
+		printf("], \"checks\": [");
+		for (size_t i = 0; i < n; i++) {
+			printf("%s{\"name\": ", i ? ", " : "");
+			json_str(stdout, checks[i].name);
+			printf(", \"ok\": %s, \"detail\": ",
+			       checks[i].ok ? "true" : "false");
+			json_str(stdout, checks[i].detail);
+			printf("}");
+		}
+		printf("]}\n");
+	} else {
+		printf("preload tracing: %s\n", ok ? "ok" : "NOT ok");
+		for (size_t i = 0; i < n; i++)
+			printf("  [%s] %s: %s\n", checks[i].ok ? "ok" : "FAIL",
+			       checks[i].name, checks[i].detail);
+	}
+	return ok ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct roar_launch_opts lo = { .wait_timeout = -1,
+				       .prog = "roar-tracer-preload" };
+	const char *t = getenv("ROAR_WAIT_TIMEOUT");
+	int code = 1;
+
+	if (argc >= 2 && !strcmp(argv[1], "--preflight")) {
+		bool json = false;
+		const char *command = NULL;
+
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--json"))
+				json = true;
+			else if (!strcmp(argv[i], "--command") && i + 1 < argc)
+				command = argv[++i];
+			else {
+				usage(stderr);
+				return 2;
+			}
+		}
+		return preflight(json, command);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--preflight-probe")) {
+		if (argc != 3) {
+			usage(stderr);
+			return 2;
+		}
+		return probe(argv[2]);
+	}
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 3 || argv[1][0] == '\0' ||
+	    (argv[1][0] == '-' && strcmp(argv[1], "-") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if (t && *t)
+		lo.wait_timeout = strtod(t, NULL);
+	lo.report_path = argv[1];
+	lo.argv = argv + 2;
+	if (roar_launch_run(&lo, &code) != 0 && code == 0)
+		code = 1;
+	return code;
+}

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Packs and writes the report.  Keys roar knows keep exactly roar's
+ * meaning; everything of ours (exit codes, cwd, untraced processes, per-
+ * process file lists) travels in extra keys roar ignores.  Paths that are
+ * not UTF-8 are written as msgpack bin, byte for byte.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "roar/utf8.h"
+#include "report.h"
+
+static void
+key(msgpack_packer *pk, const char *k)
+{
+	msgpack_pack_str(pk, strlen(k));
+	msgpack_pack_str_body(pk, k, strlen(k));
+}
+
+static void
+bytes(msgpack_packer *pk, const char *p, size_t len)
+{
+	if (roar_utf8_valid(p, len)) {
+		msgpack_pack_str(pk, len);
+		msgpack_pack_str_body(pk, p, len);
+	} else {
+		msgpack_pack_bin(pk, len);
+		msgpack_pack_bin_body(pk, p, len);
+	}
+}
+
+static void
+cstr(msgpack_packer *pk, const char *s)
+{
+	bytes(pk, s, strlen(s));
+}
+
+struct proc_vec {
+	const struct roar_proc **v;
+	size_t n;
+};
+
+static void
+collect_proc(struct roar_proc *p, void *arg)
+{
+	struct proc_vec *pv = arg;
+
+	pv->v[pv->n++] = p;
+}
+
+static int
+cmp_proc(const void *a, const void *b)
+{
+	pid_t x = (*(const struct roar_proc *const *)a)->pid;
+	pid_t y = (*(const struct roar_proc *const *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	return roar_bytes_cmp(&(*(const struct roar_file *const *)a)->path,
+			      &(*(const struct roar_file *const *)b)->path);
+}
+
+static void
+pack_env(msgpack_packer *pk, const struct roar_strv *env)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; env && i < env->n; i++)
+		if (memchr(env->v[i].p, '=', env->v[i].len))
+			n++;
+	msgpack_pack_map(pk, n);
+	for (size_t i = 0; env && i < env->n; i++) {
+		const char *eq = memchr(env->v[i].p, '=', env->v[i].len);
+
+		if (!eq)
+			continue;
+		bytes(pk, env->v[i].p, (size_t)(eq - env->v[i].p));
+		bytes(pk, eq + 1, env->v[i].len - (size_t)(eq - env->v[i].p) - 1);
+	}
+}
+
+static void
+pack_tids(msgpack_packer *pk, const pid_t *v, size_t n)
+{
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_int64(pk, v[i]);
+}
+
+/* The files of one process with the given access bit, sorted by path. */
+static void
+pack_proc_files(msgpack_packer *pk, const struct roar_merge *m,
+		const struct roar_file **sorted, pid_t pid, uintptr_t bit)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nfiles; i++) {
+		uint64_t k = (uint64_t)sorted[i]->index << 32 | (uint32_t)pid;
+
+		if ((uintptr_t)roar_map_get(&m->access, k) & bit)
+			n++;
+	}
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		uint64_t k = (uint64_t)sorted[i]->index << 32 | (uint32_t)pid;
+
+		if ((uintptr_t)roar_map_get(&m->access, k) & bit)
+			bytes(pk, sorted[i]->path.p, sorted[i]->path.len);
+	}
+}
+
+static void
+pack_process(msgpack_packer *pk, const struct roar_merge *m,
+	     const struct roar_proc *p, const struct roar_file **sorted)
+{
+	const struct roar_strv *cmd = roar_merge_command(m, p);
+	const struct roar_strv *env = roar_merge_env(m, p);
+	char why[PATH_MAX + 256];
+	const char *reason = roar_merge_untraced_reason(m, p, why, sizeof(why));
+	pid_t parent = roar_merge_parent(m, p);
+	bool has_code = false, has_sig = false;
+	int code = 0, sig = 0;
+
+	if (p->has_wait && WIFEXITED(p->wait_status)) {
+		has_code = true;
+		code = WEXITSTATUS(p->wait_status);
+	} else if (p->has_wait && WIFSIGNALED(p->wait_status)) {
+		has_sig = true;
+		sig = WTERMSIG(p->wait_status);
+	} else if (p->has_exit) {
+		has_code = true;
+		code = p->exit_code;
+	}
+
+	msgpack_pack_map(pk, 16);
+	key(pk, "pid");
+	msgpack_pack_int64(pk, p->pid);
+	key(pk, "parent_pid");
+	if (parent)
+		msgpack_pack_int64(pk, parent);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "command");
+	msgpack_pack_array(pk, cmd ? cmd->n : 0);
+	for (size_t i = 0; cmd && i < cmd->n; i++)
+		bytes(pk, cmd->v[i].p, cmd->v[i].len);
+	key(pk, "env");
+	pack_env(pk, env);
+	/* Ours from here on: roar ignores keys it does not know. */
+	key(pk, "cwd");
+	if (p->cwd.p)
+		bytes(pk, p->cwd.p, p->cwd.len);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "exe");
+	if (p->exe.p && !(reason && p->has_exec))
+		bytes(pk, p->exe.p, p->exe.len);
+	else if (p->has_exec && p->exec_exe.p)
+		bytes(pk, p->exec_exe.p, p->exec_exe.len);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "exit_code");
+	if (has_code)
+		msgpack_pack_int(pk, code);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "exit_signal");
+	if (has_sig)
+		msgpack_pack_int(pk, sig);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "traced");
+	if (reason)
+		msgpack_pack_false(pk);
+	else
+		msgpack_pack_true(pk);
+	key(pk, "untraced_reason");
+	if (reason)
+		cstr(pk, reason);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "still_running");
+	if (p->still_running)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	key(pk, "parent_inferred");
+	if (parent && parent != p->ppid)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	key(pk, "start_time");
+	msgpack_pack_double(pk, p->start_time);
+	key(pk, "end_time");
+	if (p->end_time > 0)
+		msgpack_pack_double(pk, p->end_time);
+	else
+		msgpack_pack_nil(pk);
+	key(pk, "read_paths");
+	pack_proc_files(pk, m, sorted, p->pid, ROAR_ACCESS_READ);
+	key(pk, "written_paths");
+	pack_proc_files(pk, m, sorted, p->pid, ROAR_ACCESS_WRITE);
+}
+
+static void
+pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
+	       bool want_read, bool want_write)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((want_read && sorted[i]->read) ||
+		    (want_write && sorted[i]->written))
+			k++;
+	msgpack_pack_array(pk, k);
+	for (size_t i = 0; i < n; i++)
+		if ((want_read && sorted[i]->read) ||
+		    (want_write && sorted[i]->written))
+			bytes(pk, sorted[i]->path.p, sorted[i]->path.len);
+}
+
+void
+roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
+{
+	msgpack_packer pk;
+	struct proc_vec pv = { roar_xcalloc(m->procs.count + 1, sizeof(*pv.v)),
+			       0 };
+	const struct roar_file **sorted =
+		roar_xcalloc(m->nfiles + 1, sizeof(*sorted));
+
+	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
+	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
+	memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
+	qsort(sorted, m->nfiles, sizeof(*sorted), cmp_file);
+
+	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 11);
+	key(&pk, "version");
+	msgpack_pack_int(&pk, 1);
+	key(&pk, "processes");
+	msgpack_pack_array(&pk, pv.n);
+	for (size_t i = 0; i < pv.n; i++)
+		pack_process(&pk, m, pv.v[i], sorted);
+	key(&pk, "files");
+	msgpack_pack_array(&pk, m->nfiles);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct roar_file *f = sorted[i];
+
+		msgpack_pack_map(&pk, 5);
+		key(&pk, "path");
+		bytes(&pk, f->path.p, f->path.len);
+		key(&pk, "read");
+		if (f->read)
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
+		key(&pk, "written");
+		if (f->written)
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
+		key(&pk, "read_threads");
+		pack_tids(&pk, f->read_tids, f->n_read_tids);
+		key(&pk, "written_threads");
+		pack_tids(&pk, f->written_tids, f->n_written_tids);
+	}
+	key(&pk, "opened_files");
+	pack_path_list(&pk, sorted, m->nfiles, true, true);
+	key(&pk, "read_files");
+	pack_path_list(&pk, sorted, m->nfiles, true, false);
+	key(&pk, "written_files");
+	pack_path_list(&pk, sorted, m->nfiles, false, true);
+	key(&pk, "start_time");
+	msgpack_pack_double(&pk, m->start_time);
+	key(&pk, "end_time");
+	msgpack_pack_double(&pk, m->end_time);
+	key(&pk, "tracer_mode");
+	cstr(&pk, "preload");
+	key(&pk, "events_dropped");
+	msgpack_pack_uint64(&pk, roar_merge_dropped(m) + m->bad_frames);
+	key(&pk, "roar_preload");
+	msgpack_pack_map(&pk, 4);
+	key(&pk, "version");
+	cstr(&pk, ROAR_VERSION);
+	key(&pk, "root_pid");
+	msgpack_pack_int64(&pk, m->root_pid);
+	key(&pk, "bad_frames");
+	msgpack_pack_uint64(&pk, m->bad_frames);
+	key(&pk, "unknown_events");
+	msgpack_pack_uint64(&pk, m->unknown_events);
+	free(pv.v);
+	free(sorted);
+}
+
+int
+roar_report_write(const struct roar_merge *m, const char *path, char *err,
+		  size_t errlen)
+{
+	msgpack_sbuffer sbuf;
+	char tmp[PATH_MAX + 32];
+	int fd, rc = 0;
+	size_t off = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
+			     (int)getpid()) >= sizeof(tmp)) {
+		snprintf(err, errlen, "report path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	msgpack_sbuffer_init(&sbuf);
+	roar_report_pack(m, &sbuf);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp,
+			 strerror(errno));
+		goto out;
+	}
+	while (off < sbuf.size) {
+		ssize_t n = write(fd, sbuf.data + off, sbuf.size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "cannot write %s: %s", tmp,
+				 strerror(-rc));
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot fsync %s: %s", tmp,
+			 strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+			 strerror(errno));
+		unlink(tmp);
+	}
+out:
+	msgpack_sbuffer_destroy(&sbuf);
+	return rc;
+}
+
+int
+roar_report_read(const char *path, msgpack_unpacked *result, char **data,
+		 char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 16, len = 0, off = 0;
+	char *buf;
+	msgpack_unpack_return ret;
+
+	*data = NULL;
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	buf = roar_xmalloc(cap);
+	for (;;) {
+		size_t n = fread(buf + len, 1, cap - len, f);
+
+		len += n;
+		if (len < cap)
+			break;
+		cap *= 2;
+		buf = roar_xrealloc(buf, cap);
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		free(buf);
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
+		return -e;
+	}
+	fclose(f);
+	msgpack_unpacked_init(result);
+	ret = msgpack_unpack_next(result, buf, len, &off);
+	if (ret != MSGPACK_UNPACK_SUCCESS ||
+	    result->data.type != MSGPACK_OBJECT_MAP) {
+		msgpack_unpacked_destroy(result);
+		free(buf);
+		snprintf(err, errlen, "%s is not a roar report (msgpack map)",
+			 path);
+		return -EINVAL;
+	}
+	*data = buf;
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The report roar reads (shared/ROAR_COMPAT.md "The report"), built from a
+ * finished merge and written atomically: a temporary file in the same
+ * directory, fsync, rename.
+ */
+#ifndef ROAR_REPORT_H
+#define ROAR_REPORT_H
+
+#include <msgpack.h>
+
+#include "merge.h"
+
+/**
+ * Pack the report of m into sbuf.
+ * @param m the finished run
+ * @param sbuf an initialised msgpack_sbuffer
+ */
+void roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf);
+
+/**
+ * Write the report of m to path atomically.
+ * @return 0, or -errno with a message in err
+ */
+int roar_report_write(const struct roar_merge *m, const char *path, char *err,
+		      size_t errlen);
+
+/**
+ * Read a report file and decode it.  The caller owns *result (free with
+ * msgpack_unpacked_destroy) and *data (free()).
+ * @return 0, or -errno / -EINVAL with a message in err
+ */
+int roar_report_read(const char *path, msgpack_unpacked *result, char **data,
+		     char *err, size_t errlen);
+
+#endif /* ROAR_REPORT_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The wire format between libroar_preload.so and a collector, and nothing
+ * else.  Both sides include this header; it must stay valid C99 and C++.
+ *
+ * A frame is a 4-byte little-endian unsigned length followed by that many
+ * bytes holding exactly one msgpack map with string keys.  Every map has
+ * the key "kind" (a string from roar_kind_names) and "pid".  File events
+ * (read, write, open_read, open_write) are the four kinds roar's own
+ * listeners understand; they carry "pid", "thread_id" and "path".  Every
+ * other kind is ours and must never carry the key "path", because roar's
+ * listeners would count it as a read of that path (shared/ROAR_COMPAT.md).
+ * A path is a msgpack str when it is valid UTF-8 and a msgpack bin when it
+ * is not, so that odd bytes reach the report unchanged.
+ */
+#ifndef ROAR_PROTOCOL_H
+#define ROAR_PROTOCOL_H
+
+#include <stdint.h>
+
+/** Version of this wire format; sent in every hello as "proto". */
+#define ROAR_PROTOCOL_VERSION 1
+
+/** Bytes in a frame header: the little-endian payload length. */
+#define ROAR_FRAME_HEADER_SIZE 4
+
+/**
+ * Largest payload a collector accepts.  A hello carries argv and the
+ * environment, so this is generous; a larger length is a broken frame.
+ */
+#define ROAR_FRAME_MAX_PAYLOAD (4u * 1024u * 1024u)
+
+/** Environment variable naming the collector's Unix socket (roar's name). */
+#define ROAR_ENV_SOCK "ROAR_PRELOAD_TRACE_SOCK"
+/** Environment variable naming the preload library (roar's name). */
+#define ROAR_ENV_LIB "ROAR_PRELOAD_LIB"
+/** Where plain LD_PRELOAD mode writes its report (default ./roar-report.msgpack). */
+#define ROAR_ENV_REPORT "ROAR_REPORT"
+/** Set to any non-empty value for diagnostics on stderr. */
+#define ROAR_ENV_DEBUG "ROAR_DEBUG"
+/** Path of the collector program plain LD_PRELOAD mode starts. */
+#define ROAR_ENV_COLLECTOR "ROAR_COLLECTOR"
+
+/**
+ * Event kinds.  The numeric values are ours (they index roar_kind_names and
+ * never travel on the wire); the names are the wire's "kind" strings.
+ */
+enum roar_kind {
+	ROAR_KIND_READ = 0,       /**< bytes moved out of path */
+	ROAR_KIND_WRITE = 1,      /**< bytes moved into path, or path modified */
+	ROAR_KIND_OPEN_READ = 2,  /**< path opened read-only (OpenRead credit) */
+	ROAR_KIND_OPEN_WRITE = 3, /**< reserved: roar counts it as a read */
+	ROAR_KIND_HELLO = 4,      /**< a process image or fork child starts */
+	ROAR_KIND_FORK = 5,       /**< the sender created process "child" */
+	ROAR_KIND_EXEC = 6,       /**< the sender is about to exec "exe" */
+	ROAR_KIND_EXEC_FAILED = 7, /**< that exec returned with "errno" */
+	ROAR_KIND_EXIT = 8,       /**< the sender calls exit with "status" */
+	ROAR_KIND_REAPED = 9,     /**< the sender reaped "child" with "status" */
+	ROAR_KIND_DROPPED = 10,   /**< the sender lost "count" events */
+	ROAR_KIND_COUNT_
+};
+
+#define ROAR_KIND_NAMES_INIT                                             \
+	{ "read", "write", "open_read", "open_write", "hello", "fork",    \
+	  "exec", "exec_failed", "exit", "reaped", "dropped" }
+
+/* Map keys.  Each names one field; its type is given beside it. */
+#define ROAR_KEY_KIND "kind"           /* str */
+#define ROAR_KEY_PID "pid"             /* uint */
+#define ROAR_KEY_TID "thread_id"       /* uint, kernel thread id */
+#define ROAR_KEY_PATH "path"           /* str or bin; file events only */
+#define ROAR_KEY_PROTO "proto"         /* uint, hello only */
+#define ROAR_KEY_PPID "ppid"           /* uint, hello only */
+#define ROAR_KEY_ORIGIN "origin"       /* str: "exec" or "fork", hello */
+#define ROAR_KEY_ARGV "argv"           /* array of str/bin */
+#define ROAR_KEY_ENV "env"             /* array of "NAME=value" str/bin */
+#define ROAR_KEY_CWD "cwd"             /* str or bin */
+#define ROAR_KEY_EXE "exe"             /* str or bin: image or exec target */
+#define ROAR_KEY_TIME "time"           /* float, Unix seconds */
+#define ROAR_KEY_CHILD "child"         /* uint: fork and reaped */
+#define ROAR_KEY_STATUS "status"       /* int: exit code, or wait status */
+#define ROAR_KEY_ERRNO "errno"         /* int: exec_failed */
+#define ROAR_KEY_COUNT "count"         /* uint: dropped */
+
+/** Values of ROAR_KEY_ORIGIN. */
+#define ROAR_ORIGIN_EXEC "exec"
+#define ROAR_ORIGIN_FORK "fork"
+
+/** Read a frame header's payload length. */
+static inline uint32_t
+roar_frame_get_len(const unsigned char *hdr)
+{
+	return (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
+	       (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+}
+
+/** Write a frame header for a payload of len bytes. */
+static inline void
+roar_frame_put_len(unsigned char *hdr, uint32_t len)
+{
+	hdr[0] = (unsigned char)(len & 0xff);
+	hdr[1] = (unsigned char)((len >> 8) & 0xff);
+	hdr[2] = (unsigned char)((len >> 16) & 0xff);
+	hdr[3] = (unsigned char)((len >> 24) & 0xff);
+}
+
+#endif /* ROAR_PROTOCOL_H */

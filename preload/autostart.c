@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Starts a collector for plain LD_PRELOAD use.  The listening socket is
+ * made here and handed over as an fd, so no traced process can race the
+ * collector's bind.  The collector detaches (it forks and its first half
+ * exits at once, reaped here), so it never shows up among the program's
+ * children: a shell's `wait` or a SIGCHLD handler sees nothing of it.
+ * Runs in the constructor only, before main, so it may allocate.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "roar/protocol.h"
+#include "autostart.h"
+#include "log.h"
+#include "real.h"
+#include "session.h"
+
+extern char **environ;
+
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void
+complain(const char *what)
+{
+	char msg[PATH_MAX + 256];
+	int n = snprintf(msg, sizeof(msg),
+			 "roar-preload: %s; this run is NOT traced (set %s, "
+			 "or use roar-run)\n",
+			 what, ROAR_ENV_SOCK);
+
+	if (n > 0)
+		roar_real_get()->write(2, msg, (size_t)n < sizeof(msg)
+							? (size_t)n
+							: sizeof(msg) - 1);
+}
+
+static bool
+executable(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* roar-collector: $ROAR_COLLECTOR, else beside the library, in the
+ * build tree, or in the install prefix. */
+static bool
+find_collector(char *out, size_t cap)
+{
+	static const char *const rel[] = {
+		"roar-collector",
+		"../collector/roar-collector",
+		"../bin/roar-collector",
+		"../../bin/roar-collector",
+		"../libexec/roar/roar-collector",
+	};
+	const char *env = getenv(ROAR_ENV_COLLECTOR);
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return executable(out);
+	}
+	snprintf(dir, sizeof(dir), "%s", roar_session.lib_path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			if ((size_t)snprintf(out, cap, "%s/%s", dir, rel[i]) >= cap)
+				continue;
+			if (executable(out))
+				return true;
+		}
+	}
+	snprintf(out, cap, "%s/roar-collector", ROAR_BINDIR);
+	return executable(out);
+}
+
+static int
+listen_on(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock",
+			     dir) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = roar_real_get()->socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		int err = -errno;
+		roar_real_get()->close(fd);
+		return err;
+	}
+	memcpy(sock_path, sa.sun_path, sizeof(sock_path));
+	return fd;
+}
+
+/* The collector's environment: ours without the tracer's variables. */
+static char **
+clean_env(char **envp)
+{
+	size_t n = 0, k = 0;
+	char **out;
+
+	while (envp && envp[n])
+		n++;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], "LD_PRELOAD=", 11) &&
+		    strncmp(envp[i], ROAR_ENV_SOCK "=", sizeof(ROAR_ENV_SOCK)))
+			out[k++] = envp[i];
+	out[k] = NULL;
+	return out;
+}
+
+const char *
+roar_autostart(char **argv, char **envp)
+{
+	char collector[PATH_MAX], report[PATH_MAX * 2], dir[PATH_MAX];
+	char fdarg[16], pidarg[16];
+	const char *tmp = getenv("TMPDIR");
+	const char *rep = getenv(ROAR_ENV_REPORT);
+	posix_spawn_file_actions_t fa;
+	char **cenv = NULL;
+	pid_t child;
+	int fd, rc, status;
+	const char *result = NULL;
+
+	(void)argv;
+	if (!find_collector(collector, sizeof(collector))) {
+		complain("no roar-collector found beside the library nor in "
+			 "the install prefix (set " ROAR_ENV_COLLECTOR ")");
+		return NULL;
+	}
+	snprintf(dir, sizeof(dir), "%s/roar-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		complain("cannot create a socket directory");
+		return NULL;
+	}
+	fd = listen_on(dir);
+	if (fd < 0) {
+		rmdir(dir);
+		complain("cannot listen on a socket in the socket directory");
+		return NULL;
+	}
+	if (!rep || !*rep)
+		rep = "roar-report.msgpack";
+	if (rep[0] == '/') {
+		snprintf(report, sizeof(report), "%s", rep);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			snprintf(cwd, sizeof(cwd), ".");
+		snprintf(report, sizeof(report), "%s/%s", cwd, rep);
+	}
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)roar_session.pid);
+	char *cargv[] = { collector,      "--listen-fd", fdarg,
+			  "--root-pid",   pidarg,        "--report",
+			  report,         "--socket-dir", dir,
+			  "--daemonize",  NULL };
+
+	cenv = clean_env(envp ? envp : environ);
+	posix_spawn_file_actions_init(&fa);
+	/* The collector must not hold the program's stdio open: a reader
+	 * at the end of a pipe would wait for it. */
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (!roar_log_enabled)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
+						 O_WRONLY, 0);
+	rc = roar_real_get()->posix_spawn(&child, collector, &fa, NULL, cargv,
+					  cenv ? cenv : envp);
+	posix_spawn_file_actions_destroy(&fa);
+	free(cenv);
+	roar_real_get()->close(fd);
+	if (rc != 0) {
+		complain("cannot start roar-collector");
+		unlink(sock_path);
+		rmdir(dir);
+		return NULL;
+	}
+	/* Reap the first half; the collector itself runs on detached. */
+	while (roar_real_get()->waitpid(child, &status, 0) < 0 &&
+	       errno == EINTR)
+		;
+	setenv(ROAR_ENV_SOCK, sock_path, 1);
+	result = sock_path;
+	roar_log("started collector %s, report %s", collector, report);
+	return result;
+}

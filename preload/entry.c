@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Constructor and exit handling of libroar_preload.so: resolves the real
+ * functions, copies what later code needs from the environment into
+ * static storage, starts a collector when none was set up (plain
+ * LD_PRELOAD use), and announces the process.  Saves and restores errno
+ * (E2).  Runs before main, single-threaded, so it may allocate.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "roar/protocol.h"
+#include "autostart.h"
+#include "event.h"
+#include "guard.h"
+#include "log.h"
+#include "real.h"
+#include "session.h"
+#include "track.h"
+#include "transport.h"
+
+__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
+bool roar_ready;
+
+/* The hello of a new image can be large (argv and environment). */
+#define HELLO_FRAME_SIZE (512u * 1024u)
+static unsigned char hello_buf[HELLO_FRAME_SIZE];
+
+static void
+copy_env(char *dst, size_t cap, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value);
+
+	dst[0] = '\0';
+	if (nlen + vlen + 2 > cap)
+		return;
+	memcpy(dst, name, nlen);
+	dst[nlen] = '=';
+	memcpy(dst + nlen + 1, value, vlen + 1);
+}
+
+static void
+find_self(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)find_self, &info) && info.dli_fname &&
+	    !realpath(info.dli_fname, roar_session.lib_path)) {
+		size_t n = strlen(info.dli_fname);
+
+		if (n < sizeof(roar_session.lib_path))
+			memcpy(roar_session.lib_path, info.dli_fname, n + 1);
+	}
+}
+
+static void
+on_exit_cb(int status, void *arg)
+{
+	(void)arg;
+	if (roar_ready && !roar_guard_depth && roar_session_is_self())
+		roar_track_exit(status);
+}
+
+static void
+announce(int argc, char **argv, char **envp)
+{
+	char cwd[PATH_MAX], exe[PATH_MAX];
+	struct roar_event_ids ids;
+	struct roar_frame f;
+	ssize_t n;
+	struct roar_hello h = {
+		.ppid = getppid(),
+		.origin = ROAR_ORIGIN_EXEC,
+		.argv = argv,
+		.envp = envp,
+		.time = roar_session_now(),
+	};
+
+	(void)argc;
+	if (getcwd(cwd, sizeof(cwd)))
+		h.cwd = cwd;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		h.exe = exe;
+	}
+	roar_frame_init(&f, hello_buf, sizeof(hello_buf));
+	ids = roar_session_ids();
+	if (roar_event_hello(&f, &ids, &h) == 0)
+		roar_transport_send(f.data, f.len);
+	else
+		roar_transport_count_drop();
+}
+
+/*
+ * glibc passes (argc, argv, envp) to ELF constructors; that is how a
+ * process with no /proc still reports its argv.
+ */
+__attribute__((constructor(101))) static void
+roar_entry_init(int argc, char **argv, char **envp)
+{
+	int saved = errno;
+	const char *sock, *preload;
+
+	roar_real_init();
+	roar_log_enabled = getenv(ROAR_ENV_DEBUG) &&
+			   *getenv(ROAR_ENV_DEBUG);
+	roar_session.pid = (pid_t)syscall(SYS_getpid);
+	find_self();
+	preload = getenv("LD_PRELOAD");
+	if (preload)
+		copy_env(roar_session.env_preload,
+			 sizeof(roar_session.env_preload), "LD_PRELOAD",
+			 preload);
+	else if (roar_session.lib_path[0])
+		copy_env(roar_session.env_preload,
+			 sizeof(roar_session.env_preload), "LD_PRELOAD",
+			 roar_session.lib_path);
+	copy_env(roar_session.env_lib, sizeof(roar_session.env_lib),
+		 ROAR_ENV_LIB, roar_session.lib_path);
+
+	sock = getenv(ROAR_ENV_SOCK);
+	if (!sock || !*sock)
+		sock = roar_autostart(argv, envp);
+	if (sock && *sock) {
+		copy_env(roar_session.env_sock, sizeof(roar_session.env_sock),
+			 ROAR_ENV_SOCK, sock);
+		roar_session.have_sock = true;
+		roar_transport_init(sock);
+	}
+	on_exit(on_exit_cb, NULL);
+	if (roar_session.have_sock)
+		announce(argc, argv, envp);
+	roar_ready = roar_session.have_sock;
+	roar_log("ready, socket %s", sock ? sock : "(none)");
+	errno = saved;
+}

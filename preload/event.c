@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Event structs to msgpack frames, packed into fixed caller buffers.  Uses
+ * only msgpack-c's header-inline packer, so the preload library needs no
+ * libmsgpackc and never allocates.  Never sends anything: transport.c does.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <msgpack/pack.h>
+
+#include "roar/utf8.h"
+#include "event.h"
+
+static const char *const kind_names[] = ROAR_KIND_NAMES_INIT;
+
+/* Room kept free for the keys that follow a truncated list. */
+#define TAIL_RESERVE 256u
+
+static int
+frame_append(void *data, const char *buf, size_t len)
+{
+	struct roar_frame *f = data;
+
+	if (f->overflow || len > f->cap - f->len) {
+		f->overflow = true;
+		return -1;
+	}
+	memcpy(f->data + f->len, buf, len);
+	f->len += len;
+	return 0;
+}
+
+void
+roar_frame_init(struct roar_frame *f, void *buf, size_t cap)
+{
+	f->data = buf;
+	f->cap = cap;
+	f->len = ROAR_FRAME_HEADER_SIZE;
+	f->overflow = false;
+}
+
+int
+roar_frame_finish(struct roar_frame *f)
+{
+	if (f->overflow)
+		return -EMSGSIZE;
+	roar_frame_put_len(f->data, (uint32_t)(f->len - ROAR_FRAME_HEADER_SIZE));
+	return 0;
+}
+
+static void
+pack_key(msgpack_packer *pk, const char *key)
+{
+	size_t len = strlen(key);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, key, len);
+}
+
+/* A str when the bytes are UTF-8, a bin when they are not. */
+static void
+pack_bytes(msgpack_packer *pk, const char *s, size_t len)
+{
+	if (roar_utf8_valid(s, len)) {
+		msgpack_pack_str(pk, len);
+		msgpack_pack_str_body(pk, s, len);
+	} else {
+		msgpack_pack_bin(pk, len);
+		msgpack_pack_bin_body(pk, s, len);
+	}
+}
+
+static void
+pack_cstr(msgpack_packer *pk, const char *s)
+{
+	pack_bytes(pk, s, strlen(s));
+}
+
+static void
+pack_head(msgpack_packer *pk, struct roar_frame *f, size_t nkeys,
+	  enum roar_kind kind, const struct roar_event_ids *ids)
+{
+	msgpack_packer_init(pk, f, frame_append);
+	msgpack_pack_map(pk, nkeys + 3);
+	pack_key(pk, ROAR_KEY_KIND);
+	pack_cstr(pk, kind_names[kind]);
+	pack_key(pk, ROAR_KEY_PID);
+	msgpack_pack_int64(pk, ids->pid);
+	pack_key(pk, ROAR_KEY_TID);
+	msgpack_pack_int64(pk, ids->tid);
+}
+
+/*
+ * How many leading strings of list fit in budget bytes of packed output.
+ * Sets *all when every one fits.
+ */
+static size_t
+fitting(char *const *list, size_t budget, bool *all)
+{
+	size_t n = 0, used = 5;
+
+	*all = true;
+	for (; list && list[n]; n++) {
+		size_t cost = strlen(list[n]) + 5;
+
+		if (used > budget || cost > budget - used) {
+			*all = false;
+			break;
+		}
+		used += cost;
+	}
+	return n;
+}
+
+static void
+pack_list(msgpack_packer *pk, char *const *list, size_t n)
+{
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		pack_cstr(pk, list[i]);
+}
+
+int
+roar_event_file(struct roar_frame *f, const struct roar_event_ids *ids,
+		enum roar_kind kind, const char *path, size_t len,
+		const char *via)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, via ? 2 : 1, kind, ids);
+	pack_key(&pk, ROAR_KEY_PATH);
+	pack_bytes(&pk, path, len);
+	if (via) {
+		pack_key(&pk, "via");
+		pack_cstr(&pk, via);
+	}
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
+		 const struct roar_hello *h)
+{
+	msgpack_packer pk;
+	size_t room = f->cap > TAIL_RESERVE * 4 ? f->cap - TAIL_RESERVE * 4 : 0;
+	size_t nargv = 0, nenv = 0, nkeys = 4;
+	bool all_argv = true, all_env = true;
+
+	if (h->argv) {
+		nargv = fitting(h->argv, room / 2, &all_argv);
+		nkeys++;
+	}
+	if (h->envp) {
+		nenv = fitting(h->envp, room / 2, &all_env);
+		nkeys++;
+	}
+	nkeys += (h->cwd != NULL) + (h->exe != NULL) +
+		 (!all_argv || !all_env);
+	pack_head(&pk, f, nkeys, ROAR_KIND_HELLO, ids);
+	pack_key(&pk, ROAR_KEY_PROTO);
+	msgpack_pack_uint32(&pk, ROAR_PROTOCOL_VERSION);
+	pack_key(&pk, ROAR_KEY_PPID);
+	msgpack_pack_int64(&pk, h->ppid);
+	pack_key(&pk, ROAR_KEY_ORIGIN);
+	pack_cstr(&pk, h->origin);
+	pack_key(&pk, ROAR_KEY_TIME);
+	msgpack_pack_double(&pk, h->time);
+	if (h->argv) {
+		pack_key(&pk, ROAR_KEY_ARGV);
+		pack_list(&pk, h->argv, nargv);
+	}
+	if (h->envp) {
+		pack_key(&pk, ROAR_KEY_ENV);
+		pack_list(&pk, h->envp, nenv);
+	}
+	if (h->cwd) {
+		pack_key(&pk, ROAR_KEY_CWD);
+		pack_cstr(&pk, h->cwd);
+	}
+	if (h->exe) {
+		pack_key(&pk, ROAR_KEY_EXE);
+		pack_cstr(&pk, h->exe);
+	}
+	if (!all_argv || !all_env) {
+		pack_key(&pk, "truncated");
+		msgpack_pack_true(&pk);
+	}
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_fork(struct roar_frame *f, const struct roar_event_ids *ids,
+		pid_t child)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 1, ROAR_KIND_FORK, ids);
+	pack_key(&pk, ROAR_KEY_CHILD);
+	msgpack_pack_int64(&pk, child);
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_exec(struct roar_frame *f, const struct roar_event_ids *ids,
+		const char *exe, char *const *argv, double time)
+{
+	msgpack_packer pk;
+	size_t room = f->cap > TAIL_RESERVE + strlen(exe)
+			      ? f->cap - TAIL_RESERVE - strlen(exe)
+			      : 0;
+	bool all = true;
+	size_t n = fitting(argv, room, &all);
+
+	pack_head(&pk, f, 3 + !all, ROAR_KIND_EXEC, ids);
+	pack_key(&pk, ROAR_KEY_EXE);
+	pack_cstr(&pk, exe);
+	pack_key(&pk, ROAR_KEY_ARGV);
+	pack_list(&pk, argv, n);
+	pack_key(&pk, ROAR_KEY_TIME);
+	msgpack_pack_double(&pk, time);
+	if (!all) {
+		pack_key(&pk, "truncated");
+		msgpack_pack_true(&pk);
+	}
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_exec_failed(struct roar_frame *f, const struct roar_event_ids *ids,
+		       int err, double time)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 2, ROAR_KIND_EXEC_FAILED, ids);
+	pack_key(&pk, ROAR_KEY_ERRNO);
+	msgpack_pack_int(&pk, err);
+	pack_key(&pk, ROAR_KEY_TIME);
+	msgpack_pack_double(&pk, time);
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
+		int status, double time)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 2, ROAR_KIND_EXIT, ids);
+	pack_key(&pk, ROAR_KEY_STATUS);
+	msgpack_pack_int(&pk, status);
+	pack_key(&pk, ROAR_KEY_TIME);
+	msgpack_pack_double(&pk, time);
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,
+		  pid_t child, int status)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 2, ROAR_KIND_REAPED, ids);
+	pack_key(&pk, ROAR_KEY_CHILD);
+	msgpack_pack_int64(&pk, child);
+	pack_key(&pk, ROAR_KEY_STATUS);
+	msgpack_pack_int(&pk, status);
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_dropped(struct roar_frame *f, const struct roar_event_ids *ids,
+		   uint64_t count)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 1, ROAR_KIND_DROPPED, ids);
+	pack_key(&pk, ROAR_KEY_COUNT);
+	msgpack_pack_uint64(&pk, count);
+	return roar_frame_finish(f);
+}

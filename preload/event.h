@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Builds whole frames (header + one msgpack map) into caller-supplied
+ * buffers with msgpack-c's inline packer.  No allocation, no syscalls, so
+ * every function here is async-signal-safe and usable in a vfork child.
+ */
+#ifndef ROAR_EVENT_H
+#define ROAR_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "roar/protocol.h"
+
+/* A frame under construction.  overflow is set when data was too small. */
+struct roar_frame {
+	unsigned char *data;
+	size_t len;
+	size_t cap;
+	bool overflow;
+};
+
+/* The identity every event carries. */
+struct roar_event_ids {
+	pid_t pid;
+	pid_t tid;
+};
+
+/* What a process announces when it starts (hello). */
+struct roar_hello {
+	pid_t ppid;
+	const char *origin;       /* ROAR_ORIGIN_EXEC or ROAR_ORIGIN_FORK */
+	char *const *argv;        /* NULL for a fork child */
+	char *const *envp;        /* NULL for a fork child */
+	const char *cwd;          /* may be NULL */
+	const char *exe;          /* may be NULL */
+	double time;
+};
+
+/** Start an empty frame in buf; cap must be > ROAR_FRAME_HEADER_SIZE. */
+void roar_frame_init(struct roar_frame *f, void *buf, size_t cap);
+
+/**
+ * Finish the frame: write its header.  @return 0, or -EMSGSIZE when the
+ * content did not fit.
+ */
+int roar_frame_finish(struct roar_frame *f);
+
+/** A file event: kind is ROAR_KIND_READ or ROAR_KIND_WRITE. via is an
+ *  extra "via" key naming the call that earned the credit ("open", ...),
+ *  or NULL. */
+int roar_event_file(struct roar_frame *f, const struct roar_event_ids *ids,
+		    enum roar_kind kind, const char *path, size_t len,
+		    const char *via);
+
+int roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
+		     const struct roar_hello *h);
+
+/** fork: the sender created child. */
+int roar_event_fork(struct roar_frame *f, const struct roar_event_ids *ids,
+		    pid_t child);
+
+/** exec: the sender is about to exec exe with argv (may be truncated). */
+int roar_event_exec(struct roar_frame *f, const struct roar_event_ids *ids,
+		    const char *exe, char *const *argv, double time);
+
+/** exec_failed: the exec announced at time returned with err. */
+int roar_event_exec_failed(struct roar_frame *f,
+			   const struct roar_event_ids *ids, int err,
+			   double time);
+
+/** exit: the sender calls exit(status). */
+int roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
+		    int status, double time);
+
+/** reaped: the sender collected child's raw wait status. */
+int roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,
+		      pid_t child, int status);
+
+int roar_event_dropped(struct roar_frame *f, const struct roar_event_ids *ids,
+		       uint64_t count);
+
+#endif /* ROAR_EVENT_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fd table and the interned path records of one process image.  Reads
+ * are lock-free; the intern table takes one spin lock (the only lock in
+ * this file), always with the guard held, never across a real call that
+ * could block, so a signal handler on the same thread can never wait for
+ * it.  Memory comes from mmap, never malloc, so every function here is
+ * async-signal-safe.  Records are never freed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+
+_Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
+uint32_t roar_fd_generation = 1;
+
+#define INTERN_BUCKETS 4096u
+#define ARENA_CHUNK (256u * 1024u)
+
+static struct roar_path *intern_buckets[INTERN_BUCKETS];
+static atomic_flag intern_lock = ATOMIC_FLAG_INIT;
+static char *arena_next;
+static size_t arena_left;
+
+static void
+lock(void)
+{
+	while (atomic_flag_test_and_set_explicit(&intern_lock,
+						 memory_order_acquire))
+		sched_yield();
+}
+
+static void
+unlock(void)
+{
+	atomic_flag_clear_explicit(&intern_lock, memory_order_release);
+}
+
+static void *
+map_zeroed(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+bool
+roar_path_claim(struct roar_path *p, unsigned credit)
+{
+	uint64_t gen = (uint64_t)roar_fd_generation << 32;
+	uint64_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
+	uint64_t want;
+
+	do {
+		uint64_t bits = (old >> 32) == (gen >> 32) ? old & 0xffffffffu
+							    : 0;
+		if (bits & credit)
+			return false;
+		want = gen | bits | credit;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&p->state, &old, want, memory_order_relaxed,
+		memory_order_relaxed));
+	return true;
+}
+
+void
+roar_path_unclaim(struct roar_path *p, unsigned credit)
+{
+	atomic_fetch_and_explicit(&p->state, ~(uint64_t)credit,
+				  memory_order_relaxed);
+}
+
+int
+roar_fdtable_set(int fd, uintptr_t v)
+{
+	_Atomic(uintptr_t *) *slot_chunk;
+	uintptr_t *chunk;
+
+	if ((unsigned)fd >= ROAR_FD_MAX)
+		return -EBADF;
+	slot_chunk = &roar_fd_chunks[fd >> ROAR_FD_CHUNK_BITS];
+	chunk = atomic_load_explicit(slot_chunk, memory_order_acquire);
+	if (!chunk) {
+		uintptr_t *fresh, *expected = NULL;
+
+		if (v == ROAR_FD_UNKNOWN)
+			return 0; /* an absent chunk already reads unknown */
+		fresh = map_zeroed(ROAR_FD_CHUNK_SIZE * sizeof(uintptr_t));
+		if (!fresh)
+			return -ENOMEM;
+		if (atomic_compare_exchange_strong_explicit(
+			    slot_chunk, &expected, fresh, memory_order_acq_rel,
+			    memory_order_acquire)) {
+			chunk = fresh;
+		} else {
+			munmap(fresh, ROAR_FD_CHUNK_SIZE * sizeof(uintptr_t));
+			chunk = expected;
+		}
+	}
+	atomic_store_explicit(
+		(_Atomic uintptr_t *)&chunk[fd & (ROAR_FD_CHUNK_SIZE - 1)], v,
+		memory_order_release);
+	return 0;
+}
+
+static uint32_t
+hash_bytes(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Must be called with intern_lock held. */
+static void *
+arena_alloc_unlocked(size_t size)
+{
+	void *p;
+
+	size = (size + 7u) & ~(size_t)7u;
+	if (size > arena_left) {
+		size_t chunk = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+		char *fresh = map_zeroed(chunk);
+
+		if (!fresh)
+			return NULL;
+		arena_next = fresh;
+		arena_left = chunk;
+	}
+	p = arena_next;
+	arena_next += size;
+	arena_left -= size;
+	return p;
+}
+
+struct roar_path *
+roar_path_intern(const char *path, size_t len)
+{
+	uint32_t h = hash_bytes(path, len);
+	struct roar_path **bucket = &intern_buckets[h % INTERN_BUCKETS];
+	struct roar_path *p;
+
+	lock();
+	for (p = *bucket; p; p = p->next)
+		if (p->hash == h && p->len == len && !memcmp(p->path, path, len))
+			goto out;
+	p = arena_alloc_unlocked(sizeof(*p) + len + 1);
+	if (!p)
+		goto out;
+	p->hash = h;
+	p->len = (uint32_t)len;
+	memcpy(p->path, path, len);
+	p->path[len] = '\0';
+	p->next = *bucket;
+	*bucket = p;
+out:
+	unlock();
+	return p;
+}
+
+uintptr_t
+roar_fdtable_resolve(int fd)
+{
+	char link[32] = "/proc/self/fd/";
+	char buf[4096];
+	char digits[12];
+	size_t n = 0, pos = strlen(link);
+	struct roar_path *p;
+	struct stat st;
+	ssize_t len;
+	uintptr_t v = ROAR_FD_IGNORED;
+	unsigned u = (unsigned)fd;
+
+	if (fd < 0)
+		return ROAR_FD_IGNORED;
+	if (fstat(fd, &st) != 0) {
+		/* Not open (EBADF): leave the slot unknown for the next owner. */
+		return ROAR_FD_IGNORED;
+	}
+	/* Directories, pipes, sockets and devices are not files for the
+	 * report; an unlinked file (O_TMPFILE, tmpfile()) has no name. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink == 0)
+		goto out;
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (n)
+		link[pos++] = digits[--n];
+	link[pos] = '\0';
+	len = readlink(link, buf, sizeof(buf));
+	if (len <= 0 || (size_t)len >= sizeof(buf) || buf[0] != '/')
+		goto out;
+	p = roar_path_intern(buf, (size_t)len);
+	if (p)
+		v = (uintptr_t)p;
+out:
+	roar_fdtable_set(fd, v);
+	return v;
+}
+
+void
+roar_fdtable_atfork_child(void)
+{
+	atomic_flag_clear(&intern_lock);
+	roar_fd_generation++;
+	if (roar_fd_generation == 0)
+		roar_fd_generation = 1;
+}
+
+void
+roar_fdtable_reset(void)
+{
+	for (unsigned i = 0; i < ROAR_FD_CHUNKS; i++) {
+		uintptr_t *c = atomic_exchange(&roar_fd_chunks[i], NULL);
+
+		if (c)
+			munmap(c, ROAR_FD_CHUNK_SIZE * sizeof(uintptr_t));
+	}
+	memset(intern_buckets, 0, sizeof(intern_buckets));
+	roar_fd_generation++;
+}

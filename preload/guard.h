@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reentrancy guard: a per-thread depth counter in initial-exec TLS.
+ * A hook that finds the guard already held (our own transport writing, a
+ * signal handler interrupting a hook) calls the real function and does no
+ * bookkeeping.  Initial-exec TLS never calls malloc or takes loader locks
+ * on first access, unlike the dynamic model.
+ */
+#ifndef ROAR_GUARD_H
+#define ROAR_GUARD_H
+
+#include <stdbool.h>
+
+#include "roar/compiler.h"
+
+extern __thread unsigned roar_guard_depth
+	__attribute__((tls_model("initial-exec")));
+
+/* Set once the constructor has run; hooks do no bookkeeping before. */
+extern bool roar_ready;
+
+/** Enter roar; false when we are already inside (then do nothing). */
+static inline bool
+roar_guard_enter(void)
+{
+	if (ROAR_UNLIKELY(!roar_ready))
+		return false;
+	if (ROAR_UNLIKELY(roar_guard_depth++ != 0)) {
+		roar_guard_depth--;
+		return false;
+	}
+	/* A signal handler entering here sees depth 1 and passes through. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return true;
+}
+
+static inline void
+roar_guard_leave(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	roar_guard_depth--;
+}
+
+#endif /* ROAR_GUARD_H */

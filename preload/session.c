@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The process identity every event carries: pid (kept in static storage,
+ * refreshed in fork children) and the thread id (initial-exec TLS, so the
+ * first access never allocates).  Async-signal-safe.
+ */
+#include "config.h"
+
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session.h"
+
+struct roar_session roar_session;
+
+static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
+
+pid_t
+roar_session_tid(void)
+{
+	if (ROAR_UNLIKELY(cached_tid == 0))
+		cached_tid = (pid_t)syscall(SYS_gettid);
+	return cached_tid;
+}
+
+struct roar_event_ids
+roar_session_ids(void)
+{
+	return (struct roar_event_ids){ roar_session.pid, roar_session_tid() };
+}
+
+double
+roar_session_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+roar_session_atfork_child(pid_t pid)
+{
+	roar_session.pid = pid;
+	cached_tid = pid; /* the forking thread is the child's only thread */
+}
+
+bool
+roar_session_is_self(void)
+{
+	return (pid_t)syscall(SYS_getpid) == roar_session.pid;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The meaning of calls (shared/ROAR_COMPAT.md "What counts"): which credit
+ * an open earns, what fork, exec and exit announce, and how an exec's
+ * environment is mended so the child stays traced.  Builds events in stack
+ * buffers and hands them to transport.c.  No malloc, no stdio, no locks of
+ * its own.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "session.h"
+#include "track.h"
+#include "transport.h"
+
+#define FILE_FRAME_SIZE (PATH_MAX + 256)
+#define EXEC_FRAME_SIZE (16u * 1024u)
+
+static void
+send_frame(struct roar_frame *f, int rc)
+{
+	if (rc != 0) {
+		roar_transport_count_drop();
+		return;
+	}
+	if (roar_session_is_self())
+		roar_transport_send(f->data, f->len);
+	else
+		roar_transport_send_oneshot(f->data, f->len);
+}
+
+/* The identity of whoever runs now: in a vfork child that is not the
+ * session's pid, and the session must not be touched. */
+static struct roar_event_ids
+current_ids(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+
+	if (pid == roar_session.pid)
+		return roar_session_ids();
+	return (struct roar_event_ids){ pid, (pid_t)syscall(SYS_gettid) };
+}
+
+void
+roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
+{
+	unsigned char buf[FILE_FRAME_SIZE];
+	struct roar_frame f;
+	int rc;
+
+	if (!roar_path_claim(p, credit))
+		return;
+	roar_frame_init(&f, buf, sizeof(buf));
+	rc = roar_event_file(&f, &(struct roar_event_ids){
+				     roar_session.pid, roar_session_tid() },
+			     credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
+							 : ROAR_KIND_READ,
+			     p->path, p->len, via);
+	if (rc != 0) {
+		roar_transport_count_drop();
+		return;
+	}
+	roar_transport_send(f.data, f.len);
+}
+
+bool
+roar_track_open_needs_probe(int flags)
+{
+	return (flags & O_CREAT) && !(flags & (O_EXCL | O_TRUNC | O_APPEND)) &&
+	       (flags & O_ACCMODE) != O_WRONLY;
+}
+
+bool
+roar_track_open_probe(int dirfd, const char *path)
+{
+	/* faccessat is not hooked; F_OK only asks whether the name exists. */
+	return path && faccessat(dirfd, path, F_OK, AT_EACCESS) != 0 &&
+	       errno == ENOENT;
+}
+
+void
+roar_track_open(int fd, int flags, bool created)
+{
+	uintptr_t v;
+	int acc = flags & O_ACCMODE;
+
+	/* Always learn afresh: the slot may be stale if the previous owner
+	 * of this number was closed by a call we do not see. */
+	v = roar_fdtable_resolve(fd);
+	if (v == ROAR_FD_IGNORED)
+		return;
+	if (acc == O_WRONLY || (flags & (O_TRUNC | O_APPEND)) || created ||
+	    ((flags & O_CREAT) && (flags & O_EXCL)))
+		roar_track_send_credit((struct roar_path *)v, ROAR_CREDIT_WRITE,
+				       "open");
+	else if (acc == O_RDONLY)
+		roar_track_send_credit((struct roar_path *)v, ROAR_CREDIT_READ,
+				       "open");
+	/* O_RDWR alone earns nothing until bytes move (roar's rule). */
+}
+
+int
+roar_track_fopen_flags(const char *mode)
+{
+	int flags;
+
+	if (!mode)
+		return O_RDONLY;
+	switch (mode[0]) {
+	case 'w':
+		flags = O_WRONLY | O_CREAT | O_TRUNC;
+		break;
+	case 'a':
+		flags = O_WRONLY | O_CREAT | O_APPEND;
+		break;
+	default:
+		flags = O_RDONLY;
+		break;
+	}
+	for (const char *m = mode + 1; *m && *m != ','; m++) {
+		if (*m == '+')
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		else if (*m == 'x')
+			flags |= O_EXCL;
+	}
+	return flags;
+}
+
+void
+roar_track_forget(int fd)
+{
+	if (roar_fdtable_lookup(fd) != ROAR_FD_UNKNOWN)
+		roar_fdtable_set(fd, ROAR_FD_UNKNOWN);
+}
+
+void
+roar_track_not_a_file(int fd)
+{
+	roar_fdtable_set(fd, ROAR_FD_IGNORED);
+}
+
+void
+roar_track_dup(int oldfd, int newfd)
+{
+	roar_fdtable_set(newfd, roar_fdtable_lookup(oldfd));
+}
+
+void
+roar_track_fork_child(pid_t ppid)
+{
+	unsigned char buf[512];
+	struct roar_frame f;
+	struct roar_hello h = {
+		.ppid = ppid,
+		.origin = ROAR_ORIGIN_FORK,
+		.time = roar_session_now(),
+	};
+
+	roar_session_atfork_child((pid_t)syscall(SYS_getpid));
+	roar_fdtable_atfork_child();
+	roar_transport_atfork_child();
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_hello(&f, &(struct roar_event_ids){
+					      roar_session.pid,
+					      roar_session.pid },
+				      &h));
+}
+
+void
+roar_track_fork_parent(pid_t child)
+{
+	unsigned char buf[128];
+	struct roar_frame f;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_fork(&f, &(struct roar_event_ids){
+					     roar_session.pid,
+					     roar_session_tid() },
+				     child));
+}
+
+void
+roar_track_spawned(pid_t child, const char *file, char *const argv[])
+{
+	static char *const empty[] = { NULL };
+	unsigned char buf[EXEC_FRAME_SIZE];
+	struct roar_frame f;
+
+	roar_track_fork_parent(child);
+	/* The exec happens in the child, inside glibc, where no hook sees
+	 * it: announce it on the child's behalf. */
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_exec(&f, &(struct roar_event_ids){
+					     child, child },
+				     file ? file : "", argv ? argv : empty,
+				     roar_session_now()));
+}
+
+double
+roar_track_exec(const char *exe, char *const argv[])
+{
+	static char *const empty[] = { NULL };
+	unsigned char buf[EXEC_FRAME_SIZE];
+	struct roar_event_ids ids = current_ids();
+	struct roar_frame f;
+	double t = roar_session_now();
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_exec(&f, &ids, exe ? exe : "",
+				       argv ? argv : empty, t));
+	return t;
+}
+
+void
+roar_track_exec_failed(int err, double time)
+{
+	unsigned char buf[128];
+	struct roar_event_ids ids = current_ids();
+	struct roar_frame f;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_exec_failed(&f, &ids, err, time));
+}
+
+void
+roar_track_exit(int status)
+{
+	unsigned char buf[128];
+	struct roar_event_ids ids = current_ids();
+	struct roar_frame f;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_exit(&f, &ids, status, roar_session_now()));
+	if (ids.pid == roar_session.pid)
+		roar_transport_close();
+}
+
+void
+roar_track_reaped(pid_t child, int status)
+{
+	unsigned char buf[128];
+	struct roar_event_ids ids = current_ids();
+	struct roar_frame f;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	send_frame(&f, roar_event_reaped(&f, &ids, child, status));
+}
+
+size_t
+roar_track_count(char *const v[])
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static bool
+has_prefix(const char *s, const char *prefix, size_t len)
+{
+	return strncmp(s, prefix, len) == 0;
+}
+
+/* Whether the LD_PRELOAD value lists our library (colon or space lists,
+ * as ld.so accepts both; roar's Ray worker joins with spaces). */
+static bool
+lists_us(const char *value)
+{
+	const char *lib = roar_session.lib_path;
+	const char *base = strrchr(lib, '/');
+	size_t blen;
+
+	base = base ? base + 1 : lib;
+	blen = strlen(base);
+	for (const char *p = value; *p;) {
+		size_t n = strcspn(p, ": ");
+		const char *slash = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (p[i] == '/')
+				slash = p + i;
+		const char *name = slash ? slash + 1 : p;
+		size_t nlen = n - (size_t)(name - p);
+		if (n && nlen == blen && !memcmp(name, base, blen))
+			return true;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+char *const *
+roar_track_doctor_env(char *const envp[], char **out, char *buf,
+		      size_t bufcap)
+{
+	static const char pre[] = "LD_PRELOAD=";
+	static const char sock[] = ROAR_ENV_SOCK "=";
+	size_t n = 0, k = 0;
+	bool have_pre = false, have_sock = false, changed = false;
+
+	if (!roar_session.lib_path[0])
+		return envp;
+	for (; envp && envp[n]; n++) {
+		const char *e = envp[n];
+
+		if (has_prefix(e, pre, sizeof(pre) - 1)) {
+			const char *v = e + sizeof(pre) - 1;
+			size_t need = sizeof(pre) + strlen(roar_session.lib_path) +
+				      strlen(v) + 2;
+
+			have_pre = true;
+			if (!lists_us(v) && need <= bufcap) {
+				/* Ours first, what was there kept after it. */
+				char *w = buf;
+
+				memcpy(w, pre, sizeof(pre) - 1);
+				w += sizeof(pre) - 1;
+				strcpy(w, roar_session.lib_path);
+				w += strlen(w);
+				if (*v) {
+					*w++ = ':';
+					strcpy(w, v);
+				}
+				out[k++] = buf;
+				changed = true;
+				continue;
+			}
+		} else if (has_prefix(e, sock, sizeof(sock) - 1)) {
+			have_sock = true;
+		}
+		out[k++] = (char *)e;
+	}
+	if (!have_pre && roar_session.env_preload[0]) {
+		out[k++] = roar_session.env_preload;
+		changed = true;
+	}
+	if (!have_sock && roar_session.have_sock) {
+		out[k++] = roar_session.env_sock;
+		changed = true;
+	}
+	out[k] = NULL;
+	return changed ? out : envp;
+}

@@ -170,6 +170,14 @@ out:
 	return p;
 }
 
+static bool
+pseudo_fs(const char *p, size_t len)
+{
+	return (len >= 6 && !memcmp(p, "/proc/", 6)) ||
+	       (len >= 5 && !memcmp(p, "/sys/", 5)) ||
+	       (len >= 5 && !memcmp(p, "/dev/", 5));
+}
+
 uintptr_t
 roar_fdtable_resolve(int fd)
 {
@@ -202,6 +210,9 @@ roar_fdtable_resolve(int fd)
 	link[pos] = '\0';
 	len = readlink(link, buf, sizeof(buf));
 	if (len <= 0 || (size_t)len >= sizeof(buf) || buf[0] != '/')
+		goto out;
+	/* Kernel-made files are no lineage (roar's listeners skip them too). */
+	if (pseudo_fs(buf, (size_t)len))
 		goto out;
 	p = roar_path_intern(buf, (size_t)len);
 	if (p)

@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The core tracer end to end (issue 3 seeds): real programs under
+roar-tracer-preload, roar-run and plain LD_PRELOAD, each asserting the
+exact report: paths, processes, exit codes, errno."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import roartest as rt  # noqa: E402
+
+
+class Pipelines(rt.TracerTest):
+    def test_cat_pipe_wc(self):
+        f = self.write("f.txt", "a\nb\nc\n")
+        run = rt.run_traced(["bash", "-c", "cat f.txt | wc -l"], self.tmp)
+        self.assertEqual(run.returncode, 0)
+        self.assertEqual(run.proc.stdout.strip(), b"3")
+        self.assertEqual(run.read_set(), {f})
+        self.assertEqual(run.written_set(), set())
+        root = self.assertOneRoot(run)
+        self.assertEqual(root["command"], ["bash", "-c", "cat f.txt | wc -l"])
+        names = sorted(os.path.basename(c[0]) for c in run.commands())
+        self.assertEqual(names, ["bash", "cat", "wc"])
+        cat = run.procs_running("cat")[0]
+        self.assertEqual(cat["parent_pid"], root["pid"])
+        self.assertEqual(cat["read_paths"], [f])
+
+    def test_echo_redirect(self):
+        run = rt.run_traced(["bash", "-c", "echo hi > x"], self.tmp)
+        self.assertEqual(run.written_set(), {self.path("x")})
+        self.assertEqual(run.read_set(), set())
+        with open(self.path("x")) as fh:
+            self.assertEqual(fh.read(), "hi\n")
+
+    def test_cat_tr_redirect(self):
+        a = self.write("a", "banana\n")
+        run = rt.run_traced(["bash", "-c", "cat a | tr a b > c"], self.tmp)
+        self.assertEqual(run.read_set(), {a})
+        self.assertEqual(run.written_set(), {self.path("c")})
+        with open(self.path("c")) as fh:
+            self.assertEqual(fh.read(), "bbnbnb\n")
+
+    def test_three_stage_pipeline(self):
+        a = self.write("words", "b\na\nb\nc\na\n")
+        run = rt.run_traced(
+            ["bash", "-c", "cat words | sort | uniq -c > counts"], self.tmp)
+        self.assertEqual(run.read_set(), {a})
+        self.assertEqual(run.written_set(), {self.path("counts")})
+        names = sorted(os.path.basename(c[0]) for c in run.commands())
+        self.assertEqual(names, ["bash", "cat", "sort", "uniq"])
+        for p in run.processes():
+            self.assertTrue(p["traced"], p)
+
+    def test_cp_copy_file_range(self):
+        a = self.write("a", "x" * 100000)
+        run = rt.run_traced(["cp", "a", "b"], self.tmp)
+        self.assertEqual(run.read_set(), {a})
+        self.assertEqual(run.written_set(), {self.path("b")})
+
+    def test_splice_copy(self):
+        exe = rt.compile_c("splice_copy.c", self.path("splice_copy"))
+        src = self.write("in.bin", b"\x00\x01" * 50000)
+        run = rt.run_traced([exe, "in.bin", "out.bin"], self.tmp)
+        self.assertEqual(run.returncode, 0)
+        # Opened read-write, so only splice itself can earn these credits.
+        self.assertEqual(run.read_set(), {src, exe} - {exe})
+        self.assertEqual(run.written_set(), {self.path("out.bin")})
+        self.assertEqual(os.path.getsize(self.path("out.bin")), 100000)
+
+    def test_python_sendfile(self):
+        src = self.write("src", "payload" * 1000)
+        code = ("import os\n"
+                "i = os.open('src', os.O_RDWR)\n"
+                "o = os.open('dst', os.O_RDWR | os.O_CREAT, 0o644)\n"
+                "n = os.sendfile(o, i, 0, 7000)\n"
+                "assert n == 7000, n\n")
+        run = rt.run_traced(["/usr/bin/python3", "-S", "-c", code], self.tmp)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertIn(src, run.read_set())
+        self.assertIn(self.path("dst"), run.written_set())
+        self.assertNotIn(self.path("dst"), run.read_set())
+
+    def test_read_write_open_is_neither(self):
+        # roar's rule: opened read-write and never read or written.
+        self.write("rw", "data")
+        code = ("import os\n"
+                "fd = os.open('rw', os.O_RDWR)\n"
+                "os.close(fd)\n")
+        run = rt.run_traced(["/usr/bin/python3", "-S", "-c", code], self.tmp)
+        self.assertNotIn(self.path("rw"), run.files())
+
+
+class Processes(rt.TracerTest):
+    def test_fork_child_writes_first(self):
+        exe = rt.compile_c("fork_child_writes.c", self.path("forker"))
+        run = rt.run_traced([exe, "child.txt", "parent.txt"], self.tmp)
+        self.assertEqual(run.returncode, 0)
+        self.assertEqual(run.written_set(),
+                         {self.path("child.txt"), self.path("parent.txt")})
+        root = self.assertOneRoot(run)
+        kids = [p for p in run.processes() if p["pid"] != root["pid"]]
+        self.assertEqual(len(kids), 1)
+        kid = kids[0]
+        self.assertEqual(kid["parent_pid"], root["pid"])
+        self.assertEqual(kid["written_paths"], [self.path("child.txt")])
+        self.assertEqual(kid["exit_code"], 0)
+        self.assertEqual(kid["command"], [exe, "child.txt", "parent.txt"])
+        with open(self.path("parent.txt")) as fh:
+            self.assertEqual(fh.read(), "parent %d\n" % kid["pid"])
+
+    def test_exit_codes(self):
+        for cmd, code, sig in ((["true"], 0, None), (["sh", "-c", "exit 3"], 3, None),
+                               (["sh", "-c", "kill -TERM $$"], 128 + 15, 15)):
+            run = rt.run_traced(cmd, self.tmp)
+            self.assertEqual(run.returncode, code, cmd)
+            root = self.assertOneRoot(run)
+            if sig:
+                self.assertEqual(root["exit_signal"], sig)
+                self.assertIsNone(root["exit_code"])
+            else:
+                self.assertEqual(root["exit_code"], code)
+                self.assertIsNone(root["exit_signal"])
+
+    def test_env_and_argv_recorded(self):
+        run = rt.run_traced(["sh", "-c", "true"], self.tmp,
+                            env={"ROAR_TEST_MARK": "value with spaces"})
+        root = self.assertOneRoot(run)
+        self.assertEqual(root["env"].get("ROAR_TEST_MARK"), "value with spaces")
+        self.assertEqual(root["command"], ["sh", "-c", "true"])
+        self.assertEqual(root["cwd"], self.tmp)
+
+    def test_grandchild_outlives_root(self):
+        run = rt.run_traced(
+            ["sh", "-c", "(sleep 1; echo late > late.txt) & exit 0"], self.tmp)
+        self.assertEqual(run.returncode, 0)
+        self.assertIn(self.path("late.txt"), run.written_set())
+        self.assertTrue(os.path.exists(self.path("late.txt")))
+        self.assertOneRoot(run)
+
+    def test_wait_timeout_marks_still_running(self):
+        env = {"ROAR_WAIT_TIMEOUT": "0.5"}
+        t0 = time.time()
+        # The sleeper must not hold our stdout pipe, or we would wait for it.
+        run = rt.run_traced(["sh", "-c", "sleep 30 >/dev/null 2>&1 & exit 0"],
+                            self.tmp, env=env)
+        self.assertLess(time.time() - t0, 20)
+        sleeps = run.procs_running("sleep")
+        self.assertEqual(len(sleeps), 1)
+        self.assertTrue(sleeps[0]["still_running"])
+        os.kill(sleeps[0]["pid"], signal.SIGKILL)
+
+    def test_threads(self):
+        exe = rt.compile_c("threads_write.c", self.path("threads"))
+        run = rt.run_traced([exe, self.tmp], self.tmp)
+        want = {self.path("thread_%d.txt" % i) for i in range(8)}
+        self.assertEqual(run.written_set(), want)
+        tids = set()
+        for f in run.report["files"]:
+            tids.update(f["written_threads"])
+        self.assertEqual(len(tids), 8, "one writer thread per file")
+
+
+class Honesty(rt.TracerTest):
+    def test_errno_preserved(self):
+        exe = rt.compile_c("errno_check.c", self.path("errno_check"))
+        secret = self.write("secret", "x")
+        os.chmod(secret, 0o600)
+        os.chmod(self.tmp, 0o755)
+        plain = subprocess.run([exe, secret], cwd=self.tmp, capture_output=True,
+                               env=rt.clean_env())
+        run = rt.run_traced([exe, secret], self.tmp)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual(run.returncode, 0)
+        self.assertEqual(run.proc.stdout, plain.stdout)
+        out = plain.stdout.decode()
+        self.assertIn("open missing = -1 errno=2 ", out)
+        self.assertIn("errno after successful read+close = 4242", out)
+        self.assertIn("errno after successful open = 4343", out)
+        if os.geteuid() == 0:
+            self.assertIn("open root-only as nobody = -1 errno=13 ", out)
+
+    def test_missing_command_still_reports(self):
+        run = rt.run_traced(["/nonexistent/cmd", "arg"], self.tmp)
+        self.assertEqual(run.returncode, 127)
+        root = self.assertOneRoot(run)
+        self.assertFalse(root["traced"])
+        self.assertIn("No such file", root["untraced_reason"])
+        self.assertEqual(root["command"], ["/nonexistent/cmd", "arg"])
+
+    def test_usage_errors(self):
+        r = subprocess.run([rt.tool("roar-tracer-preload")], capture_output=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"usage", r.stderr)
+        r = subprocess.run([rt.tool("roar-tracer-preload"), "only-report"],
+                           capture_output=True)
+        self.assertEqual(r.returncode, 2)
+        r = subprocess.run([rt.tool("roar-run"), "--tracer", "ptrace", "--",
+                            "true"], capture_output=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"unknown tracer 'ptrace'", r.stderr)
+        r = subprocess.run([rt.tool("roar-report"), "show", "/nonexistent.msgpack"],
+                           capture_output=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"cannot open", r.stderr)
+
+    def test_static_binary_marked_untraced(self):
+        src = os.path.join(rt.FIXTURES, "fork_child_writes.c")
+        exe = self.path("static_prog")
+        try:
+            rt.compile_c(src, exe, ["-static"])
+        except subprocess.CalledProcessError:
+            self.skipTest("no static libc (libc6-dev's libc.a) to link with")
+        run = rt.run_traced(["sh", "-c", exe + " a.txt b.txt; true"], self.tmp)
+        prog = [p for p in run.processes() if p["command"] and
+                p["command"][0] == exe]
+        self.assertEqual(len(prog), 1, run.processes())
+        self.assertFalse(prog[0]["traced"])
+        self.assertIn("static binary", prog[0]["untraced_reason"])
+        # What we cannot see is not claimed either way.
+        self.assertNotIn(self.path("a.txt"), run.written_set())
+
+    def test_preflight_json(self):
+        r = subprocess.run([rt.tool("roar-tracer-preload"), "--preflight",
+                            "--json", "--command", "ls"], capture_output=True,
+                           env=rt.clean_env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual(d["backend"], "preload")
+        self.assertIs(d["ok"], True)
+        self.assertEqual(d["command_checked"], "ls")
+        self.assertEqual(d["warnings"], [])
+        names = [c["name"] for c in d["checks"]]
+        self.assertIn("probe_run", names)
+        self.assertTrue(all(c["ok"] for c in d["checks"]))
+        r = subprocess.run([rt.tool("roar-tracer-preload"), "--preflight",
+                            "--json", "--command", "/bin/su"],
+                           capture_output=True, env=rt.clean_env())
+        self.assertEqual(r.returncode, 1)
+        d = json.loads(r.stdout)
+        self.assertIs(d["ok"], False)
+        self.assertTrue(any("set-user-ID" in w for w in d["warnings"]))
+
+
+class Modes(rt.TracerTest):
+    def test_plain_ld_preload(self):
+        a = self.write("a", "one\ntwo\n")
+        plain = subprocess.run(["sh", "-c", "sort -r a > b; cat b"],
+                               cwd=self.tmp, capture_output=True,
+                               env=rt.clean_env())
+        run = rt.run_traced(["sh", "-c", "sort -r a > b; cat b"], self.tmp,
+                            via="plain")
+        self.assertEqual(run.proc.stdout, plain.stdout)
+        self.assertEqual(run.proc.stderr, b"")
+        self.assertEqual(run.read_set(), {a, self.path("b")})
+        self.assertEqual(run.written_set(), {self.path("b")})
+        self.assertOneRoot(run)
+
+    def test_plain_default_report_location(self):
+        env = rt.clean_env()
+        env["LD_PRELOAD"] = rt.LIB
+        r = subprocess.run(["sh", "-c", "echo x > y"], cwd=self.tmp, env=env)
+        self.assertEqual(r.returncode, 0)
+        report = self.path("roar-report.msgpack")
+        self.assertTrue(rt.wait_for_file(report, 30))
+        rep = rt.load_report(report)
+        self.assertEqual([f["path"] for f in rep["files"]], [self.path("y")])
+
+    def test_roar_run_summary_and_json(self):
+        self.write("in", "z\n")
+        r = subprocess.run([rt.tool("roar-run"), "-o", "rep.msgpack", "--json",
+                            "--", "cp", "in", "out"], cwd=self.tmp,
+                           capture_output=True, env=rt.clean_env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual([f["path"] for f in d["files"]],
+                         [self.path("in"), self.path("out")])
+        self.assertIn(b"read    " + self.path("in").encode(), r.stderr)
+        self.assertIn(b"written " + self.path("out").encode(), r.stderr)
+
+    def test_late_binding_listener(self):
+        """roar's Ray worker listener binds after the program started."""
+        sock = self.path("late.sock")
+        listener = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(rt.FIXTURES, "late_listener.py"),
+             sock, "1.0", "4.0"], stdout=subprocess.PIPE)
+        env = rt.clean_env({"LD_PRELOAD": rt.LIB, "ROAR_PRELOAD_TRACE_SOCK": sock})
+        self.write("early.txt", "e")
+        # The shell itself lives on past the bind: its early events wait in
+        # its queue.  (A process that ends before the listener exists
+        # cannot deliver; roar's own library loses those too.)
+        script = ("read x < early.txt; echo a > before.txt; sleep 2; "
+                  "echo b > after.txt; cat after.txt > /dev/null")
+        r = subprocess.run(["sh", "-c", script], cwd=self.tmp, env=env,
+                           capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out, _ = listener.communicate(timeout=30)
+        events = [json.loads(l) for l in out.decode().splitlines()]
+        got = {(e["kind"], e["path"]) for e in events}
+        self.assertIn(("write", self.path("after.txt")), got)
+        self.assertIn(("read", self.path("after.txt")), got)
+        # Sent before the listener existed: queued, then delivered.
+        self.assertIn(("write", self.path("before.txt")), got)
+        self.assertIn(("read", self.path("early.txt")), got)
+        for e in events:
+            self.assertIsInstance(e["pid"], int)
+            self.assertIsInstance(e["thread_id"], int)
+
+
+class Structure(unittest.TestCase):
+    def test_exports_match_version_script(self):
+        lib = rt.LIB
+        nm = subprocess.run(["nm", "-D", "--defined-only", lib],
+                            capture_output=True, text=True, check=True).stdout
+        exported = {l.split()[-1].split("@")[0] for l in nm.splitlines()
+                    if l.split()[1] in ("T", "W", "i")}
+        with open(os.path.join(rt.SRC, "preload", "exports.sym")) as fh:
+            sym = fh.read()
+        body = sym.split("global:")[1].split("local:")[0]
+        listed = {s.strip() for s in body.replace("\n", " ").split(";")
+                  if s.strip()}
+        self.assertEqual(exported, listed)
+
+    def test_needed_libraries_minimal(self):
+        out = subprocess.run(["readelf", "-d", rt.LIB], capture_output=True,
+                             text=True, check=True).stdout
+        needed = {l.split("[")[1].split("]")[0] for l in out.splitlines()
+                  if "(NEEDED)" in l}
+        self.assertTrue(needed <= {"libc.so.6", "ld-linux-x86-64.so.2",
+                                   "ld-linux-aarch64.so.1"}, needed)
+
+
+if __name__ == "__main__":
+    rt.main()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what is missing (Debian packages), then configure and build.
+#   tools/setup.sh [--tests] [--sanitize]
+# --tests also installs the programs the test suite runs under the tracer.
+# --sanitize also builds build-asan (ASan+UBSan collector and unit tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=0
+want_asan=0
+for a in "$@"; do
+	case "$a" in
+	--tests) want_tests=1 ;;
+	--sanitize) want_asan=1 ;;
+	*) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+
+pkgs=(meson ninja-build pkg-config gcc libc6-dev libmsgpack-dev check
+      libsubunit-dev libunwind-dev python3 python3-msgpack)
+if [ "$want_tests" = 1 ]; then
+	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "setup: installing ${missing[*]}" >&2
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: need root to install packages (or install them yourself): ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+werror=false
+[ "${CI:-}" = true ] && werror=true
+if [ ! -f build/build.ninja ]; then
+	meson setup build -Dwerror="$werror" >/dev/null
+fi
+ninja -C build >/dev/null
+
+if [ "$want_asan" = 1 ]; then
+	if [ ! -f build-asan/build.ninja ]; then
+		meson setup build-asan -Db_sanitize=address,undefined \
+			-Db_lundef=false -Dwerror="$werror" \
+			-Dtest_preload_lib="$PWD/build/preload/libroar_preload.so" >/dev/null
+	fi
+	ninja -C build-asan >/dev/null
+fi

@@ -114,10 +114,14 @@ absolute(const char *path, char *out, size_t cap)
 {
 	char cwd[PATH_MAX];
 
+	int n;
+
 	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		snprintf(out, cap, "%s", path);
+		n = snprintf(out, cap, "%s", path);
 	else
-		snprintf(out, cap, "%s/%s", cwd, path);
+		n = snprintf(out, cap, "%s/%s", cwd, path);
+	if (n < 0 || (size_t)n >= cap)
+		snprintf(out, cap, "%s", path); /* too long: keep it relative */
 }
 
 static int

@@ -102,8 +102,9 @@ report_lists_written(const char *report, const char *path, char *detail,
 	bool found = false;
 	const msgpack_object *files = NULL;
 
-	if (!realpath(path, real))
-		snprintf(real, sizeof(real), "%s", path);
+	if (!realpath(path, real) &&
+	    (size_t)snprintf(real, sizeof(real), "%s", path) >= sizeof(real))
+		return false;
 	if (roar_report_read(report, &u, &data, err, sizeof(err)) != 0) {
 		snprintf(detail, cap, "%s", err);
 		return false;
@@ -195,9 +196,10 @@ preflight(bool json, const char *command)
 		checks[n].ok = v == ROAR_ELF_DYNAMIC || v == ROAR_ELF_SCRIPT;
 		roar_elf_describe(v, command, checks[n].detail,
 				  sizeof(checks[n].detail));
-		if (!checks[n].ok)
-			snprintf(warnings[nwarn++], sizeof(warnings[0]), "%s",
-				 checks[n].detail);
+		if (!checks[n].ok &&
+		    snprintf(warnings[nwarn++], sizeof(warnings[0]), "%s",
+			     checks[n].detail) < 0)
+			nwarn--;
 		n++;
 	}
 

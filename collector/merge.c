@@ -138,8 +138,8 @@ get_strv(const msgpack_object *map, const char *key, struct roar_strv *out)
 	s.n = o->via.array.size;
 	s.v = roar_xcalloc(s.n, sizeof(*s.v));
 	for (uint32_t i = 0; i < s.n; i++) {
-		const char *p;
-		size_t len;
+		const char *p = NULL;
+		size_t len = 0;
 
 		as_bytes(&o->via.array.ptr[i], &p, &len);
 		s.v[i] = roar_bytes_dup(p, len);

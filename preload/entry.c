@@ -112,7 +112,7 @@ roar_entry_init(int argc, char **argv, char **envp)
 	roar_real_init();
 	roar_log_enabled = getenv(ROAR_ENV_DEBUG) &&
 			   *getenv(ROAR_ENV_DEBUG);
-	roar_session.pid = (pid_t)syscall(SYS_getpid);
+	roar_session.pid = (pid_t)roar_sys(SYS_getpid);
 	find_self();
 	preload = getenv("LD_PRELOAD");
 	if (preload)

@@ -181,6 +181,18 @@ pseudo_fs(const char *p, size_t len)
 uintptr_t
 roar_fdtable_resolve(int fd)
 {
+	uintptr_t v;
+
+	if (fd < 0)
+		return ROAR_FD_IGNORED;
+	v = roar_fdtable_name(fd);
+	roar_fdtable_set(fd, v);
+	return v;
+}
+
+uintptr_t
+roar_fdtable_name(int fd)
+{
 	char link[32] = "/proc/self/fd/";
 	char buf[4096];
 	char digits[12];
@@ -218,8 +230,30 @@ roar_fdtable_resolve(int fd)
 	if (p)
 		v = (uintptr_t)p;
 out:
-	roar_fdtable_set(fd, v);
 	return v;
+}
+
+void
+roar_fdtable_forget_range(unsigned first, unsigned last)
+{
+	if (last >= ROAR_FD_MAX)
+		last = ROAR_FD_MAX - 1;
+	for (unsigned fd = first; fd <= last;) {
+		uintptr_t *chunk = atomic_load_explicit(
+			&roar_fd_chunks[fd >> ROAR_FD_CHUNK_BITS],
+			memory_order_acquire);
+		unsigned end = (fd | (ROAR_FD_CHUNK_SIZE - 1));
+
+		if (end > last)
+			end = last;
+		for (; chunk && fd <= end; fd++)
+			atomic_store_explicit(
+				(_Atomic uintptr_t *)&chunk[fd & (ROAR_FD_CHUNK_SIZE - 1)],
+				ROAR_FD_UNKNOWN, memory_order_release);
+		fd = end + 1;
+		if (fd == 0)
+			break;
+	}
 }
 
 void

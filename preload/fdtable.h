@@ -101,6 +101,15 @@ int roar_fdtable_set(int fd, uintptr_t v);
  */
 uintptr_t roar_fdtable_resolve(int fd);
 
+/**
+ * What fd names, like roar_fdtable_resolve, without caching it in the
+ * slot: for a short-lived fd of our own (O_PATH probes of a name).
+ */
+uintptr_t roar_fdtable_name(int fd);
+
+/** Forget every cached fd in [first, last] (close_range, closefrom). */
+void roar_fdtable_forget_range(unsigned first, unsigned last);
+
 /** The slot of fd, resolving it first when it is unknown. */
 static inline uintptr_t
 roar_fdtable_get(int fd)

@@ -15,6 +15,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -290,4 +291,75 @@ wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	int *st = status ? status : &local;
 
 	return after_wait(ROAR_REAL(wait4)(pid, st, options, ru), st);
+}
+
+/*
+ * system and popen: glibc starts their child through an internal
+ * posix_spawn with the process environment, where no hook can mend it;
+ * so the environment itself gets our variables back first if the
+ * program removed them.
+ */
+ROAR_EXPORT int
+system(const char *cmd)
+{
+	if (cmd)
+		ROAR_AFTER(roar_track_restore_environ());
+	return ROAR_REAL(system)(cmd);
+}
+
+ROAR_EXPORT FILE *
+popen(const char *cmd, const char *mode)
+{
+	FILE *ret;
+
+	ROAR_AFTER(roar_track_restore_environ());
+	ret = ROAR_REAL(popen)(cmd, mode);
+	if (ret)
+		ROAR_AFTER(roar_track_not_a_file(fileno(ret)));
+	return ret;
+}
+
+/* What a clone child without CLONE_VM needs to become a fork child. */
+struct clone_start {
+	int (*fn)(void *);
+	void *arg;
+	pid_t parent;
+};
+
+static int
+clone_trampoline(void *p)
+{
+	/* A copy of the parent's memory: this stack frame's data is ours. */
+	struct clone_start *cs = p;
+
+	ROAR_AFTER(roar_track_fork_child(cs->parent));
+	return cs->fn(cs->arg);
+}
+
+ROAR_EXPORT int
+clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	struct clone_start cs = { fn, arg, roar_session.pid };
+	void *ptid = NULL, *tls = NULL, *ctid = NULL;
+	int ret;
+
+	/* glibc reads these only when the flags ask for them; so do we. */
+	if (flags & (CLONE_PARENT_SETTID | CLONE_SETTLS | CLONE_CHILD_SETTID |
+		     CLONE_CHILD_CLEARTID | CLONE_PIDFD)) {
+		va_list ap;
+
+		va_start(ap, arg);
+		ptid = va_arg(ap, void *);
+		tls = va_arg(ap, void *);
+		ctid = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (!(flags & CLONE_VM) && roar_ready && fn)
+		ret = ROAR_REAL(clone)(clone_trampoline, stack, flags, &cs,
+				       ptid, tls, ctid);
+	else
+		ret = ROAR_REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+	if (ret > 0 && !(flags & CLONE_THREAD))
+		ROAR_AFTER(roar_track_fork_parent(ret));
+	return ret;
 }

@@ -3,6 +3,7 @@
  * The async-signal-safe logger behind roar_log().  It formats into a stack
  * buffer and writes with a raw syscall, so it may run inside any hook.
  */
+#include "real.h"
 #include "config.h"
 
 #include <errno.h>
@@ -53,7 +54,7 @@ roar_log_write(const char *fmt, ...)
 	va_list ap;
 
 	pos = put_str(buf, pos, cap, "roar-preload[");
-	pos = put_num(buf, pos, cap, (unsigned long)syscall(SYS_getpid), false,
+	pos = put_num(buf, pos, cap, (unsigned long)roar_sys(SYS_getpid), false,
 		      10);
 	pos = put_str(buf, pos, cap, "]: ");
 	va_start(ap, fmt);
@@ -94,6 +95,6 @@ roar_log_write(const char *fmt, ...)
 	}
 	va_end(ap);
 	buf[pos++] = '\n';
-	syscall(SYS_write, 2, buf, pos);
+	roar_sys(SYS_write, 2, buf, pos);
 	errno = saved;
 }

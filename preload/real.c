@@ -41,6 +41,12 @@ stub_P(void)
 }
 
 static void
+stub_V(void)
+{
+	errno = ENOSYS;
+}
+
+static void
 stub_Q(int status)
 {
 	syscall(SYS_exit_group, status);

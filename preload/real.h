@@ -8,6 +8,7 @@
 #define ROAR_REAL_H
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -20,7 +21,8 @@
 /*
  * X-macro list of every real function: failure class, name, return type,
  * parameters.  The class says what a stub for a missing symbol does: E
- * returns -1, P returns NULL (both with errno ENOSYS), Q exits the process.
+ * returns -1, P returns NULL (both with errno ENOSYS), V does nothing (errno
+ * ENOSYS), Q exits the process.
  * Adding a hook starts here.  The function-pointer type of each entry is
  * roar_<name>_fn.
  */
@@ -77,6 +79,49 @@
 				 const posix_spawn_file_actions_t *,            \
 				 const posix_spawnattr_t *, char *const[],      \
 				 char *const[]))                                \
+	X(E, mkstemp, int, (char *))                                            \
+	X(E, mkstemp64, int, (char *))                                          \
+	X(E, mkostemp, int, (char *, int))                                      \
+	X(E, mkostemp64, int, (char *, int))                                    \
+	X(E, mkstemps, int, (char *, int))                                      \
+	X(E, mkstemps64, int, (char *, int))                                    \
+	X(E, mkostemps, int, (char *, int, int))                                \
+	X(E, mkostemps64, int, (char *, int, int))                              \
+	X(P, mmap, void *, (void *, size_t, int, int, int, off_t))              \
+	X(P, mmap64, void *, (void *, size_t, int, int, int, off64_t))          \
+	X(E, rename, int, (const char *, const char *))                         \
+	X(E, renameat, int, (int, const char *, int, const char *))             \
+	X(E, renameat2, int, (int, const char *, int, const char *,             \
+			      unsigned int))                                    \
+	X(E, link, int, (const char *, const char *))                           \
+	X(E, linkat, int, (int, const char *, int, const char *, int))          \
+	X(E, truncate, int, (const char *, off_t))                              \
+	X(E, truncate64, int, (const char *, off64_t))                          \
+	X(E, ftruncate, int, (int, off_t))                                      \
+	X(E, ftruncate64, int, (int, off64_t))                                  \
+	X(E, fcntl, int, (int, int, ...))                                       \
+	X(E, fcntl64, int, (int, int, ...))                                     \
+	X(E, close_range, int, (unsigned int, unsigned int, int))               \
+	X(V, closefrom, void, (int))                                            \
+	X(E, system, int, (const char *))                                       \
+	X(P, popen, FILE *, (const char *, const char *))                       \
+	X(E, clone, int, (int (*)(void *), void *, int, void *, ...))           \
+	X(E, syscall, long, (long, ...))                                        \
+	X(E, fread, size_t, (void *, size_t, size_t, FILE *))                   \
+	X(E, fwrite, size_t, (const void *, size_t, size_t, FILE *))            \
+	X(E, fread_unlocked, size_t, (void *, size_t, size_t, FILE *))          \
+	X(E, fwrite_unlocked, size_t, (const void *, size_t, size_t, FILE *))   \
+	X(P, fgets, char *, (char *, int, FILE *))                              \
+	X(P, fgets_unlocked, char *, (char *, int, FILE *))                     \
+	X(E, fputs, int, (const char *, FILE *))                                \
+	X(E, fputs_unlocked, int, (const char *, FILE *))                       \
+	X(E, fgetc, int, (FILE *))                                              \
+	X(E, getc, int, (FILE *))                                               \
+	X(E, fputc, int, (int, FILE *))                                         \
+	X(E, putc, int, (int, FILE *))                                          \
+	X(E, vfprintf, int, (FILE *, const char *, va_list))                    \
+	X(E, getdelim, ssize_t, (char **, size_t *, int, FILE *))               \
+	X(E, getline, ssize_t, (char **, size_t *, FILE *))                     \
 	X(E, splice, ssize_t, (int, off64_t *, int, off64_t *, size_t,          \
 			    unsigned int))                                   \
 	X(E, sendfile, ssize_t, (int, int, off_t *, size_t))                    \
@@ -102,6 +147,9 @@ struct roar_real {
 	ROAR_REAL_FUNCS(ROAR_REAL_FIELD)
 #undef ROAR_REAL_FIELD
 };
+
+/* A raw system call through the real syscall(2), never our hook (E5). */
+#define roar_sys(...) (roar_real_get()->syscall(__VA_ARGS__))
 
 /**
  * Return the table, resolving it on first use.  The constructor resolves

@@ -4,6 +4,7 @@
  * refreshed in fork children) and the thread id (initial-exec TLS, so the
  * first access never allocates).  Async-signal-safe.
  */
+#include "real.h"
 #include "config.h"
 
 #include <sys/syscall.h>
@@ -20,7 +21,7 @@ pid_t
 roar_session_tid(void)
 {
 	if (ROAR_UNLIKELY(cached_tid == 0))
-		cached_tid = (pid_t)syscall(SYS_gettid);
+		cached_tid = (pid_t)roar_sys(SYS_gettid);
 	return cached_tid;
 }
 
@@ -49,5 +50,5 @@ roar_session_atfork_child(pid_t pid)
 bool
 roar_session_is_self(void)
 {
-	return (pid_t)syscall(SYS_getpid) == roar_session.pid;
+	return (pid_t)roar_sys(SYS_getpid) == roar_session.pid;
 }

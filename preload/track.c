@@ -6,14 +6,18 @@
  * buffers and hands them to transport.c.  No malloc, no stdio, no locks of
  * its own.
  */
+#include "real.h"
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "event.h"
 #include "log.h"
@@ -42,11 +46,11 @@ send_frame(struct roar_frame *f, int rc)
 static struct roar_event_ids
 current_ids(void)
 {
-	pid_t pid = (pid_t)syscall(SYS_getpid);
+	pid_t pid = (pid_t)roar_sys(SYS_getpid);
 
 	if (pid == roar_session.pid)
 		return roar_session_ids();
-	return (struct roar_event_ids){ pid, (pid_t)syscall(SYS_gettid) };
+	return (struct roar_event_ids){ pid, (pid_t)roar_sys(SYS_gettid) };
 }
 
 void
@@ -164,7 +168,7 @@ roar_track_fork_child(pid_t ppid)
 		.time = roar_session_now(),
 	};
 
-	roar_session_atfork_child((pid_t)syscall(SYS_getpid));
+	roar_session_atfork_child((pid_t)roar_sys(SYS_getpid));
 	roar_fdtable_atfork_child();
 	roar_transport_atfork_child();
 	roar_frame_init(&f, buf, sizeof(buf));
@@ -350,4 +354,209 @@ roar_track_doctor_env(char *const envp[], char **out, char *buf,
 	}
 	out[k] = NULL;
 	return changed ? out : envp;
+}
+
+void
+roar_track_path(int dirfd, const char *path, unsigned credit, bool follow,
+		const char *via)
+{
+	const struct roar_real *r = roar_real_get();
+	uintptr_t v;
+	int fd;
+
+	if (!path)
+		return;
+	/* O_PATH opens nothing for I/O and touches no data: it only lets
+	 * the kernel resolve the name as the call just did. */
+	fd = r->openat(dirfd, path,
+		       O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0);
+	if (fd < 0)
+		return;
+	v = roar_fdtable_name(fd);
+	r->close(fd);
+	if (v != ROAR_FD_IGNORED)
+		roar_track_send_credit((struct roar_path *)v, credit, via);
+}
+
+void
+roar_track_mmap(int fd, int prot, int flags)
+{
+	int type = flags & MAP_TYPE;
+
+	if ((prot & PROT_WRITE) &&
+	    (type == MAP_SHARED || type == MAP_SHARED_VALIDATE))
+		roar_track_fd(fd, ROAR_CREDIT_WRITE);
+	if (prot & PROT_READ)
+		roar_track_fd(fd, ROAR_CREDIT_READ);
+}
+
+void
+roar_track_closed_range(unsigned first, unsigned last)
+{
+	int conn = roar_transport_fd();
+
+	roar_fdtable_forget_range(first, last);
+	if (conn >= 0 && (unsigned)conn >= first && (unsigned)conn <= last)
+		roar_transport_fd_lost(conn);
+}
+
+bool
+roar_track_syscall_probe(long nr, const long a[6], bool *created)
+{
+	int flags, dirfd = AT_FDCWD;
+	const char *path;
+
+	switch (nr) {
+#ifdef SYS_open
+	case SYS_open:
+		path = (const char *)a[0];
+		flags = (int)a[1];
+		break;
+#endif
+	case SYS_openat:
+		dirfd = (int)a[0];
+		path = (const char *)a[1];
+		flags = (int)a[2];
+		break;
+	case SYS_openat2:
+		dirfd = (int)a[0];
+		path = (const char *)a[1];
+		if (!a[2] || (size_t)a[3] < sizeof(uint64_t))
+			return false;
+		flags = (int)((const struct open_how *)a[2])->flags;
+		break;
+	default:
+		return false;
+	}
+	if (!roar_track_open_needs_probe(flags))
+		return false;
+	*created = roar_track_open_probe(dirfd, path);
+	return true;
+}
+
+/* Credit a pair of fds that bytes moved between. */
+static void
+moved(int in, int out)
+{
+	roar_track_fd(in, ROAR_CREDIT_READ);
+	roar_track_fd(out, ROAR_CREDIT_WRITE);
+}
+
+void
+roar_track_syscall(long nr, const long a[6], long ret, bool created)
+{
+	int fd = (int)a[0];
+
+	switch (nr) {
+#ifdef SYS_open
+	case SYS_open:
+		roar_track_open((int)ret, (int)a[1], created);
+		break;
+#endif
+#ifdef SYS_creat
+	case SYS_creat:
+		roar_track_open((int)ret, O_WRONLY | O_CREAT | O_TRUNC, false);
+		break;
+#endif
+	case SYS_openat:
+		roar_track_open((int)ret, (int)a[2], created);
+		break;
+	case SYS_openat2:
+		if (a[2] && (size_t)a[3] >= sizeof(uint64_t))
+			roar_track_open((int)ret,
+					(int)((const struct open_how *)a[2])->flags,
+					created);
+		break;
+	case SYS_read:
+	case SYS_pread64:
+	case SYS_readv:
+	case SYS_preadv:
+	case SYS_preadv2:
+		if (ret > 0)
+			roar_track_fd(fd, ROAR_CREDIT_READ);
+		break;
+	case SYS_write:
+	case SYS_pwrite64:
+	case SYS_writev:
+	case SYS_pwritev:
+	case SYS_pwritev2:
+		if (ret > 0)
+			roar_track_fd(fd, ROAR_CREDIT_WRITE);
+		break;
+	case SYS_splice:
+	case SYS_copy_file_range:
+		if (ret > 0)
+			moved(fd, (int)a[2]);
+		break;
+	case SYS_sendfile:
+		if (ret > 0)
+			moved((int)a[1], fd);
+		break;
+	case SYS_ftruncate:
+		roar_track_fd(fd, ROAR_CREDIT_WRITE);
+		break;
+	case SYS_truncate:
+		roar_track_path(AT_FDCWD, (const char *)a[0], ROAR_CREDIT_WRITE,
+				true, "truncate");
+		break;
+#ifdef SYS_rename
+	case SYS_rename:
+		roar_track_path(AT_FDCWD, (const char *)a[1], ROAR_CREDIT_WRITE,
+				false, "rename");
+		break;
+#endif
+	case SYS_renameat:
+	case SYS_renameat2:
+		roar_track_path((int)a[2], (const char *)a[3], ROAR_CREDIT_WRITE,
+				false, "rename");
+		break;
+#ifdef SYS_link
+	case SYS_link:
+		roar_track_path(AT_FDCWD, (const char *)a[1], ROAR_CREDIT_WRITE,
+				false, "link");
+		break;
+#endif
+	case SYS_linkat:
+		roar_track_path((int)a[2], (const char *)a[3], ROAR_CREDIT_WRITE,
+				false, "link");
+		break;
+	case SYS_close:
+		roar_track_forget(fd);
+		roar_transport_fd_lost(fd);
+		break;
+	case SYS_close_range:
+		if (!((unsigned)a[2] & CLOSE_RANGE_CLOEXEC))
+			roar_track_closed_range((unsigned)a[0], (unsigned)a[1]);
+		break;
+	case SYS_dup:
+		roar_track_dup(fd, (int)ret);
+		break;
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+		roar_transport_fd_lost((int)a[1]);
+		roar_track_dup(fd, (int)a[1]);
+		break;
+	case SYS_mmap:
+		if (!((int)a[3] & MAP_ANONYMOUS) && (int)a[4] >= 0)
+			roar_track_mmap((int)a[4], (int)a[2], (int)a[3]);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+roar_track_restore_environ(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	const char *sock = getenv(ROAR_ENV_SOCK);
+
+	/* putenv keeps our static strings themselves: nothing allocated
+	 * per call, and they live as long as the process. */
+	if ((!pre || !lists_us(pre)) && roar_session.env_preload[0])
+		putenv(roar_session.env_preload);
+	if (!sock && roar_session.have_sock)
+		putenv(roar_session.env_sock);
 }

@@ -93,6 +93,36 @@ void roar_track_reaped(pid_t child, int status);
 char *const *roar_track_doctor_env(char *const envp[], char **out,
 				   char *buf, size_t bufcap);
 
+/**
+ * A name was modified by a call on names (rename or link target,
+ * truncate): credit the regular file it now names, resolved against
+ * dirfd.  follow: whether a final symlink is followed.
+ */
+void roar_track_path(int dirfd, const char *path, unsigned credit,
+		     bool follow, const char *via);
+
+/** A successful mmap of fd with prot and flags. */
+void roar_track_mmap(int fd, int prot, int flags);
+
+/** fds [first, last] were closed (close_range, closefrom). */
+void roar_track_closed_range(unsigned first, unsigned last);
+
+/**
+ * A raw syscall(2) succeeded with ret: credit it like the wrapper it
+ * stands for.  a holds its six arguments.  created: as for opens.
+ */
+void roar_track_syscall(long nr, const long a[6], long ret, bool created);
+
+/** Whether a raw open syscall needs the creation probe; sets *dirfd,
+ *  *path.  */
+bool roar_track_syscall_probe(long nr, const long a[6], bool *created);
+
+/**
+ * Before system() or popen(), whose child glibc starts with the process
+ * environment: put our variables back if the program removed them.
+ */
+void roar_track_restore_environ(void);
+
 /** Number of entries of a NULL-terminated vector. */
 size_t roar_track_count(char *const v[]);
 

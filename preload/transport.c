@@ -109,7 +109,7 @@ high_fd_floor(void)
 static int
 move_high(int fd)
 {
-	int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
+	int hi = (int)roar_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
 
 	if (hi < 0)
 		return fd; /* keep the low one rather than lose the connection */
@@ -124,12 +124,12 @@ open_connection(void)
 	int fd, rc, tries = 0;
 	int sndbuf = 256 * 1024;
 
-	fd = (int)syscall(SYS_socket, AF_UNIX,
+	fd = (int)roar_sys(SYS_socket, AF_UNIX,
 			  SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		rc = (int)syscall(SYS_connect, fd, &sock_addr, sock_addr_len);
+		rc = (int)roar_sys(SYS_connect, fd, &sock_addr, sock_addr_len);
 		if (rc == 0 || errno != EAGAIN || ++tries > 100)
 			break;
 		/* The listener's backlog is full: give it a moment. */
@@ -353,10 +353,10 @@ roar_transport_vacate(int fd)
 	if (!lock_send())
 		return -EBUSY;
 	if (fd == conn_fd) {
-		moved = (int)syscall(SYS_fcntl, conn_fd, F_DUPFD_CLOEXEC,
+		moved = (int)roar_sys(SYS_fcntl, conn_fd, F_DUPFD_CLOEXEC,
 				     high_fd_floor());
 		if (moved == conn_fd || moved < 0)
-			moved = (int)syscall(SYS_fcntl, conn_fd,
+			moved = (int)roar_sys(SYS_fcntl, conn_fd,
 					     F_DUPFD_CLOEXEC, 3);
 		if (moved < 0) {
 			rc = -errno;
@@ -368,6 +368,24 @@ roar_transport_vacate(int fd)
 	}
 	unlock_send();
 	return rc;
+}
+
+int
+roar_transport_fd(void)
+{
+	return conn_fd;
+}
+
+void
+roar_transport_fd_lost(int fd)
+{
+	if (fd < 0 || fd != conn_fd || !lock_send())
+		return;
+	if (fd == conn_fd) {
+		conn_fd = -1;
+		retry_at_ms = 0;
+	}
+	unlock_send();
 }
 
 uint64_t

@@ -40,6 +40,16 @@ bool roar_transport_owns_fd(int fd);
  */
 int roar_transport_vacate(int fd);
 
+/** The connection's fd, or -1. */
+int roar_transport_fd(void);
+
+/**
+ * The program closed or replaced fd behind our back (a raw system call):
+ * if it was our connection, forget it without closing the number, which
+ * may already be the program's; reconnect on the next event.
+ */
+void roar_transport_fd_lost(int fd);
+
 /** Events this process lost so far. */
 uint64_t roar_transport_dropped(void);
 

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Exported shims of the calls on names: the mkstemp family (glibc opens
+ * the file through an internal alias, so the creation is invisible to the
+ * open hooks), rename and link (the target becomes written), truncate.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "hook.h"
+
+#define CREATED_FLAGS (O_RDWR | O_CREAT | O_EXCL)
+
+#define MKSTEMP_HOOK(name, params, args)                                     \
+	ROAR_EXPORT int name params                                          \
+	{                                                                    \
+		int ret = ROAR_REAL(name) args;                              \
+		if (ret >= 0)                                                \
+			ROAR_AFTER(roar_track_open(ret, CREATED_FLAGS, true)); \
+		return ret;                                                  \
+	}
+
+MKSTEMP_HOOK(mkstemp, (char *tmpl), (tmpl))
+MKSTEMP_HOOK(mkstemp64, (char *tmpl), (tmpl))
+MKSTEMP_HOOK(mkostemp, (char *tmpl, int flags), (tmpl, flags))
+MKSTEMP_HOOK(mkostemp64, (char *tmpl, int flags), (tmpl, flags))
+MKSTEMP_HOOK(mkstemps, (char *tmpl, int suffixlen), (tmpl, suffixlen))
+MKSTEMP_HOOK(mkstemps64, (char *tmpl, int suffixlen), (tmpl, suffixlen))
+MKSTEMP_HOOK(mkostemps, (char *tmpl, int suffixlen, int flags),
+	     (tmpl, suffixlen, flags))
+MKSTEMP_HOOK(mkostemps64, (char *tmpl, int suffixlen, int flags),
+	     (tmpl, suffixlen, flags))
+
+/* The name now written: resolved after the call, as the call resolved it. */
+#define NAME_CREDIT(ret, dirfd, path, follow, via)                           \
+	do {                                                                 \
+		if ((ret) == 0)                                              \
+			ROAR_AFTER(roar_track_path((dirfd), (path),          \
+						   ROAR_CREDIT_WRITE,        \
+						   (follow), (via)));        \
+	} while (0)
+
+ROAR_EXPORT int
+rename(const char *from, const char *to)
+{
+	int ret = ROAR_REAL(rename)(from, to);
+
+	NAME_CREDIT(ret, AT_FDCWD, to, false, "rename");
+	return ret;
+}
+
+ROAR_EXPORT int
+renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+	int ret = ROAR_REAL(renameat)(fromfd, from, tofd, to);
+
+	NAME_CREDIT(ret, tofd, to, false, "rename");
+	return ret;
+}
+
+ROAR_EXPORT int
+renameat2(int fromfd, const char *from, int tofd, const char *to,
+	  unsigned int flags)
+{
+	int ret = ROAR_REAL(renameat2)(fromfd, from, tofd, to, flags);
+
+	/* RENAME_EXCHANGE swaps two names: both now hold other content. */
+	NAME_CREDIT(ret, tofd, to, false, "rename");
+	if (flags & RENAME_EXCHANGE)
+		NAME_CREDIT(ret, fromfd, from, false, "rename");
+	return ret;
+}
+
+ROAR_EXPORT int
+link(const char *from, const char *to)
+{
+	int ret = ROAR_REAL(link)(from, to);
+
+	NAME_CREDIT(ret, AT_FDCWD, to, false, "link");
+	return ret;
+}
+
+ROAR_EXPORT int
+linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
+{
+	int ret = ROAR_REAL(linkat)(fromfd, from, tofd, to, flags);
+
+	NAME_CREDIT(ret, tofd, to, false, "link");
+	return ret;
+}
+
+ROAR_EXPORT int
+truncate(const char *path, off_t len)
+{
+	int ret = ROAR_REAL(truncate)(path, len);
+
+	NAME_CREDIT(ret, AT_FDCWD, path, true, "truncate");
+	return ret;
+}
+
+ROAR_EXPORT int
+truncate64(const char *path, off64_t len)
+{
+	int ret = ROAR_REAL(truncate64)(path, len);
+
+	NAME_CREDIT(ret, AT_FDCWD, path, true, "truncate");
+	return ret;
+}
+
+ROAR_EXPORT int
+ftruncate(int fd, off_t len)
+{
+	int ret = ROAR_REAL(ftruncate)(fd, len);
+
+	if (ret == 0)
+		ROAR_AFTER(roar_track_fd(fd, ROAR_CREDIT_WRITE));
+	return ret;
+}
+
+ROAR_EXPORT int
+ftruncate64(int fd, off64_t len)
+{
+	int ret = ROAR_REAL(ftruncate64)(fd, len);
+
+	if (ret == 0)
+		ROAR_AFTER(roar_track_fd(fd, ROAR_CREDIT_WRITE));
+	return ret;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The exported syscall(2) shim: calls made through libc's syscall() (as
+ * openat2 must be, having no wrapper) are decoded and credited like the
+ * wrappers they stand for (track.c roar_track_syscall).  Six long
+ * arguments are always forwarded, which is what the C library itself
+ * does: the kernel ignores the ones a call does not take.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "hook.h"
+
+ROAR_EXPORT long
+syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6], ret;
+	bool created = false;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (roar_ready && !roar_guard_depth) {
+		int entry_errno = errno;
+
+		roar_track_syscall_probe(nr, a, &created);
+		errno = entry_errno;
+	}
+	ret = ROAR_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (ret >= 0)
+		ROAR_AFTER(roar_track_syscall(nr, a, ret, created));
+	return ret;
+}

@@ -470,7 +470,6 @@ on_reaped(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	set_parent(c, pid, ROAR_PARENT_REAPED);
 	c->has_wait = true;
 	c->wait_status = (int)status;
-	c->exited = true;
 	return 0;
 }
 

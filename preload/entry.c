@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -25,6 +26,8 @@
 #include "session.h"
 #include "track.h"
 #include "transport.h"
+
+extern char **environ;
 
 __thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
 bool roar_ready;
@@ -99,16 +102,20 @@ announce(int argc, char **argv, char **envp)
 		roar_transport_count_drop();
 }
 
+static pthread_once_t prepare_once = PTHREAD_ONCE_INIT;
+static __thread bool preparing __attribute__((tls_model("initial-exec")));
+
 /*
- * glibc passes (argc, argv, envp) to ELF constructors; that is how a
- * process with no /proc still reports its argv.
+ * Everything but the announcement: real functions, session, socket (or a
+ * collector of our own).  Runs once, from the constructor or from the
+ * first hook that comes earlier; hooks it triggers itself pass through.
  */
-__attribute__((constructor(101))) static void
-roar_entry_init(int argc, char **argv, char **envp)
+static void
+prepare(void)
 {
-	int saved = errno;
 	const char *sock, *preload;
 
+	preparing = true;
 	roar_real_init();
 	roar_log_enabled = getenv(ROAR_ENV_DEBUG) &&
 			   *getenv(ROAR_ENV_DEBUG);
@@ -128,7 +135,7 @@ roar_entry_init(int argc, char **argv, char **envp)
 
 	sock = getenv(ROAR_ENV_SOCK);
 	if (!sock || !*sock)
-		sock = roar_autostart(argv, envp);
+		sock = roar_autostart(NULL, environ);
 	if (sock && *sock) {
 		copy_env(roar_session.env_sock, sizeof(roar_session.env_sock),
 			 ROAR_ENV_SOCK, sock);
@@ -136,9 +143,35 @@ roar_entry_init(int argc, char **argv, char **envp)
 		roar_transport_init(sock);
 	}
 	on_exit(on_exit_cb, NULL);
-	if (roar_session.have_sock)
-		announce(argc, argv, envp);
 	roar_ready = roar_session.have_sock;
 	roar_log("ready, socket %s", sock ? sock : "(none)");
+	preparing = false;
+}
+
+bool
+roar_entry_early(void)
+{
+	int saved;
+
+	if (preparing)
+		return false;
+	saved = errno;
+	pthread_once(&prepare_once, prepare);
+	errno = saved;
+	return roar_ready;
+}
+
+/*
+ * glibc passes (argc, argv, envp) to ELF constructors; that is how a
+ * process with no /proc still reports its argv.
+ */
+__attribute__((constructor(101))) static void
+roar_entry_init(int argc, char **argv, char **envp)
+{
+	int saved = errno;
+
+	pthread_once(&prepare_once, prepare);
+	if (roar_ready)
+		announce(argc, argv, envp);
 	errno = saved;
 }

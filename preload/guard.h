@@ -16,14 +16,21 @@
 extern __thread unsigned roar_guard_depth
 	__attribute__((tls_model("initial-exec")));
 
-/* Set once the constructor has run; hooks do no bookkeeping before. */
+/* Set once the library is set up; hooks do no bookkeeping before. */
 extern bool roar_ready;
+
+/**
+ * Set the library up now, for a hook that runs before our constructor
+ * (called from another library's constructor).  Returns roar_ready.
+ * The preload's entry.c defines it; elsewhere a weak stub says false.
+ */
+bool roar_entry_early(void);
 
 /** Enter roar; false when we are already inside (then do nothing). */
 static inline bool
 roar_guard_enter(void)
 {
-	if (ROAR_UNLIKELY(!roar_ready))
+	if (ROAR_UNLIKELY(!roar_ready) && !roar_entry_early())
 		return false;
 	if (ROAR_UNLIKELY(roar_guard_depth++ != 0)) {
 		roar_guard_depth--;

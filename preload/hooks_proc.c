@@ -208,6 +208,9 @@ do_spawn(bool search, pid_t *pid, const char *file,
 	char *const *env = envp;
 	pid_t child = -1;
 	int ret;
+	/* Stamped before the child can start: its image's hello must be
+	 * later than this exec, or the exec would look unanswered. */
+	double t = roar_session_now();
 
 	if (roar_ready && !roar_guard_depth)
 		env = roar_track_doctor_env(envp, out, preload, sizeof(preload));
@@ -218,7 +221,7 @@ do_spawn(bool search, pid_t *pid, const char *file,
 	if (ret == 0) {
 		if (pid)
 			*pid = child;
-		ROAR_AFTER(roar_track_spawned(child, file, argv));
+		ROAR_AFTER(roar_track_spawned(child, file, argv, t));
 	}
 	return ret;
 }

@@ -192,7 +192,8 @@ roar_track_fork_parent(pid_t child)
 }
 
 void
-roar_track_spawned(pid_t child, const char *file, char *const argv[])
+roar_track_spawned(pid_t child, const char *file, char *const argv[],
+		   double time)
 {
 	static char *const empty[] = { NULL };
 	unsigned char buf[EXEC_FRAME_SIZE];
@@ -205,7 +206,7 @@ roar_track_spawned(pid_t child, const char *file, char *const argv[])
 	send_frame(&f, roar_event_exec(&f, &(struct roar_event_ids){
 					     child, child },
 				     file ? file : "", argv ? argv : empty,
-				     roar_session_now()));
+				     time));
 }
 
 double

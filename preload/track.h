@@ -67,8 +67,10 @@ void roar_track_fork_child(pid_t ppid);
 /** In the parent of a fork that made child. */
 void roar_track_fork_parent(pid_t child);
 
-/** posix_spawn made child, which runs file with argv. */
-void roar_track_spawned(pid_t child, const char *file, char *const argv[]);
+/** posix_spawn made child, which runs file with argv; time: when the
+ *  spawn started. */
+void roar_track_spawned(pid_t child, const char *file, char *const argv[],
+			double time);
 
 /** Just before an exec of exe with argv (exe may be a bare name).
  *  @return the time stamp the event carries. */

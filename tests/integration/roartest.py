@@ -4,6 +4,7 @@ tracer, decode reports, build C fixtures, and find or install the tools a
 test needs.  Every helper raises on failure; none hides one."""
 
 import os
+import tempfile
 import shutil
 import subprocess
 import sys

@@ -312,6 +312,110 @@ class Modes(rt.TracerTest):
             self.assertIsInstance(e["thread_id"], int)
 
 
+class Collector(rt.TracerTest):
+    def test_bad_frames_are_counted_and_isolated(self):
+        """A broken frame drops its own connection only."""
+        code = r"""
+import os, socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["ROAR_PRELOAD_TRACE_SOCK"])
+s.sendall(struct.pack("<I", 3) + b"\xc1\xc1\xc1")   # not msgpack
+s.close()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(os.environ["ROAR_PRELOAD_TRACE_SOCK"])
+s.sendall(struct.pack("<I", 0xffffffff))             # absurd length
+s.close()
+with open("after.txt", "w") as f:
+    f.write("still traced")
+"""
+        run = rt.run_traced(["/usr/bin/python3", "-S", "-c", code], self.tmp)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertIn(self.path("after.txt"), run.written_set())
+        self.assertEqual(run.report["roar_preload"]["bad_frames"], 2)
+        self.assertGreaterEqual(run.report["events_dropped"], 2)
+        self.assertIn(b"bad frame", run.proc.stderr)
+
+    def test_report_is_roar_shaped(self):
+        self.write("in", "x")
+        run = rt.run_traced(["cp", "in", "out"], self.tmp)
+        r = run.report
+        self.assertEqual(r["version"], 1)
+        self.assertEqual(r["tracer_mode"], "preload")
+        self.assertIsInstance(r["start_time"], float)
+        self.assertLessEqual(r["start_time"], r["end_time"])
+        self.assertEqual(r["opened_files"], [self.path("in"), self.path("out")])
+        self.assertEqual(r["read_files"], [self.path("in")])
+        self.assertEqual(r["written_files"], [self.path("out")])
+        pids = [p["pid"] for p in r["processes"]]
+        self.assertEqual(pids, sorted(pids))
+        for p in r["processes"]:
+            self.assertIsInstance(p["command"], list)
+            self.assertIsInstance(p["env"], dict)
+        # No leftovers beside the report (atomic write via rename).
+        self.assertEqual(sorted(os.listdir(self.tmp)),
+                         ["in", "out", "report.msgpack"])
+
+    def test_odd_names(self):
+        names = [b"with space", b"new\nline", b"bad\xff.txt",
+                 b"quote'\"s", "caf\u00e9".encode()]
+        for n in names:
+            with open(os.path.join(os.fsencode(self.tmp), n), "wb") as f:
+                f.write(b"x")
+        code = ("import os\n"
+                "for n in os.listdir(b'.'):\n"
+                "    open(n, 'rb').read()\n"
+                "    open(n + b'.out', 'wb').write(b'y')\n")
+        run = rt.run_traced(["/usr/bin/python3", "-S", "-c", code], self.tmp)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        want = {os.path.join(os.fsencode(self.tmp), n) for n in names}
+        mine = os.fsencode(self.tmp) + b"/"
+        got_read = {os.fsencode(p) for p in run.read_set()
+                    if os.fsencode(p).startswith(mine)}
+        got_written = {os.fsencode(p) for p in run.written_set()}
+        self.assertEqual(got_read, want)
+        self.assertEqual(got_written, {w + b".out" for w in want})
+        # Invalid UTF-8 arrives as bytes (msgpack bin), exactly.
+        self.assertIn(os.path.join(os.fsencode(self.tmp), b"bad\xff.txt"),
+                      {p for p in run.read_set() if isinstance(p, bytes)})
+        js = subprocess.run([rt.tool("roar-report"), "json", run.report_path],
+                            capture_output=True, check=True).stdout
+        decoded = json.loads(js)
+        self.assertIn(os.path.join(os.fsencode(self.tmp), b"bad\xff.txt"),
+                      {os.fsencode(f["path"]) for f in decoded["files"]})
+
+
+class Install(rt.TracerTest):
+    def test_meson_install_layout(self):
+        dest = self.path("dest")
+        r = subprocess.run(["meson", "install", "-C", rt.BUILD, "--destdir",
+                            dest, "--no-rebuild"], capture_output=True)
+        if r.returncode != 0 and b"--destdir" in r.stderr:
+            self.skipTest("this meson has no --destdir")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        prefix = subprocess.run(["meson", "introspect", "--buildoptions",
+                                 rt.BUILD], capture_output=True, text=True)
+        opts = {o["name"]: o["value"] for o in json.loads(prefix.stdout)}
+        bindir = dest + os.path.join(opts["prefix"], opts["bindir"])
+        for name in ("roar-tracer-preload", "roar-run", "roar-report",
+                     "roar-collector", "libroar_preload.so",
+                     "libroar_tracer_preload.so"):
+            self.assertTrue(os.path.exists(os.path.join(bindir, name)), name)
+        self.assertEqual(os.readlink(os.path.join(bindir,
+                                                  "libroar_tracer_preload.so")),
+                         "libroar_preload.so")
+        # Dropped into a directory of its own, the launcher finds the
+        # library beside it, as in roar's packaged bin/.
+        self.write("in", "x")
+        env = rt.clean_env()
+        del env["ROAR_PRELOAD_LIB"]
+        r = subprocess.run([os.path.join(bindir, "roar-tracer-preload"),
+                            "rep.msgpack", "cp", "in", "out"], cwd=self.tmp,
+                           env=env, capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = rt.load_report(self.path("rep.msgpack"))
+        self.assertEqual(rep["written_files"], [self.path("out")])
+
+
 class Structure(unittest.TestCase):
     def test_exports_match_version_script(self):
         lib = rt.LIB

@@ -281,6 +281,26 @@ mark_running(struct roar_proc *p, void *arg)
 		p->still_running = true;
 }
 
+static void
+loop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGQUIT);
+}
+
+void
+roar_collect_block_signals(sigset_t *old)
+{
+	sigset_t mask;
+
+	loop_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, old);
+}
+
 int
 roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		 struct roar_collect_result *res)
@@ -297,12 +317,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l.epfd < 0)
 		return -errno;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGQUIT);
+	loop_signals(&mask);
 	l.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (l.sigfd < 0) {
 		rc = -errno;

@@ -8,6 +8,7 @@
 #ifndef ROAR_COLLECT_H
 #define ROAR_COLLECT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -29,6 +30,10 @@ struct roar_collect_result {
 	unsigned long still_running;
 	unsigned long bad_frames;
 };
+
+/** Block the signals the loop reads through its signalfd; old gets the
+ *  previous mask (may be NULL). */
+void roar_collect_block_signals(sigset_t *old);
 
 /**
  * Run the loop; on return m holds the merged run (free with

@@ -195,7 +195,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 	struct roar_collect_opts co = { 0 };
 	struct roar_collect_result res;
 	struct roar_merge m;
-	sigset_t block, old;
+	sigset_t old;
 	int lfd, errpipe[2], child_errno = 0, rc;
 	pid_t pid;
 	ssize_t n;
@@ -231,13 +231,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 		rmdir(dir);
 		return rc;
 	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	roar_collect_block_signals(&old);
 
 	fflush(NULL);
 	pid = fork();

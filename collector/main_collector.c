@@ -61,7 +61,6 @@ main(int argc, char **argv)
 	const char *report = NULL;
 	bool daemonize = false;
 	char err[4096], prefix[4096];
-	sigset_t block;
 	long v;
 	int c, rc;
 
@@ -110,13 +109,7 @@ main(int argc, char **argv)
 			_exit(0); /* the library reaps this half */
 		setsid();
 	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	roar_collect_block_signals(NULL);
 
 	roar_merge_init(&m, co.root_pid);
 	m.start_time = roar_now();

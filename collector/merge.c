@@ -16,31 +16,16 @@
 #include "roar/protocol.h"
 #include "elfcheck.h"
 #include "merge.h"
+#include "mp.h"
 
 static const char *const kind_names[] = ROAR_KIND_NAMES_INIT;
 
 /* ---- msgpack accessors ------------------------------------------------ */
 
-static const msgpack_object *
-get(const msgpack_object *map, const char *key)
-{
-	size_t klen = strlen(key);
-
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object_kv *kv = &map->via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == klen &&
-		    !memcmp(kv->key.via.str.ptr, key, klen))
-			return &kv->val;
-	}
-	return NULL;
-}
-
 static bool
 get_int(const msgpack_object *map, const char *key, int64_t *out)
 {
-	const msgpack_object *o = get(map, key);
+	const msgpack_object *o = roar_mp_get(map, key);
 
 	if (!o)
 		return false;
@@ -71,7 +56,7 @@ get_pid(const msgpack_object *map, const char *key, pid_t *out)
 static double
 get_time(const msgpack_object *map)
 {
-	const msgpack_object *o = get(map, ROAR_KEY_TIME);
+	const msgpack_object *o = roar_mp_get(map, ROAR_KEY_TIME);
 
 	if (o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
 		  o->type == MSGPACK_OBJECT_FLOAT32))
@@ -80,30 +65,12 @@ get_time(const msgpack_object *map)
 }
 
 static bool
-as_bytes(const msgpack_object *o, const char **p, size_t *len)
-{
-	if (!o)
-		return false;
-	if (o->type == MSGPACK_OBJECT_STR) {
-		*p = o->via.str.ptr;
-		*len = o->via.str.size;
-		return true;
-	}
-	if (o->type == MSGPACK_OBJECT_BIN) {
-		*p = o->via.bin.ptr;
-		*len = o->via.bin.size;
-		return true;
-	}
-	return false;
-}
-
-static bool
 get_bytes(const msgpack_object *map, const char *key, struct roar_bytes *out)
 {
 	const char *p;
 	size_t len;
 
-	if (!as_bytes(get(map, key), &p, &len) || memchr(p, '\0', len))
+	if (!roar_mp_bytes(roar_mp_get(map, key), &p, &len) || memchr(p, '\0', len))
 		return false;
 	*out = roar_bytes_dup(p, len);
 	return true;
@@ -123,7 +90,7 @@ strv_free(struct roar_strv *s)
 static bool
 get_strv(const msgpack_object *map, const char *key, struct roar_strv *out)
 {
-	const msgpack_object *o = get(map, key);
+	const msgpack_object *o = roar_mp_get(map, key);
 	struct roar_strv s;
 
 	if (!o || o->type != MSGPACK_OBJECT_ARRAY)
@@ -132,7 +99,7 @@ get_strv(const msgpack_object *map, const char *key, struct roar_strv *out)
 		const char *p;
 		size_t len;
 
-		if (!as_bytes(&o->via.array.ptr[i], &p, &len))
+		if (!roar_mp_bytes(&o->via.array.ptr[i], &p, &len))
 			return false;
 	}
 	s.n = o->via.array.size;
@@ -141,7 +108,7 @@ get_strv(const msgpack_object *map, const char *key, struct roar_strv *out)
 		const char *p = NULL;
 		size_t len = 0;
 
-		as_bytes(&o->via.array.ptr[i], &p, &len);
+		roar_mp_bytes(&o->via.array.ptr[i], &p, &len);
 		s.v[i] = roar_bytes_dup(p, len);
 	}
 	*out = s;
@@ -298,7 +265,7 @@ on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	uint64_t key;
 	uintptr_t bits;
 
-	if (!as_bytes(get(ev, ROAR_KEY_PATH), &path, &len) || len == 0 ||
+	if (!roar_mp_bytes(roar_mp_get(ev, ROAR_KEY_PATH), &path, &len) || len == 0 ||
 	    path[0] != '/' || memchr(path, '\0', len))
 		return -EINVAL;
 	get_int(ev, ROAR_KEY_TID, &tid);
@@ -351,9 +318,9 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	set_parent(p, ppid, ROAR_PARENT_EXEC_HELLO);
 	if (p->has_image && t < p->image_time)
 		return 0; /* an older image than one we know */
-	if (get(ev, ROAR_KEY_ARGV) && !get_strv(ev, ROAR_KEY_ARGV, &argv))
+	if (roar_mp_get(ev, ROAR_KEY_ARGV) && !get_strv(ev, ROAR_KEY_ARGV, &argv))
 		return -EINVAL;
-	if (get(ev, ROAR_KEY_ENV) && !get_strv(ev, ROAR_KEY_ENV, &env)) {
+	if (roar_mp_get(ev, ROAR_KEY_ENV) && !get_strv(ev, ROAR_KEY_ENV, &env)) {
 		strv_free(&argv);
 		return -EINVAL;
 	}
@@ -372,7 +339,7 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	roar_bytes_free(&p->exe);
 	get_bytes(ev, ROAR_KEY_CWD, &p->cwd);
 	get_bytes(ev, ROAR_KEY_EXE, &p->exe);
-	p->argv_truncated = get(ev, "truncated") != NULL;
+	p->argv_truncated = roar_mp_get(ev, "truncated") != NULL;
 	return 0;
 }
 
@@ -498,7 +465,7 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 	(void)peer_pid;
 	if (ev->type != MSGPACK_OBJECT_MAP)
 		return -EINVAL;
-	kind = get(ev, ROAR_KEY_KIND);
+	kind = roar_mp_get(ev, ROAR_KEY_KIND);
 	if (!kind || kind->type != MSGPACK_OBJECT_STR ||
 	    !get_pid(ev, ROAR_KEY_PID, &pid))
 		return -EINVAL;

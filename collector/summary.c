@@ -11,41 +11,8 @@
 #include <string.h>
 
 #include "roar/utf8.h"
+#include "mp.h"
 #include "summary.h"
-
-static const msgpack_object *
-get(const msgpack_object *map, const char *key)
-{
-	size_t klen = strlen(key);
-
-	if (!map || map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object_kv *kv = &map->via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == klen &&
-		    !memcmp(kv->key.via.str.ptr, key, klen))
-			return &kv->val;
-	}
-	return NULL;
-}
-
-static bool
-bytes_of(const msgpack_object *o, const char **p, size_t *n)
-{
-	if (o && o->type == MSGPACK_OBJECT_STR) {
-		*p = o->via.str.ptr;
-		*n = o->via.str.size;
-		return true;
-	}
-	if (o && o->type == MSGPACK_OBJECT_BIN) {
-		*p = o->via.bin.ptr;
-		*n = o->via.bin.size;
-		return true;
-	}
-	return false;
-}
 
 static int64_t
 int_of(const msgpack_object *o, int64_t dflt)
@@ -82,7 +49,7 @@ print_obj_bytes(FILE *out, const msgpack_object *o)
 	const char *p;
 	size_t n;
 
-	if (bytes_of(o, &p, &n))
+	if (roar_mp_bytes(o, &p, &n))
 		print_shown(out, p, n);
 	else
 		fputs("?", out);
@@ -102,7 +69,7 @@ print_command(FILE *out, const msgpack_object *cmd)
 
 		if (i)
 			fputc(' ', out);
-		if (bytes_of(&cmd->via.array.ptr[i], &p, &n))
+		if (roar_mp_bytes(&cmd->via.array.ptr[i], &p, &n))
 			quote = n == 0 || strcspn(p, " \t'\"") < n;
 		if (quote)
 			fputc('\'', out);
@@ -130,15 +97,15 @@ print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
 	   char *seen)
 {
 	const msgpack_object *p = &procs->via.array.ptr[idx];
-	int64_t pid = int_of(get(p, "pid"), 0);
-	const msgpack_object *traced = get(p, "traced");
-	int64_t code = int_of(get(p, "exit_code"), -1);
-	int64_t sig = int_of(get(p, "exit_signal"), -1);
-	const msgpack_object *running = get(p, "still_running");
+	int64_t pid = int_of(roar_mp_get(p, "pid"), 0);
+	const msgpack_object *traced = roar_mp_get(p, "traced");
+	int64_t code = int_of(roar_mp_get(p, "exit_code"), -1);
+	int64_t sig = int_of(roar_mp_get(p, "exit_signal"), -1);
+	const msgpack_object *running = roar_mp_get(p, "still_running");
 
 	seen[idx] = 1;
 	fprintf(out, "%*s[%lld] ", depth * 2, "", (long long)pid);
-	print_command(out, get(p, "command"));
+	print_command(out, roar_mp_get(p, "command"));
 	if (code >= 0)
 		fprintf(out, "  (exit %lld)", (long long)code);
 	else if (sig >= 0)
@@ -150,15 +117,15 @@ print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
 	if (traced && traced->type == MSGPACK_OBJECT_BOOLEAN &&
 	    !traced->via.boolean) {
 		fprintf(out, "%*s  NOT TRACED: ", depth * 2, "");
-		print_obj_bytes(out, get(p, "untraced_reason"));
+		print_obj_bytes(out, roar_mp_get(p, "untraced_reason"));
 		fputc('\n', out);
 	}
-	print_paths(out, "read   ", get(p, "read_paths"), depth * 2 + 2);
-	print_paths(out, "written", get(p, "written_paths"), depth * 2 + 2);
+	print_paths(out, "read   ", roar_mp_get(p, "read_paths"), depth * 2 + 2);
+	print_paths(out, "written", roar_mp_get(p, "written_paths"), depth * 2 + 2);
 	for (uint32_t i = 0; i < procs->via.array.size; i++) {
 		const msgpack_object *c = &procs->via.array.ptr[i];
 
-		if (!seen[i] && int_of(get(c, "parent_pid"), -1) == pid)
+		if (!seen[i] && int_of(roar_mp_get(c, "parent_pid"), -1) == pid)
 			print_proc(out, procs, i, depth + 1, seen);
 	}
 }
@@ -166,8 +133,8 @@ print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
 int
 roar_summary_print(FILE *out, const msgpack_object *report)
 {
-	const msgpack_object *procs = get(report, "processes");
-	const msgpack_object *files = get(report, "files");
+	const msgpack_object *procs = roar_mp_get(report, "processes");
+	const msgpack_object *files = roar_mp_get(report, "files");
 	uint32_t np = procs && procs->type == MSGPACK_OBJECT_ARRAY
 			      ? procs->via.array.size
 			      : 0;
@@ -183,7 +150,7 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 	fprintf(out, "Processes (%u):\n", np);
 	for (uint32_t i = 0; i < np; i++) {
 		const msgpack_object *p = &procs->via.array.ptr[i];
-		const msgpack_object *pp = get(p, "parent_pid");
+		const msgpack_object *pp = roar_mp_get(p, "parent_pid");
 
 		if (!seen[i] && (!pp || pp->type == MSGPACK_OBJECT_NIL))
 			print_proc(out, procs, i, 1, seen);
@@ -193,7 +160,7 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 			print_proc(out, procs, i, 1, seen);
 	for (uint32_t i = 0; i < np; i++) {
 		const msgpack_object *t =
-			get(&procs->via.array.ptr[i], "traced");
+			roar_mp_get(&procs->via.array.ptr[i], "traced");
 
 		if (t && t->type == MSGPACK_OBJECT_BOOLEAN && !t->via.boolean)
 			untraced++;
@@ -201,21 +168,21 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 	fprintf(out, "Files (%u):\n", nf);
 	for (uint32_t i = 0; i < nf; i++) {
 		const msgpack_object *f = &files->via.array.ptr[i];
-		const msgpack_object *r = get(f, "read");
-		const msgpack_object *w = get(f, "written");
+		const msgpack_object *r = roar_mp_get(f, "read");
+		const msgpack_object *w = roar_mp_get(f, "written");
 		bool rd = r && r->type == MSGPACK_OBJECT_BOOLEAN && r->via.boolean;
 		bool wr = w && w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean;
 
 		nread += rd;
 		nwritten += wr;
 		fprintf(out, "  %s%s ", rd ? "R" : "-", wr ? "W" : "-");
-		print_obj_bytes(out, get(f, "path"));
+		print_obj_bytes(out, roar_mp_get(f, "path"));
 		fputc('\n', out);
 	}
 	fprintf(out, "Summary: %u processes, %u files read, %u files written, "
 		"%lld events dropped",
 		np, nread, nwritten,
-		(long long)int_of(get(report, "events_dropped"), 0));
+		(long long)int_of(roar_mp_get(report, "events_dropped"), 0));
 	if (untraced)
 		fprintf(out, ", %d process%s NOT TRACED (see above)", untraced,
 			untraced == 1 ? "" : "es");

@@ -64,8 +64,10 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		c->buf = roar_xrealloc(c->buf, cap);
 		c->cap = cap;
 	}
-	memcpy(c->buf + c->len, data, len);
-	c->len += len;
+	if (len) {
+		memcpy(c->buf + c->len, data, len);
+		c->len += len;
+	}
 
 	while (c->len - off >= ROAR_FRAME_HEADER_SIZE) {
 		uint32_t flen = roar_frame_get_len(c->buf + off);

@@ -306,6 +306,14 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		return -EINVAL;
 	fork_origin = !strcmp(origin.p, ROAR_ORIGIN_FORK);
 	roar_bytes_free(&origin);
+	/* Validate everything before anything changes. */
+	if (roar_mp_get(ev, ROAR_KEY_ARGV) &&
+	    !get_strv(ev, ROAR_KEY_ARGV, &argv))
+		return -EINVAL;
+	if (roar_mp_get(ev, ROAR_KEY_ENV) && !get_strv(ev, ROAR_KEY_ENV, &env)) {
+		strv_free(&argv);
+		return -EINVAL;
+	}
 	get_pid(ev, ROAR_KEY_PPID, &ppid);
 	p = roar_merge_proc(m, pid);
 	if (!p->start_time || (t && t < p->start_time))
@@ -313,21 +321,15 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	if (fork_origin) {
 		p->fork_hello = true;
 		set_parent(p, ppid, ROAR_PARENT_FORK_HELLO);
+		strv_free(&argv);
+		strv_free(&env);
 		return 0;
 	}
 	set_parent(p, ppid, ROAR_PARENT_EXEC_HELLO);
-	if (p->has_image && t < p->image_time)
-		return 0; /* an older image than one we know */
-	if (roar_mp_get(ev, ROAR_KEY_ARGV) && !get_strv(ev, ROAR_KEY_ARGV, &argv))
-		return -EINVAL;
-	if (roar_mp_get(ev, ROAR_KEY_ENV) && !get_strv(ev, ROAR_KEY_ENV, &env)) {
-		strv_free(&argv);
-		return -EINVAL;
-	}
-	if (p->has_image) {
-		/* A later image of the same pid: carry its earlier losses. */
-		p->dropped_prior += p->dropped;
-		p->dropped = 0;
+	if (p->has_image && t < p->image_time) {
+		strv_free(&argv); /* an older image than one we know */
+		strv_free(&env);
+		return 0;
 	}
 	p->has_image = true;
 	p->image_time = t;
@@ -449,8 +451,7 @@ on_dropped(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	if (!get_int(ev, ROAR_KEY_COUNT, &count) || count < 0)
 		return -EINVAL;
 	p = roar_merge_proc(m, pid);
-	if ((uint64_t)count > p->dropped)
-		p->dropped = (uint64_t)count;
+	p->dropped += (uint64_t)count;
 	return 0;
 }
 
@@ -505,7 +506,7 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 static void
 sum_dropped(struct roar_proc *p, void *arg)
 {
-	*(uint64_t *)arg += p->dropped + p->dropped_prior;
+	*(uint64_t *)arg += p->dropped;
 }
 
 uint64_t

@@ -64,12 +64,12 @@ struct roar_proc {
 	bool has_wait;     /* reaped by a traced parent or the launcher */
 	int wait_status;
 	double end_time;
-	bool exited;       /* known to be gone (pidfd, ESRCH, reaped) */
+	bool exited;       /* gone: its pidfd fired or it was already gone;
+			      set only by the collect loop, which counts it */
 	int launch_errno;  /* the launcher could not execute it */
 	bool still_running; /* marked when we stopped waiting */
 
-	uint64_t dropped;  /* highest count of the current image */
-	uint64_t dropped_prior; /* counts of earlier images */
+	uint64_t dropped;  /* events it lost, summed over its dropped events */
 
 	int pidfd;         /* -1 when none; owned by the collect loop */
 	void *watch;       /* the loop's epoll tag for pidfd */

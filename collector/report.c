@@ -244,7 +244,8 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 
 	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
 	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
-	memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
+	if (m->nfiles)
+		memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
 	qsort(sorted, m->nfiles, sizeof(*sorted), cmp_file);
 
 	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);

@@ -145,7 +145,9 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		 const struct roar_hello *h)
 {
 	msgpack_packer pk;
-	size_t room = f->cap > TAIL_RESERVE * 4 ? f->cap - TAIL_RESERVE * 4 : 0;
+	size_t fixed = TAIL_RESERVE * 4 + (h->cwd ? strlen(h->cwd) : 0) +
+		       (h->exe ? strlen(h->exe) : 0);
+	size_t room = f->cap > fixed ? f->cap - fixed : 0;
 	size_t nargv = 0, nenv = 0, nkeys = 4;
 	bool all_argv = true, all_env = true;
 

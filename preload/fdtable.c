@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "real.h"
 
 _Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
 uint32_t roar_fd_generation = 1;
@@ -46,8 +47,8 @@ unlock(void)
 static void *
 map_zeroed(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = roar_real_get()->mmap(NULL, size, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -186,7 +187,8 @@ roar_fdtable_resolve(int fd)
 	if (fd < 0)
 		return ROAR_FD_IGNORED;
 	v = roar_fdtable_name(fd);
-	roar_fdtable_set(fd, v);
+	if (v != ROAR_FD_UNKNOWN)
+		roar_fdtable_set(fd, v);
 	return v;
 }
 
@@ -207,7 +209,7 @@ roar_fdtable_name(int fd)
 		return ROAR_FD_IGNORED;
 	if (fstat(fd, &st) != 0) {
 		/* Not open (EBADF): leave the slot unknown for the next owner. */
-		return ROAR_FD_IGNORED;
+		return ROAR_FD_UNKNOWN;
 	}
 	/* Directories, pipes, sockets and devices are not files for the
 	 * report; an unlinked file (O_TMPFILE, tmpfile()) has no name. */

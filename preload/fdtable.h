@@ -96,8 +96,10 @@ int roar_fdtable_set(int fd, uintptr_t v);
 /**
  * Learn what fd names: fstat, then readlink of /proc/self/fd/N for a
  * regular file.  Returns ROAR_FD_IGNORED for anything that is not a
- * regular file with a name, else an interned struct roar_path.  The
- * result is also cached in the slot.
+ * regular file with a name, ROAR_FD_UNKNOWN when fd is not open, else an
+ * interned struct roar_path.  The result is cached in the slot unless fd
+ * is not open.  Callers treat any value <= ROAR_FD_IGNORED as nothing to
+ * credit.
  */
 uintptr_t roar_fdtable_resolve(int fd);
 

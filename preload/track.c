@@ -99,7 +99,7 @@ roar_track_open(int fd, int flags, bool created)
 	/* Always learn afresh: the slot may be stale if the previous owner
 	 * of this number was closed by a call we do not see. */
 	v = roar_fdtable_resolve(fd);
-	if (v == ROAR_FD_IGNORED)
+	if (v <= ROAR_FD_IGNORED)
 		return;
 	if (acc == O_WRONLY || (flags & (O_TRUNC | O_APPEND)) || created ||
 	    ((flags & O_CREAT) && (flags & O_EXCL)))
@@ -116,7 +116,7 @@ roar_track_fopen_flags(const char *mode)
 {
 	int flags;
 
-	if (!mode)
+	if (!mode || !*mode)
 		return O_RDONLY;
 	switch (mode[0]) {
 	case 'w':
@@ -375,7 +375,7 @@ roar_track_path(int dirfd, const char *path, unsigned credit, bool follow,
 		return;
 	v = roar_fdtable_name(fd);
 	r->close(fd);
-	if (v != ROAR_FD_IGNORED)
+	if (v > ROAR_FD_IGNORED)
 		roar_track_send_credit((struct roar_path *)v, credit, via);
 }
 

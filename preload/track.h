@@ -27,7 +27,7 @@ roar_track_fd(int fd, unsigned credit)
 {
 	uintptr_t v = roar_fdtable_get(fd);
 
-	if (ROAR_LIKELY(v == ROAR_FD_IGNORED))
+	if (ROAR_LIKELY(v <= ROAR_FD_IGNORED))
 		return;
 	if (ROAR_LIKELY(!roar_path_wants((struct roar_path *)v, credit)))
 		return;

@@ -257,9 +257,10 @@ report_drops_unlocked(void)
 	if (d == dropped_sent || conn_fd < 0)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
+	/* A delta: the collector adds them up, across images and forks. */
 	if (roar_event_dropped(&f, &(struct roar_event_ids){
 				       roar_session.pid, roar_session_tid() },
-			       d) == 0 &&
+			       d - dropped_sent) == 0 &&
 	    send_unlocked(buf, f.len) == 0)
 		dropped_sent = d;
 }

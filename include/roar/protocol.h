@@ -56,7 +56,7 @@ enum roar_kind {
 	ROAR_KIND_EXEC_FAILED = 7, /**< that exec returned with "errno" */
 	ROAR_KIND_EXIT = 8,       /**< the sender calls exit with "status" */
 	ROAR_KIND_REAPED = 9,     /**< the sender reaped "child" with "status" */
-	ROAR_KIND_DROPPED = 10,   /**< the sender lost "count" events */
+	ROAR_KIND_DROPPED = 10,   /**< the sender lost "count" more events */
 	ROAR_KIND_COUNT_
 };
 
@@ -80,7 +80,8 @@ enum roar_kind {
 #define ROAR_KEY_CHILD "child"         /* uint: fork and reaped */
 #define ROAR_KEY_STATUS "status"       /* int: exit code, or wait status */
 #define ROAR_KEY_ERRNO "errno"         /* int: exec_failed */
-#define ROAR_KEY_COUNT "count"         /* uint: dropped */
+#define ROAR_KEY_COUNT "count"         /* uint: events lost since the last
+					   dropped event of this sender */
 
 /** Values of ROAR_KEY_ORIGIN. */
 #define ROAR_ORIGIN_EXEC "exec"

@@ -1,28 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared scaffolding of the unit suites: running one check Suite with TAP
- * on stdout (meson's protocol: 'tap'), and the optional "known bugs"
- * test case.  A test that documents a bug in the code under test (marked
- * BUG in a comment) is only registered when ROAR_UNIT_BUGS is set in the
- * environment, so the committed suite stays green while the lead can run
- * it with `ROAR_UNIT_BUGS=1 meson test --suite unit`.
+ * on stdout (meson's protocol: 'tap') and temporary directories.  Tests
+ * named regression_* pin bugs these suites once found.
  */
 #ifndef ROAR_UNIT_H
 #define ROAR_UNIT_H
 
+#include <ftw.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <check.h>
-
-/** Whether tests documenting known bugs should be registered. */
-static inline bool
-unit_want_bugs(void)
-{
-	const char *v = getenv("ROAR_UNIT_BUGS");
-
-	return v && *v;
-}
 
 /**
  * Run s with TAP on stdout and nothing else there (CK_SILENT), so that
@@ -41,6 +32,35 @@ unit_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/** Make a fresh private directory under $TMPDIR (or /tmp) into dir. */
+static inline void
+unit_mkdtemp(char *dir, size_t cap, const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(dir, cap, "%s/roar-unit-%s-XXXXXX",
+		 base && *base ? base : "/tmp", tag);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static inline int
+unit_rm_one(const char *path, const struct stat *st, int type,
+	    struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+/** Remove dir and everything below it (no symlinks followed). */
+static inline void
+unit_rmtree(const char *dir)
+{
+	if (dir[0])
+		nftw(dir, unit_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif /* ROAR_UNIT_H */

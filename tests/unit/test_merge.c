@@ -1,0 +1,1302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of collector/merge.c: events built with msgpack-c's packer,
+ * fed to roar_merge_event in the orders separate per-process connections
+ * can deliver them (a child before its parent's fork event, a reaped
+ * before anything, an exec before or after the new image's hello, an
+ * exec_failed before its exec), and malformed events, which must be
+ * refused with -EINVAL and change nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "roar/protocol.h"
+#include "merge.h"
+#include "unit.h"
+#include "unit_mp.h"
+
+/* ---- event builders ---------------------------------------------------- */
+
+static int
+apply(struct roar_merge *m, struct ev *e)
+{
+	int rc = roar_merge_event(m, ev_obj(e), 0);
+
+	ev_free(e);
+	return rc;
+}
+
+static int
+hello_exec(struct roar_merge *m, pid_t pid, pid_t ppid, double t,
+	   const char *const *argv, const char *const *env, const char *cwd)
+{
+	struct ev e;
+
+	ev_begin(&e, 8 + (env != NULL) + (cwd != NULL));
+	ev_str(&e, ROAR_KEY_KIND, "hello");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_PROTO, ROAR_PROTOCOL_VERSION);
+	ev_int(&e, ROAR_KEY_PPID, ppid);
+	ev_str(&e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_EXEC);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	if (env)
+		ev_strv(&e, ROAR_KEY_ENV, env);
+	if (cwd)
+		ev_str(&e, ROAR_KEY_CWD, cwd);
+	/* argv last: it is the one a test most often inspects. */
+	ck_assert_ptr_nonnull(argv);
+	ev_strv(&e, ROAR_KEY_ARGV, argv);
+	return apply(m, &e);
+}
+
+static int
+hello_fork(struct roar_merge *m, pid_t pid, pid_t ppid, double t)
+{
+	struct ev e;
+
+	ev_begin(&e, 7);
+	ev_str(&e, ROAR_KEY_KIND, "hello");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_PROTO, ROAR_PROTOCOL_VERSION);
+	ev_int(&e, ROAR_KEY_PPID, ppid);
+	ev_str(&e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_FORK);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	return apply(m, &e);
+}
+
+static int
+exec_ev(struct roar_merge *m, pid_t pid, double t, const char *exe,
+	const char *const *argv)
+{
+	struct ev e;
+
+	ev_begin(&e, 6);
+	ev_str(&e, ROAR_KEY_KIND, "exec");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_str(&e, ROAR_KEY_EXE, exe);
+	ev_strv(&e, ROAR_KEY_ARGV, argv);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	return apply(m, &e);
+}
+
+static int
+exec_failed_ev(struct roar_merge *m, pid_t pid, double t, int err)
+{
+	struct ev e;
+
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "exec_failed");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_ERRNO, err);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	return apply(m, &e);
+}
+
+static int
+fork_ev(struct roar_merge *m, pid_t pid, pid_t child)
+{
+	struct ev e;
+
+	ev_begin(&e, 4);
+	ev_str(&e, ROAR_KEY_KIND, "fork");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_CHILD, child);
+	return apply(m, &e);
+}
+
+static int
+reaped_ev(struct roar_merge *m, pid_t pid, pid_t child, int status)
+{
+	struct ev e;
+
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "reaped");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_CHILD, child);
+	ev_int(&e, ROAR_KEY_STATUS, status);
+	return apply(m, &e);
+}
+
+static int
+exit_ev(struct roar_merge *m, pid_t pid, int status, double t)
+{
+	struct ev e;
+
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_STATUS, status);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	return apply(m, &e);
+}
+
+static int
+dropped_ev(struct roar_merge *m, pid_t pid, int64_t count)
+{
+	struct ev e;
+
+	ev_begin(&e, 4);
+	ev_str(&e, ROAR_KEY_KIND, "dropped");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_COUNT, count);
+	return apply(m, &e);
+}
+
+static int
+file_ev(struct roar_merge *m, const char *kind, pid_t pid, pid_t tid,
+	const char *path, size_t len)
+{
+	struct ev e;
+
+	ev_begin(&e, 4);
+	ev_str(&e, ROAR_KEY_KIND, kind);
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, tid);
+	ev_strn(&e, ROAR_KEY_PATH, path, len);
+	return apply(m, &e);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+check_strv(const struct roar_strv *s, const char *const *want)
+{
+	size_t n = 0;
+
+	ck_assert_msg(s != NULL, "no argv where %s was expected",
+		      want && want[0] ? want[0] : "(empty)");
+	while (want[n])
+		n++;
+	ck_assert_uint_eq(s->n, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(s->v[i].len, strlen(want[i]));
+		ck_assert_str_eq(s->v[i].p, want[i]);
+	}
+}
+
+static struct roar_proc *
+proc(const struct roar_merge *m, pid_t pid)
+{
+	struct roar_proc *p = roar_merge_find(m, pid);
+
+	ck_assert_msg(p != NULL, "pid %d unknown", (int)pid);
+	return p;
+}
+
+static const char *
+reason(const struct roar_merge *m, pid_t pid)
+{
+	static char buf[4096];
+
+	return roar_merge_untraced_reason(m, proc(m, pid), buf, sizeof(buf));
+}
+
+static pid_t
+parent(const struct roar_merge *m, pid_t pid)
+{
+	return roar_merge_parent(m, proc(m, pid));
+}
+
+static const struct roar_strv *
+command(const struct roar_merge *m, pid_t pid)
+{
+	return roar_merge_command(m, proc(m, pid));
+}
+
+static const char *const make_argv[] = { "make", "all", NULL };
+static const char *const make_env[] = { "PATH=/usr/bin:/bin", "HOME=/root",
+					NULL };
+
+#define ROOT 100
+
+static struct roar_merge M;
+
+static void
+setup(void)
+{
+	roar_merge_init(&M, ROOT);
+}
+
+static void
+teardown(void)
+{
+	roar_merge_free(&M);
+}
+
+/* ---- orders -------------------------------------------------------------- */
+
+START_TEST(fork_hello_before_fork_event)
+{
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    "/src"),
+			 0);
+	/* The child's connection wins the race. */
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+	ck_assert_int_eq(proc(&M, 101)->parent_source, ROAR_PARENT_FORK_HELLO);
+	ck_assert_int_eq(parent(&M, ROOT), 0);
+	/* A fork child runs its parent's image. */
+	check_strv(command(&M, 101), make_argv);
+	check_strv(roar_merge_env(&M, proc(&M, 101)), make_env);
+	ck_assert_ptr_null(reason(&M, 101));
+	ck_assert_ptr_null(reason(&M, ROOT));
+	ck_assert_uint_eq(M.procs.count, 2);
+}
+END_TEST
+
+START_TEST(fork_event_before_fork_hello)
+{
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	/* Heard of, but it has not spoken yet. */
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+	check_strv(command(&M, 101), make_argv);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+	check_strv(command(&M, 101), make_argv);
+	ck_assert_ptr_null(reason(&M, 101));
+}
+END_TEST
+
+START_TEST(grandchild_before_everyone)
+{
+	/* 102 (child of 101, child of ROOT) speaks first of all. */
+	ck_assert_int_eq(hello_fork(&M, 102, 101, 3.0), 0);
+	ck_assert_int_eq(parent(&M, 102), ROOT); /* 101 unknown yet */
+	ck_assert_ptr_null(command(&M, 102));
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(parent(&M, 102), 101);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	check_strv(command(&M, 102), make_argv);
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+	ck_assert_int_eq(parent(&M, ROOT), 0);
+}
+END_TEST
+
+START_TEST(reaped_before_anything)
+{
+	static const char *const sh[] = { "sh", "-c", "x", NULL };
+
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 101, 2 << 8), 0);
+	ck_assert_uint_eq(M.procs.count, 2);
+	ck_assert(proc(&M, 101)->has_wait);
+	ck_assert_int_eq(proc(&M, 101)->wait_status, 2 << 8);
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+	ck_assert_int_eq(proc(&M, 101)->parent_source, ROAR_PARENT_REAPED);
+	/* It never said a word: untraced, no command known. */
+	ck_assert_ptr_nonnull(reason(&M, 101));
+	ck_assert_ptr_null(command(&M, 101));
+
+	/* Its hello was only late. */
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_ptr_null(reason(&M, 101));
+	ck_assert_int_eq(proc(&M, 101)->parent_source, ROAR_PARENT_FORK_HELLO);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh, NULL, NULL), 0);
+	check_strv(command(&M, 101), sh);
+	/* The wait status survives the later events. */
+	ck_assert_int_eq(proc(&M, 101)->wait_status, 2 << 8);
+}
+END_TEST
+
+START_TEST(exec_then_hello_of_new_image)
+{
+	static const char *const ls[] = { "ls", "-l", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(exec_ev(&M, 101, 5.0, "/bin/ls", ls), 0);
+	/* Until the new image speaks, its exec is all we know. */
+	check_strv(command(&M, 101), ls);
+	ck_assert_ptr_nonnull(reason(&M, 101));
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 6.0, ls, make_env, NULL),
+			 0);
+	check_strv(command(&M, 101), ls);
+	ck_assert_ptr_null(reason(&M, 101));
+	ck_assert_int_eq(parent(&M, 101), ROOT);
+}
+END_TEST
+
+START_TEST(hello_then_late_older_exec)
+{
+	static const char *const image[] = { "ls", "-l", NULL };
+	static const char *const asked[] = { "ls", "-l", "(as asked)", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	/* The new image's connection delivers first... */
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 10.0, image, make_env,
+				    NULL),
+			 0);
+	/* ...the old image's exec event, stamped earlier, comes late. */
+	ck_assert_int_eq(exec_ev(&M, 101, 5.0, "/bin/ls", asked), 0);
+	check_strv(command(&M, 101), image);
+	ck_assert_ptr_null(reason(&M, 101));
+}
+END_TEST
+
+START_TEST(later_exec_without_hello_is_untraced)
+{
+	/* Traced image, then an exec (at a later time) that never came
+	 * back: the process ended in an image we could not see. */
+	static const char *const sh[] = { "sh", NULL };
+	static const char *const stat[] = { "static-tool", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh, make_env, "/w"), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 4.0, "/opt/static-tool", stat), 0);
+	check_strv(command(&M, ROOT), stat);
+	ck_assert_ptr_nonnull(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(exec_failed_before_its_exec)
+{
+	static const char *const sh[] = { "sh", "-c", "nope", NULL };
+	static const char *const nope[] = { "nope", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh, make_env, NULL), 0);
+	/* Same time stamp: the exec_failed of that very attempt. */
+	ck_assert_int_eq(exec_failed_ev(&M, ROOT, 5.0, ENOENT), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 5.0, "/usr/bin/nope", nope), 0);
+	ck_assert(proc(&M, ROOT)->exec_failed);
+	check_strv(command(&M, ROOT), sh);
+	ck_assert_ptr_null(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(exec_failed_after_its_exec)
+{
+	static const char *const sh[] = { "sh", "-c", "nope", NULL };
+	static const char *const nope[] = { "nope", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh, make_env, NULL), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 5.0, "/usr/bin/nope", nope), 0);
+	ck_assert_ptr_nonnull(reason(&M, ROOT));
+	ck_assert_int_eq(exec_failed_ev(&M, ROOT, 5.0, ENOENT), 0);
+	ck_assert(proc(&M, ROOT)->exec_failed);
+	check_strv(command(&M, ROOT), sh);
+	ck_assert_ptr_null(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(exec_failed_of_older_attempt_ignored)
+{
+	static const char *const sh[] = { "sh", NULL };
+	static const char *const one[] = { "one", NULL };
+	static const char *const two[] = { "two", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh, make_env, NULL), 0);
+	/* Attempt at t=3 failed, attempt at t=7 went silent.  Delivered:
+	 * exec(7), exec_failed(3), exec(3). */
+	ck_assert_int_eq(exec_ev(&M, ROOT, 7.0, "/bin/two", two), 0);
+	ck_assert_int_eq(exec_failed_ev(&M, ROOT, 3.0, ENOENT), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 3.0, "/bin/one", one), 0);
+	ck_assert(!proc(&M, ROOT)->exec_failed);
+	ck_assert_double_eq(proc(&M, ROOT)->exec_time, 7.0);
+	check_strv(command(&M, ROOT), two);
+	ck_assert_ptr_nonnull(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(failed_then_successful_exec)
+{
+	static const char *const sh[] = { "sh", NULL };
+	static const char *const one[] = { "one", NULL };
+	static const char *const two[] = { "two", NULL };
+
+	/* execvp trying PATH entries: the first fails, the second works
+	 * and its image speaks. Delivered out of order. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh, make_env, NULL), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 8.0, two, make_env, NULL), 0);
+	ck_assert_int_eq(exec_failed_ev(&M, ROOT, 3.0, ENOENT), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 7.0, "/bin/two", two), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 3.0, "/usr/local/bin/one", one), 0);
+	check_strv(command(&M, ROOT), two);
+	ck_assert_ptr_null(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(older_hello_does_not_replace_image)
+{
+	static const char *const a[] = { "a", NULL };
+	static const char *const b[] = { "b", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 2.0, b, make_env, NULL), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, a, make_env, NULL), 0);
+	check_strv(command(&M, ROOT), b);
+	ck_assert_double_eq(proc(&M, ROOT)->start_time, 1.0);
+}
+END_TEST
+
+START_TEST(parent_source_priority)
+{
+	/* An exec hello's getppid() (maybe 1 after reparenting) loses to
+	 * the parent's own fork event, in either order. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	ck_assert_int_eq(hello_exec(&M, 103, 1, 3.0, make_argv, NULL, NULL),
+			 0);
+	ck_assert_int_eq(proc(&M, 103)->parent_source,
+			 ROAR_PARENT_EXEC_HELLO);
+	/* pid 1 is not traced: attached to the root instead. */
+	ck_assert_int_eq(parent(&M, 103), ROOT);
+	ck_assert_int_eq(fork_ev(&M, 101, 103), 0);
+	ck_assert_int_eq(parent(&M, 103), 101);
+
+	ck_assert_int_eq(fork_ev(&M, 101, 104), 0);
+	ck_assert_int_eq(hello_exec(&M, 104, 1, 4.0, make_argv, NULL, NULL),
+			 0);
+	ck_assert_int_eq(parent(&M, 104), 101);
+	ck_assert_int_eq(proc(&M, 104)->parent_source,
+			 ROAR_PARENT_FORK_EVENT);
+	/* A reaper does not override the forker. */
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 104, 0), 0);
+	ck_assert_int_eq(parent(&M, 104), 101);
+	/* Nor does anybody make a process its own parent. */
+	ck_assert_int_eq(hello_fork(&M, 105, 105, 5.0), 0);
+	ck_assert_int_eq(parent(&M, 105), ROOT);
+}
+END_TEST
+
+START_TEST(root_parent_is_nil)
+{
+	ck_assert_int_eq(hello_exec(&M, ROOT, 4242, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	/* Even with a traced parent pid, the root has none. */
+	ck_assert_int_eq(hello_fork(&M, 4242, 1, 0.5), 0);
+	ck_assert_int_eq(parent(&M, ROOT), 0);
+}
+END_TEST
+
+START_TEST(root_that_never_started)
+{
+	/* The launcher made the root but it never said hello. */
+	ck_assert_ptr_nonnull(roar_merge_proc(&M, ROOT));
+	ck_assert_ptr_nonnull(reason(&M, ROOT));
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	ck_assert_ptr_null(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(exit_status_and_drops)
+{
+	ck_assert_int_eq(exit_ev(&M, ROOT, 256 + 3, 9.0), 0);
+	ck_assert(proc(&M, ROOT)->has_exit);
+	ck_assert_int_eq(proc(&M, ROOT)->exit_code, 3);
+	ck_assert_double_eq(proc(&M, ROOT)->end_time, 9.0);
+
+	/* Counts are deltas since the sender's last dropped event: they
+	 * add up, within an image and across images. */
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 1.0, make_argv, NULL, NULL),
+			 0);
+	ck_assert_int_eq(dropped_ev(&M, 101, 5), 0);
+	ck_assert_int_eq(dropped_ev(&M, 101, 3), 0);
+	ck_assert_uint_eq(roar_merge_dropped(&M), 8);
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 2.0, make_argv, NULL, NULL),
+			 0);
+	ck_assert_int_eq(dropped_ev(&M, 101, 2), 0);
+	ck_assert_uint_eq(roar_merge_dropped(&M), 10);
+	ck_assert_int_eq(dropped_ev(&M, 102, 0), 0);
+	ck_assert_uint_eq(roar_merge_dropped(&M), 10);
+}
+END_TEST
+
+/* ---- files ------------------------------------------------------------ */
+
+static struct roar_file *
+file_named(const struct roar_merge *m, const char *p, size_t len)
+{
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->file_list[i]->path.len == len &&
+		    !memcmp(m->file_list[i]->path.p, p, len))
+			return m->file_list[i];
+	return NULL;
+}
+
+static uintptr_t
+access_bits(const struct roar_merge *m, const struct roar_file *f, pid_t pid)
+{
+	return (uintptr_t)roar_map_get(&m->access,
+				       (uint64_t)f->index << 32 |
+					       (uint32_t)pid);
+}
+
+START_TEST(file_kinds)
+{
+	struct roar_file *f;
+
+	ck_assert_int_eq(file_ev(&M, "open_write", 101, 1011, "/ow", 3), 0);
+	ck_assert_int_eq(file_ev(&M, "open_read", 101, 1011, "/or", 3), 0);
+	ck_assert_int_eq(file_ev(&M, "read", 101, 1011, "/r", 2), 0);
+	ck_assert_int_eq(file_ev(&M, "write", 101, 1012, "/w", 2), 0);
+	ck_assert_uint_eq(M.nfiles, 4);
+
+	/* roar's listeners count open_write as a read: so do we. */
+	f = file_named(&M, "/ow", 3);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(f->read);
+	ck_assert(!f->written);
+	ck_assert_uint_eq(access_bits(&M, f, 101), ROAR_ACCESS_READ);
+	f = file_named(&M, "/or", 3);
+	ck_assert(f->read && !f->written);
+	f = file_named(&M, "/r", 2);
+	ck_assert(f->read && !f->written);
+	ck_assert_uint_eq(f->n_read_tids, 1);
+	ck_assert_int_eq(f->read_tids[0], 1011);
+	f = file_named(&M, "/w", 2);
+	ck_assert(!f->read && f->written);
+	ck_assert_uint_eq(f->n_written_tids, 1);
+	ck_assert_int_eq(f->written_tids[0], 1012);
+	ck_assert_uint_eq(access_bits(&M, f, 101), ROAR_ACCESS_WRITE);
+	ck_assert_uint_eq(proc(&M, 101)->nfiles, 4);
+}
+END_TEST
+
+START_TEST(file_table_merges_paths)
+{
+	struct roar_file *f;
+
+	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/src/a.c", 8), 0);
+	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/src/a.c", 8), 0);
+	ck_assert_int_eq(file_ev(&M, "read", 101, 2, "/src/a.c", 8), 0);
+	ck_assert_int_eq(file_ev(&M, "write", 102, 3, "/src/a.c", 8), 0);
+	ck_assert_int_eq(file_ev(&M, "read", 102, 3, "/src/a.c", 8), 0);
+	ck_assert_uint_eq(M.nfiles, 1);
+	f = file_named(&M, "/src/a.c", 8);
+	ck_assert(f->read && f->written);
+	ck_assert_uint_eq(f->n_read_tids, 3);
+	ck_assert_uint_eq(f->n_written_tids, 1);
+	ck_assert_uint_eq(access_bits(&M, f, 101), ROAR_ACCESS_READ);
+	ck_assert_uint_eq(access_bits(&M, f, 102),
+			  ROAR_ACCESS_READ | ROAR_ACCESS_WRITE);
+	ck_assert_uint_eq(proc(&M, 101)->nfiles, 1);
+	ck_assert_uint_eq(proc(&M, 102)->nfiles, 1);
+	/* A non-UTF-8 path and a bin-encoded one are the same bytes. */
+	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/x\xff", 3), 0);
+	{
+		struct ev e;
+
+		ev_begin(&e, 4);
+		ev_str(&e, ROAR_KEY_KIND, "write");
+		ev_int(&e, ROAR_KEY_PID, 101);
+		ev_int(&e, ROAR_KEY_TID, 101);
+		ev_bin(&e, ROAR_KEY_PATH, "/x\xff", 3);
+		ck_assert_int_eq(apply(&M, &e), 0);
+	}
+	ck_assert_uint_eq(M.nfiles, 2);
+	f = file_named(&M, "/x\xff", 3);
+	ck_assert(f->read && f->written);
+}
+END_TEST
+
+START_TEST(many_files)
+{
+	/* Growth of the file list and the maps. */
+	char path[64];
+
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(path, sizeof(path), "/data/%d", i);
+
+		ck_assert_int_eq(file_ev(&M, i % 2 ? "write" : "read",
+					 200 + i % 7, 1, path, (size_t)n),
+				 0);
+	}
+	ck_assert_uint_eq(M.nfiles, 5000);
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(path, sizeof(path), "/data/%d", i);
+		struct roar_file *f = M.file_list[i];
+
+		ck_assert_uint_eq(f->index, i);
+		ck_assert_uint_eq(f->path.len, (size_t)n);
+		ck_assert_str_eq(f->path.p, path);
+		ck_assert(i % 2 ? f->written : f->read);
+	}
+}
+END_TEST
+
+START_TEST(excluded_paths)
+{
+	M.exclude_prefix = roar_bytes_dup("/tmp/roar-sock/", 15);
+	M.exclude_exact = roar_bytes_dup("/out/report.msgpack", 19);
+	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/tmp/roar-sock/s", 16),
+			 0);
+	ck_assert_int_eq(file_ev(&M, "write", 101, 1, "/out/report.msgpack",
+				 19),
+			 0);
+	ck_assert_uint_eq(M.nfiles, 0);
+	/* Near misses are files. */
+	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/tmp/roar-sockX", 15), 0);
+	ck_assert_int_eq(file_ev(&M, "write", 101, 1, "/out/report.msgpack2",
+				 20),
+			 0);
+	ck_assert_uint_eq(M.nfiles, 2);
+	/* The process was still heard of. */
+	ck_assert_ptr_nonnull(roar_merge_find(&M, 101));
+}
+END_TEST
+
+START_TEST(unknown_kinds_counted)
+{
+	struct ev e;
+
+	ck_assert_int_eq(file_ev(&M, "rename", 101, 1, "/a", 2), 0);
+	ck_assert_int_eq(file_ev(&M, "frobnicate", 101, 1, "/a", 2), 0);
+	ck_assert_int_eq(file_ev(&M, "", 101, 1, "/a", 2), 0);
+	ck_assert_int_eq(file_ev(&M, "READ", 101, 1, "/a", 2), 0);
+	ck_assert_int_eq(file_ev(&M, "reads", 101, 1, "/a", 2), 0);
+	/* A kind with a NUL inside is not "read" either. */
+	ev_begin(&e, 3);
+	ev_strn(&e, ROAR_KEY_KIND, "read\0x", 6);
+	ev_int(&e, ROAR_KEY_PID, 101);
+	ev_str(&e, ROAR_KEY_PATH, "/a");
+	ck_assert_int_eq(apply(&M, &e), 0);
+	ck_assert_uint_eq(M.unknown_events, 6);
+	ck_assert_uint_eq(M.nfiles, 0);
+	ck_assert_uint_eq(M.bad_frames, 0);
+}
+END_TEST
+
+static int new_calls;
+static pid_t new_pids[8];
+
+static void
+on_new(void *ctx, struct roar_proc *p)
+{
+	ck_assert_ptr_eq(ctx, &new_calls);
+	new_pids[new_calls++ % 8] = p->pid;
+}
+
+START_TEST(new_proc_callback)
+{
+	struct ev e;
+
+	M.on_new_proc = on_new;
+	M.ctx = &new_calls;
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	ck_assert_int_eq(new_calls, 2);
+	ck_assert_int_eq(new_pids[0], ROOT);
+	ck_assert_int_eq(new_pids[1], 101);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 1.0), 0);
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 102, 0), 0);
+	ck_assert_int_eq(file_ev(&M, "read", 103, 103, "/f", 2), 0);
+	ck_assert_int_eq(new_calls, 4);
+	ck_assert_int_eq(new_pids[3], 103);
+	/* Unknown kinds and refused events announce nobody. */
+	ck_assert_int_eq(file_ev(&M, "mystery", 104, 104, "/f", 2), 0);
+	ck_assert_int_eq(file_ev(&M, "read", 105, 105, "f", 1), -EINVAL);
+	ev_begin(&e, 3);
+	ev_str(&e, ROAR_KEY_KIND, "fork");
+	ev_int(&e, ROAR_KEY_PID, 106);
+	ev_int(&e, ROAR_KEY_CHILD, -1);
+	ck_assert_int_eq(apply(&M, &e), -EINVAL);
+	ck_assert_int_eq(new_calls, 4);
+}
+END_TEST
+
+/* ---- malformed events --------------------------------------------------- */
+
+/* Everything an event could change, at a glance. */
+struct snap {
+	size_t nprocs, nfiles, naccess;
+	uint64_t bad, unknown;
+	pid_t ppid;
+	int parent_source;
+	double start_time, exec_time;
+	bool has_image, has_exec, exec_failed, has_exit, has_wait, fork_hello;
+	size_t argc;
+	uint64_t dropped;
+};
+
+static void
+snapshot(const struct roar_merge *m, struct snap *s)
+{
+	const struct roar_proc *p = roar_merge_find(m, ROOT);
+
+	memset(s, 0, sizeof(*s));
+	s->nprocs = m->procs.count;
+	s->nfiles = m->nfiles;
+	s->naccess = m->access.count;
+	s->bad = m->bad_frames;
+	s->unknown = m->unknown_events;
+	if (p) {
+		s->ppid = p->ppid;
+		s->parent_source = p->parent_source;
+		s->start_time = p->start_time;
+		s->exec_time = p->exec_time;
+		s->has_image = p->has_image;
+		s->has_exec = p->has_exec;
+		s->exec_failed = p->exec_failed;
+		s->has_exit = p->has_exit;
+		s->has_wait = p->has_wait;
+		s->fork_hello = p->fork_hello;
+		s->argc = p->argv.n;
+		s->dropped = p->dropped;
+	}
+}
+
+typedef void (*build_fn)(struct ev *e);
+
+/* Builders of malformed events, about ROOT (known) or 555 (new). */
+static void
+bad_not_a_map(struct ev *e)
+{
+	ev_begin_raw(e);
+	msgpack_pack_array(&e->pk, 2);
+	mp_pack_cstr(&e->pk, "read");
+	msgpack_pack_int(&e->pk, 555);
+}
+
+static void
+bad_scalar(struct ev *e)
+{
+	ev_begin_raw(e);
+	msgpack_pack_int(&e->pk, 7);
+}
+
+static void
+bad_no_kind(struct ev *e)
+{
+	ev_begin(e, 2);
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_kind_int(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_int(e, ROAR_KEY_KIND, 0);
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_kind_bin(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_bin(e, ROAR_KEY_KIND, "read", 4);
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_kind_nil(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_key(e, ROAR_KEY_KIND);
+	msgpack_pack_nil(&e->pk);
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_no_pid(struct ev *e)
+{
+	ev_begin(e, 2);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_pid_zero(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, 0);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_pid_negative(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, -555);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_pid_huge(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, (int64_t)1 << 31);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_pid_uint64_max(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "exit");
+	ev_key(e, ROAR_KEY_PID);
+	msgpack_pack_uint64(&e->pk, UINT64_MAX);
+	ev_int(e, ROAR_KEY_STATUS, 0);
+}
+
+static void
+bad_pid_string(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_str(e, ROAR_KEY_PID, "555");
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_pid_float(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_double(e, ROAR_KEY_PID, 555.0);
+	ev_str(e, ROAR_KEY_PATH, "/a");
+}
+
+static void
+bad_path_relative(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "write");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_PATH, "rel/a.c");
+}
+
+static void
+bad_path_empty(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_PATH, "");
+}
+
+static void
+bad_path_nul(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_strn(e, ROAR_KEY_PATH, "/a\0/b", 5);
+}
+
+static void
+bad_path_bin_nul(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "open_read");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_bin(e, ROAR_KEY_PATH, "/a\0", 3);
+}
+
+static void
+bad_path_missing(struct ev *e)
+{
+	ev_begin(e, 2);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, 555);
+}
+
+static void
+bad_path_int(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "read");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_int(e, ROAR_KEY_PATH, 47);
+}
+
+static void
+bad_hello_no_origin(struct ev *e)
+{
+	static const char *const argv[] = { "x", NULL };
+
+	ev_begin(e, 4);
+	ev_str(e, ROAR_KEY_KIND, "hello");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_int(e, ROAR_KEY_PPID, ROOT);
+	ev_strv(e, ROAR_KEY_ARGV, argv);
+}
+
+static void
+bad_hello_origin_int(struct ev *e)
+{
+	ev_begin(e, 4);
+	ev_str(e, ROAR_KEY_KIND, "hello");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_int(e, ROAR_KEY_PPID, 77);
+	ev_int(e, ROAR_KEY_ORIGIN, 1);
+}
+
+static void
+bad_exec_argv_non_string(struct ev *e)
+{
+	ev_begin(e, 5);
+	ev_str(e, ROAR_KEY_KIND, "exec");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_EXE, "/bin/ls");
+	ev_key(e, ROAR_KEY_ARGV);
+	msgpack_pack_array(&e->pk, 3);
+	mp_pack_cstr(&e->pk, "ls");
+	msgpack_pack_int(&e->pk, 42);
+	mp_pack_cstr(&e->pk, "-l");
+	ev_double(e, ROAR_KEY_TIME, 3.0);
+}
+
+static void
+bad_exec_argv_nested(struct ev *e)
+{
+	ev_begin(e, 5);
+	ev_str(e, ROAR_KEY_KIND, "exec");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_str(e, ROAR_KEY_EXE, "/bin/ls");
+	ev_key(e, ROAR_KEY_ARGV);
+	msgpack_pack_array(&e->pk, 1);
+	msgpack_pack_array(&e->pk, 0);
+	ev_double(e, ROAR_KEY_TIME, 3.0);
+}
+
+static void
+bad_exec_argv_missing(struct ev *e)
+{
+	ev_begin(e, 4);
+	ev_str(e, ROAR_KEY_KIND, "exec");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_str(e, ROAR_KEY_EXE, "/bin/ls");
+	ev_double(e, ROAR_KEY_TIME, 3.0);
+}
+
+static void
+bad_exec_no_exe(struct ev *e)
+{
+	static const char *const argv[] = { "x", NULL };
+
+	ev_begin(e, 4);
+	ev_str(e, ROAR_KEY_KIND, "exec");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_strv(e, ROAR_KEY_ARGV, argv);
+	ev_double(e, ROAR_KEY_TIME, 3.0);
+}
+
+static void
+bad_exec_exe_nul(struct ev *e)
+{
+	static const char *const argv[] = { "x", NULL };
+
+	ev_begin(e, 5);
+	ev_str(e, ROAR_KEY_KIND, "exec");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_strn(e, ROAR_KEY_EXE, "/bin\0/x", 7);
+	ev_strv(e, ROAR_KEY_ARGV, argv);
+	ev_double(e, ROAR_KEY_TIME, 3.0);
+}
+
+static void
+bad_fork_child_zero(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "fork");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_int(e, ROAR_KEY_CHILD, 0);
+}
+
+static void
+bad_fork_child_negative(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "fork");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_int(e, ROAR_KEY_CHILD, -556);
+}
+
+static void
+bad_fork_no_child(struct ev *e)
+{
+	ev_begin(e, 2);
+	ev_str(e, ROAR_KEY_KIND, "fork");
+	ev_int(e, ROAR_KEY_PID, 555);
+}
+
+static void
+bad_reaped_no_status(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "reaped");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_int(e, ROAR_KEY_CHILD, 556);
+}
+
+static void
+bad_reaped_status_string(struct ev *e)
+{
+	ev_begin(e, 4);
+	ev_str(e, ROAR_KEY_KIND, "reaped");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_int(e, ROAR_KEY_CHILD, 556);
+	ev_str(e, ROAR_KEY_STATUS, "0");
+}
+
+static void
+bad_exit_no_status(struct ev *e)
+{
+	ev_begin(e, 2);
+	ev_str(e, ROAR_KEY_KIND, "exit");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+}
+
+static void
+bad_dropped_negative(struct ev *e)
+{
+	ev_begin(e, 3);
+	ev_str(e, ROAR_KEY_KIND, "dropped");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_int(e, ROAR_KEY_COUNT, -1);
+}
+
+static void
+bad_dropped_no_count(struct ev *e)
+{
+	ev_begin(e, 2);
+	ev_str(e, ROAR_KEY_KIND, "dropped");
+	ev_int(e, ROAR_KEY_PID, 555);
+}
+
+static const struct {
+	const char *name;
+	build_fn build;
+} malformed[] = {
+#define M_(f) { #f, f }
+	M_(bad_not_a_map),
+	M_(bad_scalar),
+	M_(bad_no_kind),
+	M_(bad_kind_int),
+	M_(bad_kind_bin),
+	M_(bad_kind_nil),
+	M_(bad_no_pid),
+	M_(bad_pid_zero),
+	M_(bad_pid_negative),
+	M_(bad_pid_huge),
+	M_(bad_pid_uint64_max),
+	M_(bad_pid_string),
+	M_(bad_pid_float),
+	M_(bad_path_relative),
+	M_(bad_path_empty),
+	M_(bad_path_nul),
+	M_(bad_path_bin_nul),
+	M_(bad_path_missing),
+	M_(bad_path_int),
+	M_(bad_hello_no_origin),
+	M_(bad_hello_origin_int),
+	M_(bad_exec_argv_non_string),
+	M_(bad_exec_argv_nested),
+	M_(bad_exec_argv_missing),
+	M_(bad_exec_no_exe),
+	M_(bad_exec_exe_nul),
+	M_(bad_fork_child_zero),
+	M_(bad_fork_child_negative),
+	M_(bad_fork_no_child),
+	M_(bad_reaped_no_status),
+	M_(bad_reaped_status_string),
+	M_(bad_exit_no_status),
+	M_(bad_dropped_negative),
+	M_(bad_dropped_no_count),
+#undef M_
+};
+
+/* A run with some state for malformed events to (not) disturb. */
+static void
+populate(struct roar_merge *m)
+{
+	static const char *const sh[] = { "sh", "-c", "x", NULL };
+
+	ck_assert_int_eq(hello_exec(m, ROOT, 1, 10.0, sh, make_env, "/w"), 0);
+	ck_assert_int_eq(file_ev(m, "read", ROOT, ROOT, "/in", 3), 0);
+	ck_assert_int_eq(dropped_ev(m, ROOT, 2), 0);
+}
+
+static void
+check_refused(struct roar_merge *m, const char *name, build_fn build)
+{
+	struct snap before, after;
+	struct ev e;
+	int rc;
+
+	snapshot(m, &before);
+	build(&e);
+	rc = apply(m, &e);
+	snapshot(m, &after);
+	ck_assert_msg(rc == -EINVAL, "%s: rc %d", name, rc);
+	ck_assert_msg(!memcmp(&before, &after, sizeof(before)),
+		      "%s changed the run", name);
+	ck_assert_msg(!roar_merge_find(m, 555) && !roar_merge_find(m, 556),
+		      "%s created a process", name);
+}
+
+START_TEST(malformed_refused_and_harmless)
+{
+	populate(&M);
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
+		check_refused(&M, malformed[i].name, malformed[i].build);
+	/* The run is still whole. */
+	check_strv(command(&M, ROOT), (const char *const[]){ "sh", "-c", "x",
+							     NULL });
+	ck_assert_uint_eq(M.nfiles, 1);
+	ck_assert_uint_eq(M.unknown_events, 0);
+}
+END_TEST
+
+static void
+bad_hello_argv_non_string(struct ev *e)
+{
+	ev_begin(e, 6);
+	ev_str(e, ROAR_KEY_KIND, "hello");
+	ev_int(e, ROAR_KEY_PID, 555);
+	ev_int(e, ROAR_KEY_PPID, ROOT);
+	ev_str(e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_EXEC);
+	ev_double(e, ROAR_KEY_TIME, 1.0);
+	ev_key(e, ROAR_KEY_ARGV);
+	msgpack_pack_array(&e->pk, 2);
+	mp_pack_cstr(&e->pk, "prog");
+	msgpack_pack_true(&e->pk);
+}
+
+static void
+bad_hello_env_not_array(struct ev *e)
+{
+	ev_begin(e, 6);
+	ev_str(e, ROAR_KEY_KIND, "hello");
+	ev_int(e, ROAR_KEY_PID, ROOT);
+	ev_int(e, ROAR_KEY_PPID, 77);
+	ev_str(e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_EXEC);
+	ev_double(e, ROAR_KEY_TIME, 1.0);
+	ev_str(e, ROAR_KEY_ENV, "PATH=/bin");
+}
+
+/*
+ * Was a bug (fixed, kept as a regression test): merge.c on_hello() creates the process record (roar_merge_proc),
+ * lowers start_time and calls set_parent() before it validates "argv" and
+ * "env"; a hello whose argv holds a non-string (or whose env is not an
+ * array) is refused with -EINVAL but has already created pid 555 (parent
+ * ROOT, source EXEC_HELLO, start_time 1.0), or, for a known pid, changed
+ * its parent to 77 and its start_time from 10.0 to 1.0.  Expected: -EINVAL
+ * and no change (as for every other malformed event).  Fix: validate argv
+ * and env into locals before roar_merge_proc().
+ */
+/*
+ * Was a bug (fixed, kept as a regression test): merge.c on_hello() carries a process's drop count into
+ * dropped_prior only when it already had an image (p->has_image).  A fork
+ * child has no image of its own, yet its transport counts from 0
+ * (roar_transport_atfork_child) and so does the image it execs.  Fork
+ * child drops 5, execs, new image drops 2: the report says 5 lost, not 7,
+ * because on_dropped keeps the maximum of the two series.  Expected
+ * roar_merge_dropped == 7; actual 5.  The same happens for a pid first
+ * heard of through its dropped event.  Fix: carry p->dropped whenever an
+ * exec-origin hello starts a new series, not only after an image.
+ */
+START_TEST(regression_fork_child_drops_lost_at_exec)
+{
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
+				    NULL),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(dropped_ev(&M, 101, 5), 0);
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 3.0, make_argv, NULL, NULL),
+			 0);
+	ck_assert_int_eq(dropped_ev(&M, 101, 2), 0);
+	ck_assert_uint_eq(roar_merge_dropped(&M), 7);
+}
+END_TEST
+
+START_TEST(regression_malformed_hello_changes_nothing)
+{
+	populate(&M);
+	check_refused(&M, "bad_hello_argv_non_string",
+		      bad_hello_argv_non_string);
+	check_refused(&M, "bad_hello_env_not_array", bad_hello_env_not_array);
+}
+END_TEST
+
+static Suite *
+merge_suite(void)
+{
+	Suite *s = suite_create("merge");
+	TCase *order = tcase_create("order");
+	TCase *files = tcase_create("files");
+	TCase *bad = tcase_create("malformed");
+
+	tcase_add_checked_fixture(order, setup, teardown);
+	tcase_add_test(order, fork_hello_before_fork_event);
+	tcase_add_test(order, fork_event_before_fork_hello);
+	tcase_add_test(order, grandchild_before_everyone);
+	tcase_add_test(order, reaped_before_anything);
+	tcase_add_test(order, exec_then_hello_of_new_image);
+	tcase_add_test(order, hello_then_late_older_exec);
+	tcase_add_test(order, later_exec_without_hello_is_untraced);
+	tcase_add_test(order, exec_failed_before_its_exec);
+	tcase_add_test(order, exec_failed_after_its_exec);
+	tcase_add_test(order, exec_failed_of_older_attempt_ignored);
+	tcase_add_test(order, failed_then_successful_exec);
+	tcase_add_test(order, older_hello_does_not_replace_image);
+	tcase_add_test(order, parent_source_priority);
+	tcase_add_test(order, root_parent_is_nil);
+	tcase_add_test(order, root_that_never_started);
+	tcase_add_test(order, exit_status_and_drops);
+	tcase_add_test(order, new_proc_callback);
+	suite_add_tcase(s, order);
+
+	tcase_add_checked_fixture(files, setup, teardown);
+	tcase_add_test(files, file_kinds);
+	tcase_add_test(files, file_table_merges_paths);
+	tcase_add_test(files, many_files);
+	tcase_add_test(files, excluded_paths);
+	tcase_add_test(files, unknown_kinds_counted);
+	suite_add_tcase(s, files);
+
+	tcase_add_checked_fixture(bad, setup, teardown);
+	tcase_add_test(bad, malformed_refused_and_harmless);
+	suite_add_tcase(s, bad);
+
+	{
+		/* Regressions: each was a bug these tests found. */
+		TCase *bugs = tcase_create("regressions");
+
+		tcase_add_checked_fixture(bugs, setup, teardown);
+		tcase_add_test(bugs, regression_malformed_hello_changes_nothing);
+		tcase_add_test(bugs, regression_fork_child_drops_lost_at_exec);
+		suite_add_tcase(s, bugs);
+	}
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(merge_suite());
+}

@@ -156,13 +156,12 @@ preflight(bool json, const char *command)
 {
 	struct check checks[6];
 	size_t n = 0;
-	char lib[PATH_MAX], self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 32];
+	char lib[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 32];
 	char report[PATH_MAX + 32], warnings[2][PATH_MAX + 256];
 	size_t nwarn = 0;
 	const char *tmp = getenv("TMPDIR");
 	struct utsname un;
 	bool ok = true, have_lib;
-	ssize_t len;
 
 	checks[n].name = "platform";
 	checks[n].ok = uname(&un) == 0 && !strcmp(un.sysname, "Linux");
@@ -205,9 +204,18 @@ preflight(bool json, const char *command)
 
 	checks[n].name = "probe_run";
 	checks[n].ok = false;
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len > 0 && checks[2].ok && checks[1].ok) {
-		char *argv[] = { self, "--preflight-probe", path, NULL };
+	if (checks[2].ok && checks[1].ok) {
+		/*
+		 * A real dynamically linked program, not ourselves: it must
+		 * write, read back and rename a file under the tracer, and
+		 * the report must show the write.
+		 */
+		char *argv[] = { "/bin/sh", "-c",
+				 "printf " PROBE_TEXT " > \"$0\" && "
+				 "cat \"$0\" > /dev/null && "
+				 "mv \"$0\" \"$0.renamed\" && "
+				 "mv \"$0.renamed\" \"$0\"",
+				 path, NULL };
 		struct roar_launch_opts lo = {
 			.report_path = report,
 			.argv = argv,
@@ -217,7 +225,6 @@ preflight(bool json, const char *command)
 		};
 		int code = 1;
 
-		self[len] = '\0';
 		snprintf(path, sizeof(path), "%s/probe.txt", dir);
 		snprintf(report, sizeof(report), "%s/report.msgpack", dir);
 		if (roar_launch_run(&lo, &code) == 0 && code == 0)

@@ -195,26 +195,31 @@ roar_fdtable_resolve(int fd)
 uintptr_t
 roar_fdtable_name(int fd)
 {
+	struct stat st;
+
+	if (fd < 0)
+		return ROAR_FD_IGNORED;
+	/* Not open (EBADF): leave the slot unknown for the next owner. */
+	if (fstat(fd, &st) != 0)
+		return ROAR_FD_UNKNOWN;
+	return roar_fdtable_name_stat(fd, &st);
+}
+
+uintptr_t
+roar_fdtable_name_stat(int fd, const struct stat *st)
+{
 	char link[32] = "/proc/self/fd/";
 	char buf[4096];
 	char digits[12];
 	size_t n = 0, pos = strlen(link);
 	struct roar_path *p;
-	struct stat st;
 	ssize_t len;
-	uintptr_t v = ROAR_FD_IGNORED;
 	unsigned u = (unsigned)fd;
 
-	if (fd < 0)
-		return ROAR_FD_IGNORED;
-	if (fstat(fd, &st) != 0) {
-		/* Not open (EBADF): leave the slot unknown for the next owner. */
-		return ROAR_FD_UNKNOWN;
-	}
 	/* Directories, pipes, sockets and devices are not files for the
 	 * report; an unlinked file (O_TMPFILE, tmpfile()) has no name. */
-	if (!S_ISREG(st.st_mode) || st.st_nlink == 0)
-		goto out;
+	if (!S_ISREG(st->st_mode) || st->st_nlink == 0)
+		return ROAR_FD_IGNORED;
 	do {
 		digits[n++] = (char)('0' + u % 10);
 		u /= 10;
@@ -224,15 +229,30 @@ roar_fdtable_name(int fd)
 	link[pos] = '\0';
 	len = readlink(link, buf, sizeof(buf));
 	if (len <= 0 || (size_t)len >= sizeof(buf) || buf[0] != '/')
-		goto out;
+		return ROAR_FD_IGNORED;
 	/* Kernel-made files are no lineage (roar's listeners skip them too). */
 	if (pseudo_fs(buf, (size_t)len))
-		goto out;
+		return ROAR_FD_IGNORED;
 	p = roar_path_intern(buf, (size_t)len);
-	if (p)
-		v = (uintptr_t)p;
-out:
-	return v;
+	if (!p)
+		return ROAR_FD_IGNORED;
+	p->dev = (uint64_t)st->st_dev;
+	p->ino = (uint64_t)st->st_ino;
+	return (uintptr_t)p;
+}
+
+struct roar_path *
+roar_path_lookup(const char *path, size_t len)
+{
+	uint32_t h = hash_bytes(path, len);
+	struct roar_path *p;
+
+	lock();
+	for (p = intern_buckets[h % INTERN_BUCKETS]; p; p = p->next)
+		if (p->hash == h && p->len == len && !memcmp(p->path, path, len))
+			break;
+	unlock();
+	return p;
 }
 
 void

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "roar/compiler.h"
 
@@ -43,6 +44,8 @@
 struct roar_path {
 	_Atomic uint64_t state;
 	struct roar_path *next; /* hash chain; set before publication */
+	uint64_t dev;           /* the file this name was last seen to be */
+	uint64_t ino;
 	uint32_t hash;
 	uint32_t len;
 	char path[]; /* NUL-terminated, len bytes before the NUL */
@@ -108,6 +111,18 @@ uintptr_t roar_fdtable_resolve(int fd);
  * slot: for a short-lived fd of our own (O_PATH probes of a name).
  */
 uintptr_t roar_fdtable_name(int fd);
+
+/**
+ * What fd names, given its fstat: like roar_fdtable_name without the
+ * fstat.  Records st's device and inode in the path record.
+ */
+uintptr_t roar_fdtable_name_stat(int fd, const struct stat *st);
+
+/**
+ * The record already interned for exactly these bytes, or NULL.  Takes
+ * the table's spin lock; must be called with the guard held.
+ */
+struct roar_path *roar_path_lookup(const char *path, size_t len);
 
 /** Forget every cached fd in [first, last] (close_range, closefrom). */
 void roar_fdtable_forget_range(unsigned first, unsigned last);

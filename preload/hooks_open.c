@@ -77,7 +77,8 @@ do_open(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 	}
 	ret = call_real(c, dirfd, path, flags, mode);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_open(ret, flags, created));
+		ROAR_AFTER(roar_track_open_named(ret, dirfd, path, flags,
+						 created));
 	return ret;
 }
 
@@ -148,8 +149,9 @@ creat(const char *path, mode_t mode)
 	int ret = ROAR_REAL(creat)(path, mode);
 
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_open(ret, O_WRONLY | O_CREAT | O_TRUNC,
-					   false));
+		ROAR_AFTER(roar_track_open_named(ret, AT_FDCWD, path,
+						 O_WRONLY | O_CREAT | O_TRUNC,
+						 false));
 	return ret;
 }
 
@@ -159,18 +161,19 @@ creat64(const char *path, mode_t mode)
 	int ret = ROAR_REAL(creat64)(path, mode);
 
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_open(ret, O_WRONLY | O_CREAT | O_TRUNC,
-					   false));
+		ROAR_AFTER(roar_track_open_named(ret, AT_FDCWD, path,
+						 O_WRONLY | O_CREAT | O_TRUNC,
+						 false));
 	return ret;
 }
 
 static FILE *
-after_fopen(FILE *f, const char *mode, bool created)
+after_fopen(FILE *f, const char *path, const char *mode, bool created)
 {
 	if (f)
-		ROAR_AFTER(roar_track_open(fileno(f),
-					   roar_track_fopen_flags(mode),
-					   created));
+		ROAR_AFTER(roar_track_open_named(fileno(f), AT_FDCWD, path,
+						 roar_track_fopen_flags(mode),
+						 created));
 	return f;
 }
 
@@ -194,7 +197,7 @@ fopen(const char *path, const char *mode)
 {
 	bool created = fopen_probe(path, mode);
 
-	return after_fopen(ROAR_REAL(fopen)(path, mode), mode, created);
+	return after_fopen(ROAR_REAL(fopen)(path, mode), path, mode, created);
 }
 
 ROAR_EXPORT FILE *
@@ -202,7 +205,8 @@ fopen64(const char *path, const char *mode)
 {
 	bool created = fopen_probe(path, mode);
 
-	return after_fopen(ROAR_REAL(fopen64)(path, mode), mode, created);
+	return after_fopen(ROAR_REAL(fopen64)(path, mode), path, mode,
+			   created);
 }
 
 ROAR_EXPORT FILE *
@@ -210,7 +214,7 @@ freopen(const char *path, const char *mode, FILE *stream)
 {
 	bool created = fopen_probe(path, mode);
 
-	return after_fopen(ROAR_REAL(freopen)(path, mode, stream), mode,
+	return after_fopen(ROAR_REAL(freopen)(path, mode, stream), path, mode,
 			   created);
 }
 
@@ -219,8 +223,8 @@ freopen64(const char *path, const char *mode, FILE *stream)
 {
 	bool created = fopen_probe(path, mode);
 
-	return after_fopen(ROAR_REAL(freopen64)(path, mode, stream), mode,
-			   created);
+	return after_fopen(ROAR_REAL(freopen64)(path, mode, stream), path,
+			   mode, created);
 }
 
 ROAR_EXPORT int
@@ -365,5 +369,25 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 	if (ret >= 0)
 		ROAR_AFTER(roar_track_not_a_file(ret));
+	return ret;
+}
+
+ROAR_EXPORT int
+chdir(const char *path)
+{
+	int ret = ROAR_REAL(chdir)(path);
+
+	if (ret == 0)
+		ROAR_AFTER(roar_track_chdir());
+	return ret;
+}
+
+ROAR_EXPORT int
+fchdir(int fd)
+{
+	int ret = ROAR_REAL(fchdir)(fd);
+
+	if (ret == 0)
+		ROAR_AFTER(roar_track_chdir());
 	return ret;
 }

@@ -42,6 +42,8 @@
 	X(P, freopen, FILE *, (const char *, const char *, FILE *))             \
 	X(P, freopen64, FILE *, (const char *, const char *, FILE *))           \
 	X(E, close, int, (int))                                                 \
+	X(E, chdir, int, (const char *))                                        \
+	X(E, fchdir, int, (int))                                                \
 	X(E, fclose, int, (FILE *))                                             \
 	X(E, dup, int, (int))                                                   \
 	X(E, dup2, int, (int, int))                                             \

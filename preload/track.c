@@ -13,8 +13,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
@@ -90,15 +92,119 @@ roar_track_open_probe(int dirfd, const char *path)
 	       errno == ENOENT;
 }
 
+/*
+ * The working directory, cached for turning relative names into absolute
+ * ones on the open fast path.  A stale value costs nothing but a miss:
+ * every hit is confirmed by device and inode.  cwd_lock is a spin lock
+ * taken with the guard held, never across a call that blocks.
+ */
+static char cwd_buf[PATH_MAX];
+static size_t cwd_len;
+static bool cwd_valid;
+static atomic_flag cwd_lock = ATOMIC_FLAG_INIT;
+
 void
-roar_track_open(int fd, int flags, bool created)
+roar_track_chdir(void)
 {
+	while (atomic_flag_test_and_set_explicit(&cwd_lock, memory_order_acquire))
+		;
+	cwd_valid = false;
+	atomic_flag_clear_explicit(&cwd_lock, memory_order_release);
+}
+
+/* Copy the cwd into out (cap bytes); returns its length or 0. */
+static size_t
+get_cwd(char *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (atomic_flag_test_and_set_explicit(&cwd_lock, memory_order_acquire))
+		;
+	if (!cwd_valid) {
+		long r = roar_sys(SYS_getcwd, cwd_buf, sizeof(cwd_buf));
+
+		cwd_valid = r > 0 && cwd_buf[0] == '/';
+		cwd_len = cwd_valid ? strlen(cwd_buf) : 0;
+	}
+	if (cwd_valid && cwd_len < cap) {
+		memcpy(out, cwd_buf, cwd_len + 1);
+		n = cwd_len;
+	}
+	atomic_flag_clear_explicit(&cwd_lock, memory_order_release);
+	return n;
+}
+
+/* An absolute name with no ".", ".." or empty component. */
+static bool
+canonical_form(const char *p, size_t len)
+{
+	if (len < 2 || p[0] != '/' || p[len - 1] == '/')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != '/')
+			continue;
+		if (p[i + 1] == '/' ||
+		    (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0')) ||
+		    (p[i + 1] == '.' && p[i + 2] == '.' &&
+		     (p[i + 3] == '/' || p[i + 3] == '\0')))
+			return false;
+	}
+	return true;
+}
+
+/* The record for the name an open was given, if it is known to be this
+ * file already; else 0. */
+static uintptr_t
+known_name(int dirfd, const char *path, const struct stat *st)
+{
+	char buf[PATH_MAX];
+	const char *name = path;
+	size_t len;
+	struct roar_path *p;
+
+	if (!path || !*path)
+		return 0;
+	len = strlen(path);
+	if (path[0] != '/') {
+		size_t n;
+
+		if (dirfd != AT_FDCWD)
+			return 0;
+		n = get_cwd(buf, sizeof(buf));
+		if (!n || n + 1 + len >= sizeof(buf))
+			return 0;
+		if (n > 1)
+			buf[n++] = '/';
+		memcpy(buf + n, path, len + 1);
+		name = buf;
+		len += n;
+	}
+	if (!canonical_form(name, len))
+		return 0;
+	p = roar_path_lookup(name, len);
+	if (!p || p->dev != (uint64_t)st->st_dev ||
+	    p->ino != (uint64_t)st->st_ino)
+		return 0;
+	return (uintptr_t)p;
+}
+
+void
+roar_track_open_named(int fd, int dirfd, const char *path, int flags,
+		      bool created)
+{
+	struct stat st;
 	uintptr_t v;
 	int acc = flags & O_ACCMODE;
 
 	/* Always learn afresh: the slot may be stale if the previous owner
 	 * of this number was closed by a call we do not see. */
-	v = roar_fdtable_resolve(fd);
+	if (fstat(fd, &st) != 0)
+		return;
+	if (!S_ISREG(st.st_mode) || st.st_nlink == 0)
+		v = ROAR_FD_IGNORED;
+	else if (!(v = known_name(dirfd, path, &st)))
+		v = roar_fdtable_name_stat(fd, &st);
+	roar_fdtable_set(fd, v);
 	if (v <= ROAR_FD_IGNORED)
 		return;
 	if (acc == O_WRONLY || (flags & (O_TRUNC | O_APPEND)) || created ||
@@ -109,6 +215,12 @@ roar_track_open(int fd, int flags, bool created)
 		roar_track_send_credit((struct roar_path *)v, ROAR_CREDIT_READ,
 				       "open");
 	/* O_RDWR alone earns nothing until bytes move (roar's rule). */
+}
+
+void
+roar_track_open(int fd, int flags, bool created)
+{
+	roar_track_open_named(fd, AT_FDCWD, NULL, flags, created);
 }
 
 int
@@ -451,7 +563,8 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 	switch (nr) {
 #ifdef SYS_open
 	case SYS_open:
-		roar_track_open((int)ret, (int)a[1], created);
+		roar_track_open_named((int)ret, AT_FDCWD, (const char *)a[0],
+				      (int)a[1], created);
 		break;
 #endif
 #ifdef SYS_creat
@@ -460,7 +573,12 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 		break;
 #endif
 	case SYS_openat:
-		roar_track_open((int)ret, (int)a[2], created);
+		roar_track_open_named((int)ret, (int)a[0], (const char *)a[1],
+				      (int)a[2], created);
+		break;
+	case SYS_chdir:
+	case SYS_fchdir:
+		roar_track_chdir();
 		break;
 	case SYS_openat2:
 		if (a[2] && (size_t)a[3] >= sizeof(uint64_t))

@@ -49,6 +49,18 @@ bool roar_track_open_probe(int dirfd, const char *path);
 /** A successful open returned fd.  created: see roar_track_open_probe. */
 void roar_track_open(int fd, int flags, bool created);
 
+/**
+ * Likewise, knowing the name the open was given (relative to dirfd): when
+ * that name is already canonical and was last seen to be this very file
+ * (same device and inode), its record is reused without asking the
+ * kernel for the name again.  path may be NULL.
+ */
+void roar_track_open_named(int fd, int dirfd, const char *path, int flags,
+			   bool created);
+
+/** The process changed its working directory. */
+void roar_track_chdir(void);
+
 /** Open flags equivalent to an fopen mode string. */
 int roar_track_fopen_flags(const char *mode);
 

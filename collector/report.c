@@ -101,31 +101,82 @@ pack_tids(msgpack_packer *pk, const pid_t *v, size_t n)
 		msgpack_pack_int64(pk, v[i]);
 }
 
+/*
+ * Which files each process touched, grouped by process once for the whole
+ * report (one pass over the access map, one sort), instead of asking the
+ * map for every (process, file) pair.
+ */
+struct access_entry {
+	pid_t pid;
+	uint32_t rank; /* position of the file in the sorted file list */
+	uintptr_t bits;
+};
+
+struct access_index {
+	struct access_entry *v;
+	size_t n;
+};
+
+static int
+cmp_access(const void *a, const void *b)
+{
+	const struct access_entry *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static void
+index_access(const struct roar_merge *m, const struct roar_file **sorted,
+	     struct access_index *ix)
+{
+	uint32_t *rank = roar_xcalloc(m->nfiles + 1, sizeof(*rank));
+
+	for (size_t i = 0; i < m->nfiles; i++)
+		rank[sorted[i]->index] = (uint32_t)i;
+	ix->v = roar_xcalloc(m->access.count + 1, sizeof(*ix->v));
+	ix->n = 0;
+	for (size_t i = 0; i < m->access.cap; i++) {
+		if (!m->access.used[i])
+			continue;
+		ix->v[ix->n].pid = (pid_t)(uint32_t)m->access.keys[i];
+		ix->v[ix->n].rank = rank[m->access.keys[i] >> 32];
+		ix->v[ix->n].bits = (uintptr_t)m->access.vals[i];
+		ix->n++;
+	}
+	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_access);
+	free(rank);
+}
+
 /* The files of one process with the given access bit, sorted by path. */
 static void
-pack_proc_files(msgpack_packer *pk, const struct roar_merge *m,
+pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
 		const struct roar_file **sorted, pid_t pid, uintptr_t bit)
 {
-	size_t n = 0;
+	size_t lo = 0, hi = ix->n, n = 0;
 
-	for (size_t i = 0; i < m->nfiles; i++) {
-		uint64_t k = (uint64_t)sorted[i]->index << 32 | (uint32_t)pid;
+	while (lo < hi) { /* first entry of pid */
+		size_t mid = lo + (hi - lo) / 2;
 
-		if ((uintptr_t)roar_map_get(&m->access, k) & bit)
-			n++;
+		if (ix->v[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
+		n += (ix->v[i].bits & bit) != 0;
 	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		uint64_t k = (uint64_t)sorted[i]->index << 32 | (uint32_t)pid;
-
-		if ((uintptr_t)roar_map_get(&m->access, k) & bit)
-			bytes(pk, sorted[i]->path.p, sorted[i]->path.len);
-	}
+	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
+		if (ix->v[i].bits & bit)
+			bytes(pk, sorted[ix->v[i].rank]->path.p,
+			      sorted[ix->v[i].rank]->path.len);
 }
 
 static void
 pack_process(msgpack_packer *pk, const struct roar_merge *m,
-	     const struct roar_proc *p, const struct roar_file **sorted)
+	     const struct roar_proc *p, const struct roar_file **sorted,
+	     const struct access_index *ix)
 {
 	const struct roar_strv *cmd = roar_merge_command(m, p);
 	const struct roar_strv *env = roar_merge_env(m, p);
@@ -211,9 +262,9 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	else
 		msgpack_pack_nil(pk);
 	key(pk, "read_paths");
-	pack_proc_files(pk, m, sorted, p->pid, ROAR_ACCESS_READ);
+	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ);
 	key(pk, "written_paths");
-	pack_proc_files(pk, m, sorted, p->pid, ROAR_ACCESS_WRITE);
+	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE);
 }
 
 static void
@@ -241,6 +292,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 			       0 };
 	const struct roar_file **sorted =
 		roar_xcalloc(m->nfiles + 1, sizeof(*sorted));
+	struct access_index ix;
 
 	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
 	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
@@ -248,6 +300,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 		memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
 	qsort(sorted, m->nfiles, sizeof(*sorted), cmp_file);
 
+	index_access(m, sorted, &ix);
 	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 11);
 	key(&pk, "version");
@@ -255,7 +308,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	key(&pk, "processes");
 	msgpack_pack_array(&pk, pv.n);
 	for (size_t i = 0; i < pv.n; i++)
-		pack_process(&pk, m, pv.v[i], sorted);
+		pack_process(&pk, m, pv.v[i], sorted, &ix);
 	key(&pk, "files");
 	msgpack_pack_array(&pk, m->nfiles);
 	for (size_t i = 0; i < m->nfiles; i++) {
@@ -305,6 +358,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	msgpack_pack_uint64(&pk, m->unknown_events);
 	free(pv.v);
 	free(sorted);
+	free(ix.v);
 }
 
 int

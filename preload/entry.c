@@ -54,13 +54,19 @@ find_self(void)
 {
 	Dl_info info;
 
-	if (dladdr((void *)find_self, &info) && info.dli_fname &&
-	    !realpath(info.dli_fname, roar_session.lib_path)) {
-		size_t n = strlen(info.dli_fname);
+	size_t n;
 
-		if (n < sizeof(roar_session.lib_path))
-			memcpy(roar_session.lib_path, info.dli_fname, n + 1);
-	}
+	if (!dladdr((void *)find_self, &info) || !info.dli_fname)
+		return;
+	n = strlen(info.dli_fname);
+	/* The loader's own (absolute) name is good enough: children find
+	 * the library by it, and realpath would cost a readlink per
+	 * component in every process. */
+	if (info.dli_fname[0] == '/' && n < sizeof(roar_session.lib_path))
+		memcpy(roar_session.lib_path, info.dli_fname, n + 1);
+	else if (!realpath(info.dli_fname, roar_session.lib_path) &&
+		 n < sizeof(roar_session.lib_path))
+		memcpy(roar_session.lib_path, info.dli_fname, n + 1);
 }
 
 static void

@@ -30,14 +30,16 @@
 #define FILE_FRAME_SIZE (PATH_MAX + 256)
 #define EXEC_FRAME_SIZE (16u * 1024u)
 
+/* Send f (built with result rc).  self: the caller is known to be the
+ * session's process; otherwise a getpid decides (vfork children). */
 static void
-send_frame(struct roar_frame *f, int rc)
+send_frame(struct roar_frame *f, int rc, bool self)
 {
 	if (rc != 0) {
 		roar_transport_count_drop();
 		return;
 	}
-	if (roar_session_is_self())
+	if (self || roar_session_is_self())
 		roar_transport_send(f->data, f->len);
 	else
 		roar_transport_send_oneshot(f->data, f->len);
@@ -287,7 +289,7 @@ roar_track_fork_child(pid_t ppid)
 	send_frame(&f, roar_event_hello(&f, &(struct roar_event_ids){
 					      roar_session.pid,
 					      roar_session.pid },
-				      &h));
+				      &h), true);
 }
 
 void
@@ -300,7 +302,7 @@ roar_track_fork_parent(pid_t child)
 	send_frame(&f, roar_event_fork(&f, &(struct roar_event_ids){
 					     roar_session.pid,
 					     roar_session_tid() },
-				     child));
+				     child), true);
 }
 
 void
@@ -318,7 +320,7 @@ roar_track_spawned(pid_t child, const char *file, char *const argv[],
 	send_frame(&f, roar_event_exec(&f, &(struct roar_event_ids){
 					     child, child },
 				     file ? file : "", argv ? argv : empty,
-				     time));
+				     time), true);
 }
 
 double
@@ -332,7 +334,8 @@ roar_track_exec(const char *exe, char *const argv[])
 
 	roar_frame_init(&f, buf, sizeof(buf));
 	send_frame(&f, roar_event_exec(&f, &ids, exe ? exe : "",
-				       argv ? argv : empty, t));
+				       argv ? argv : empty, t),
+		   ids.pid == roar_session.pid);
 	return t;
 }
 
@@ -344,7 +347,8 @@ roar_track_exec_failed(int err, double time)
 	struct roar_frame f;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	send_frame(&f, roar_event_exec_failed(&f, &ids, err, time));
+	send_frame(&f, roar_event_exec_failed(&f, &ids, err, time),
+		   ids.pid == roar_session.pid);
 }
 
 void
@@ -355,7 +359,8 @@ roar_track_exit(int status)
 	struct roar_frame f;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	send_frame(&f, roar_event_exit(&f, &ids, status, roar_session_now()));
+	send_frame(&f, roar_event_exit(&f, &ids, status, roar_session_now()),
+		   ids.pid == roar_session.pid);
 	if (ids.pid == roar_session.pid)
 		roar_transport_close();
 }
@@ -368,7 +373,8 @@ roar_track_reaped(pid_t child, int status)
 	struct roar_frame f;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	send_frame(&f, roar_event_reaped(&f, &ids, child, status));
+	send_frame(&f, roar_event_reaped(&f, &ids, child, status),
+		   ids.pid == roar_session.pid);
 }
 
 size_t

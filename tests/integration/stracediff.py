@@ -62,10 +62,13 @@ canonicalised like Path.resolve(): the parent with os.path.realpath, the
 last component kept as is for rename/link targets (they name the link,
 not what it points to) and resolved for truncate.
 
-Kept: regular files only.  A path that still exists is checked with
-os.stat; one that is gone is regular unless the log showed it as a
-directory or other non-file (S_IFDIR etc. in a stat result, O_DIRECTORY,
-mkdir, getdents64).  Dropped: /dev, /proc, /sys, pipes, sockets, anon
+Kept: regular files only, judged per incarnation of a name (unlink,
+rmdir, rename away or over it, mkdir, symlink start a new one: git
+creates a probe file, then a symlink of the same name).  The last
+incarnation of a path that still exists is checked with os.lstat; any
+other is regular unless the log showed it as something else (a non-
+S_IFREG st_mode in a stat result, O_DIRECTORY, mkdir, symlink, getdents).
+Dropped: /dev, /proc, /sys, pipes, sockets, anon
 inodes, the report, the socket directory, and the dynamic loader's files
 (LOADER_RULE: /etc/ld.so.cache, /etc/ld.so.preload and any path whose
 last component ends in ".so" or contains ".so.").  The loader opens
@@ -73,11 +76,20 @@ those before main (and for dlopen) through calls no preload hook can see,
 so they cannot be compared.  The loader rule is applied to BOTH sides of
 the comparison (the linker `ld` reading libc.so.6 as input is a genuine,
 hookable read, but indistinguishable by name), see comparable().
+The files glibc opens by itself (locale, iconv, NSS, time zone: see
+GLIBC_INTERNAL_*) are compared apart, scope "glibc" of compare().
+
+Compared (compare()): the read and written sets; the process set (the
+pids of the tree, threads excluded) and, for each process that exec'd,
+its report command against the argv of its last successful execve;
+and, per process, the report's read_paths / written_paths against the
+credits strace saw in that process (its threads included).
 """
 
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import time
@@ -403,11 +415,15 @@ class Truth:
     """What strace says the workload did."""
 
     def __init__(self):
-        self.read = set()        # canonical bytes paths, before filtering
-        self.written = set()
+        # canonical bytes path -> the incarnations of that name that
+        # earned the credit (a name unlinked, renamed away or replaced
+        # starts a new incarnation, which may be another kind of file)
+        self.read = {}
+        self.written = {}
         self.why = {}            # (path, 'r'|'w') -> first syscall that earned it
-        self.nonfile = set()     # paths the log showed as not regular
-        self.regular = set()     # paths the log showed as regular
+        self.nonfile = set()     # (path, incarnation) shown not regular
+        self.final = {}          # path -> its last incarnation
+        self.by_pid = {}         # (pid, 'r'|'w') -> set of paths
         self.pids = set()        # processes (thread-group leaders) in the tree
         self.threads = set()     # tids that were threads, not processes
         self.parent = {}         # pid -> parent pid
@@ -419,15 +435,27 @@ class Truth:
 
     def filtered(self, which, exclude=()):
         src = self.read if which == "read" else self.written
-        return {p for p in src
-                if comparable(p, exclude) and self.is_regular(p)}
+        return {p for p, incs in src.items()
+                if comparable(p, exclude)
+                and any(self.is_regular(p, i) for i in incs)}
 
-    def is_regular(self, p):
-        try:
-            st = os.stat(p)
-        except OSError:
-            return p not in self.nonfile
-        return stat.S_ISREG(st.st_mode)
+    def is_regular_any(self, p):
+        incs = self.read.get(p, set()) | self.written.get(p, set())
+        return any(self.is_regular(p, i) for i in incs)
+
+    def is_regular(self, p, i=None):
+        """Whether incarnation i (default: the last) of p was a regular
+        file: by lstat for the last one when it still exists, else by
+        what the log showed (regular unless shown otherwise)."""
+        last = self.final.get(p, 0)
+        if i is None:
+            i = last
+        if i == last:
+            try:
+                return stat.S_ISREG(os.lstat(p).st_mode)
+            except OSError:
+                pass
+        return (p, i) not in self.nonfile
 
 
 def _tree(calls, root):
@@ -479,12 +507,31 @@ def derive(log, root, cwd, before=None, watched=()):
     t.bad_lines = bad
     members, parent, threads = _tree(calls, root)
     t.threads = threads & members
+    def group(tid):
+        """The process (thread-group leader) a tid belongs to."""
+        while tid in t.threads and tid in parent:
+            tid = parent[tid]
+        return tid
     t.pids = members - t.threads
     t.parent = {k: v for k, v in parent.items() if k in members}
     before = before or set()
     watched = [fsb(w) for w in watched] + [b"/tmp"]
     exists = {}
     cwds = {}
+    inc = t.final
+
+    def cur(p):
+        return inc.get(p, 0)
+
+    def gone(p):
+        """The name no longer refers to what it did: a new incarnation."""
+        if p:
+            inc[p] = cur(p) + 1
+            exists[p] = False
+
+    def nonfile(p):
+        if p:
+            t.nonfile.add((p, cur(p)))
     base_cwd = fsb(cwd)
 
     def existed(p):
@@ -525,7 +572,9 @@ def derive(log, root, cwd, before=None, watched=()):
     def credit(p, kind, c):
         if not p or not p.startswith(b"/"):
             return
-        (t.read if kind == "r" else t.written).add(p)
+        (t.read if kind == "r" else t.written).setdefault(
+            p, set()).add(cur(p))
+        t.by_pid.setdefault((group(c.tid), kind), set()).add(p)
         if (p, kind) not in t.why:
             t.why[(p, kind)] = "pid %d %s(%s) = %s" % (
                 c.tid, c.name, readable(b", ".join(c.args))[:160],
@@ -570,11 +619,8 @@ def derive(log, root, cwd, before=None, watched=()):
                 else:
                     p = at_path(c, a[0], a[1], b"AT_SYMLINK_NOFOLLOW"
                                 not in a[-1])
-                if p:
-                    if m.group(1) == b"S_IFREG":
-                        t.regular.add(p)
-                    else:
-                        t.nonfile.add(p)
+                if p and m.group(1) != b"S_IFREG":
+                    nonfile(p)
             continue
         if name in FORKS:
             if c.rv and c.rv > 0:
@@ -590,23 +636,18 @@ def derive(log, root, cwd, before=None, watched=()):
         if not c.ok:
             continue
         if name in OPENS:
+            # The returned fd's -y path is the canonical name opened.
             if name == "creat":
                 flags = {b"O_WRONLY", b"O_CREAT", b"O_TRUNC"}
-                patharg, dirarg = a[0], None
             elif name == "open":
                 flags = flag_set(a[1])
-                patharg, dirarg = a[0], None
-            elif name == "openat2":
+            else:  # openat, openat2 ({flags=..., ...})
                 flags = flag_set(a[2])
-                patharg, dirarg = a[1], a[0]
-            else:
-                flags = flag_set(a[2])
-                patharg, dirarg = a[1], a[0]
             p = c.rpath
             if not p or not p.startswith(b"/") or c.rdeleted:
                 continue
             if b"O_DIRECTORY" in flags:
-                t.nonfile.add(p)
+                nonfile(p)
                 continue
             if b"O_PATH" in flags:
                 continue
@@ -652,31 +693,33 @@ def derive(log, root, cwd, before=None, watched=()):
             else:
                 src = at_path(c, a[0], a[1], False)
                 dst = at_path(c, a[2], a[3], False)
-            credit(dst, "w", c)
+            was_file = src and (src, cur(src)) not in t.nonfile
+            if dst and name.startswith("rename"):
+                gone(dst)  # replaced by what src named
             if dst:
                 exists[dst] = True
-                # the new name is what the old one was
-                if src in t.nonfile:
-                    t.nonfile.add(dst)
+                if not was_file:
+                    nonfile(dst)
+            credit(dst, "w", c)
             if src and name.startswith("rename") and (
                     len(a) < 5 or b"RENAME_EXCHANGE" not in a[4]):
-                exists[src] = False
+                gone(src)
         elif name in ("unlink", "unlinkat", "rmdir"):
             if name == "unlinkat":
                 p = at_path(c, a[0], a[1], False)
                 if b"AT_REMOVEDIR" in a[2]:
-                    t.nonfile.add(p)
+                    nonfile(p)
             else:
                 p = at_path(c, None, a[0], False)
                 if name == "rmdir":
-                    t.nonfile.add(p)
-            if p:
-                exists[p] = False
+                    nonfile(p)
+            gone(p)
         elif name in ("mkdir", "mkdirat"):
             p = (at_path(c, None, a[0], False) if name == "mkdir"
                  else at_path(c, a[0], a[1], False))
             if p:
-                t.nonfile.add(p)
+                gone(p)
+                nonfile(p)
                 exists[p] = True
         elif name in ("symlink", "symlinkat", "mknod", "mknodat"):
             if name == "symlink":
@@ -688,11 +731,13 @@ def derive(log, root, cwd, before=None, watched=()):
             else:
                 p = at_path(c, a[0], a[1], False)
             if p:
+                gone(p)
+                nonfile(p)
                 exists[p] = True
         elif name in ("getdents64", "getdents"):
             fa = fd_arg(a[0])
             if fa and fa[1]:
-                t.nonfile.add(fa[1])
+                nonfile(fa[1])
         elif name == "chdir":
             p = at_path(c, None, a[0], True)
             if p:
@@ -717,7 +762,7 @@ class DiffRun:
         self.seconds = seconds
 
 
-def run_both(argv, cwd, env=None, timeout=600, stdin=None, logdir=None,
+def run_both(argv, cwd, env=None, timeout=300, stdin=None, logdir=None,
              report=None, watch=None):
     """Run argv with the launcher under strace; returns DiffRun.  Built on
     the roartest helpers (tool, clean_env, load_report, Run); run_traced
@@ -736,8 +781,30 @@ def run_both(argv, cwd, env=None, timeout=600, stdin=None, logdir=None,
                                       roartest.tool("roar-tracer-preload"),
                                       report] + list(argv))
     t0 = time.time()
-    proc = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True,
-                          timeout=timeout, stdin=stdin)
+    # Our own session, so that a hang can be ended whole: strace, the
+    # launcher, the collector and the workload, by this group's id.
+    p = subprocess.Popen(cmd, cwd=cwd, env=e, stdin=stdin,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # Every process below strace, by pid (the launcher may move the
+        # workload to a group of its own), then strace's own group.
+        for pid in [p.pid] + _descendants(p.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, err = p.communicate()
+        raise AssertionError(
+            "strace + launcher did not finish within %d s (ended by "
+            "SIGKILL): %r; stderr tail %r" % (timeout, argv, err[-2000:]))
+    proc = subprocess.CompletedProcess(cmd, p.returncode, out, err)
     seconds = time.time() - t0
     if not os.path.exists(report):
         raise AssertionError("no report written by %r: stderr %r"
@@ -748,6 +815,27 @@ def run_both(argv, cwd, env=None, timeout=600, stdin=None, logdir=None,
         raise AssertionError("report has %d roots" % len(roots))
     truth = derive(log, roots[0]["pid"], cwd, before, watched)
     return DiffRun(run, truth, log, seconds)
+
+
+def _descendants(pid):
+    """Pids below pid, from /proc/PID/task/TID/children."""
+    out = []
+    todo = [pid]
+    while todo:
+        cur = todo.pop()
+        try:
+            tids = os.listdir("/proc/%d/task" % cur)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/children" % (cur, tid)) as f:
+                    kids = [int(x) for x in f.read().split()]
+            except OSError:
+                continue
+            out.extend(kids)
+            todo.extend(kids)
+    return out
 
 
 def socket_dir(run):
@@ -811,6 +899,20 @@ def compare(d, exclude=(), scope=None):
         if not argv_matches(argv, cmd):
             mism.append((pid, [a for a, _ in argv], cmd))
     out["command_mismatch"] = mism
+    # Per process (the report's extra read_paths / written_paths): the
+    # same filters, so a credit given to the wrong process shows here.
+    per = []
+    for pid in sorted(t.pids & rep_pids):
+        p = bypid[pid]
+        for kind, key in (("r", "read_paths"), ("w", "written_paths")):
+            if key not in p:
+                continue
+            got = {fsb(x) for x in p.get(key) or () if keep(x)}
+            want = {x for x in t.by_pid.get((pid, kind), ())
+                    if keep(x) and t.is_regular_any(x)}
+            if got != want:
+                per.append((pid, key, sorted(want - got), sorted(got - want)))
+    out["per_process"] = per
     lines = []
     for k in ("read_missing", "read_extra", "written_missing",
               "written_extra"):
@@ -826,6 +928,10 @@ def compare(d, exclude=(), scope=None):
     if out["pids_extra"]:
         lines.append("  pids in report, not in strace tree: %s"
                      % out["pids_extra"][:20])
+    for pid, key, missing, extra in per[:20]:
+        lines.append("  pid %d %s (%s): missing %s, extra %s" % (
+            pid, key, _argv0(t, pid), [show(x) for x in missing],
+            [show(x) for x in extra]))
     for pid, want, got in mism[:20]:
         lines.append("  command of %d: strace exec %r, report %r"
                      % (pid, want, got))

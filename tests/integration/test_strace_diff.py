@@ -10,9 +10,13 @@ Each workload runs in a fresh scratch directory.  A test compares
   - the report's processes with strace's process tree (same pids), and
     the command of every process that exec'd with the argv of its last
     successful execve,
+  - each process's read_paths / written_paths with the credits strace
+    saw in that process (per_process=False turns this one off),
 and prints a readable diff on failure (each missing path with the strace
 call that earned it).  The strace log and report of a failing test are
 kept under $ROAR_DIFF_KEEP (default /tmp/roar-strace-diff/<test>/).
+ROAR_DIFF_STRICT=1 puts the glibc-internal files back into every
+workload's comparison.
 
 Known gaps of the tracer are recorded as @unittest.expectedFailure with a
 comment naming the missing feature; remove the decorator when it lands.
@@ -35,8 +39,9 @@ PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
 KEEP = os.environ.get("ROAR_DIFF_KEEP", "/tmp/roar-strace-diff")
 
-# The fan-out the issue asks for is 1000 processes; it ran in about
-# 10 s traced under strace on the development machine (2 CPUs), well
+# The fan-out the issue asks for is 1000 processes; it ran in 8-11 s
+# traced under strace (1.5 s traced alone) on the development machine
+# (2 CPUs, shared with other builds), well
 # under the 60 s budget, so the full size is used.  ROAR_DIFF_FANOUT
 # can lower it on a slow machine.
 FANOUT = int(os.environ.get("ROAR_DIFF_FANOUT", "1000"))
@@ -68,18 +73,32 @@ class DiffTest(TracerTest):
         return p
 
     def diff(self, argv, cwd=None, env=None, scope=None, expect_rc=0,
-             label=None, check_procs=True):
+             label=None, check_procs=True, per_process=True, check=True):
         """Run argv under tracer + strace, assert the report agrees with
-        strace; returns the stracediff.DiffRun."""
+        strace (unless check is false: then assertAgrees(d) later);
+        returns the stracediff.DiffRun."""
         self.nrun += 1
-        label = label or " ".join(argv)
-        env = dict(env or {})
-        d = stracediff.run_both(argv, cwd or self.work, env=env,
+        d = stracediff.run_both(argv, cwd or self.work, env=dict(env or {}),
                                 logdir=self.out, watch=self.tmp)
-        out, text = stracediff.compare(d, scope=scope)
+        d.label = label or " ".join(argv)
+        d.scope = scope
+        d.expect_rc = expect_rc
+        d.check_procs = check_procs
+        d.per_process = per_process
+        stracediff.compare(d, scope=scope)  # fills d.sets
+        if check:
+            self.assertAgrees(d)
+        return d
+
+    def assertAgrees(self, d):
+        label, expect_rc = d.label, d.expect_rc
+        out, text = stracediff.compare(d, scope=d.scope)
+        check_procs = d.check_procs
         if not check_procs:
             for k in ("pids_missing", "pids_extra", "command_mismatch"):
                 out[k] = []
+        if not d.per_process:
+            out["per_process"] = []
         bad = {k: v for k, v in out.items() if v}
         rc_ok = expect_rc is None or d.run.returncode == expect_rc
         if bad or not rc_ok:
@@ -96,7 +115,6 @@ class DiffTest(TracerTest):
             msg.append("  report commands:   %s" % _names(
                 stracediff.report_names(d.run)))
             self.fail("\n".join(msg))
-        return d
 
     def keep(self, d):
         dest = os.path.join(KEEP, self.id().rsplit(".", 2)[-2] + "."
@@ -219,6 +237,27 @@ class ArchiveWorkloads(DiffTest):
 class BuildWorkloads(DiffTest):
 
     def test_make_gcc(self):
+        self.make_project()
+        # Files, processes and commands; the per-process lists are
+        # checked by test_make_gcc_per_process.
+        d = self.diff(["make"], per_process=False)
+        self.assertCovers(d, read=[self.wpath("main.c"),
+                                   self.wpath("util.h"),
+                                   self.wpath("main.o")],
+                          written=[self.wpath("prog"),
+                                   self.wpath("util.o")])
+
+    @unittest.expectedFailure
+    # Missing: stdio seek refill (see StdioWorkloads.test_fseek_refill).
+    # `as` (bfd) opens its output main.o / util.o "w+", and fseek on it
+    # read()s the block up to the target: strace credits a read of
+    # main.o to the `as` process, its report read_paths lack it.  The
+    # file-level sets still agree because ld reads main.o later.
+    def test_make_gcc_per_process(self):
+        self.make_project()
+        self.diff(["make"])
+
+    def make_project(self):
         ensure_tool("make", "make")
         ensure_tool("gcc", "gcc")
         self.wwrite("util.h", "int twice(int x);\n")
@@ -230,21 +269,10 @@ class BuildWorkloads(DiffTest):
         self.wwrite("Makefile",
                     "prog: main.o util.o\n\tgcc -o prog main.o util.o\n"
                     "%.o: %.c util.h\n\tgcc -c -O1 -o $@ $<\n")
-        d = self.diff(["make"])
-        self.assertCovers(d, read=[self.wpath("main.c"),
-                                   self.wpath("util.h"),
-                                   self.wpath("main.o")],
-                          written=[self.wpath("prog"),
-                                   self.wpath("util.o")])
 
 
 class VcsAndDbWorkloads(DiffTest):
 
-    @unittest.expectedFailure
-    # Missing: rename()/link() hooks (rename target = written).  git
-    # writes index.lock, *.lock ref files and tmp_obj_* object files and
-    # renames or links them into place: .git/index, .git/HEAD's branch
-    # ref, .git/objects/xx/yyyy... are reported read-only or not at all.
     def test_git_init_add_commit(self):
         ensure_tool("git", "git")
         repo = self.wpath("repo")
@@ -296,10 +324,43 @@ class PythonWorkloads(DiffTest):
         self.assertCovers(d, written=[self.wpath("mp_%d.out" % i)
                                       for i in range(6)])
 
-    @unittest.expectedFailure
-    # Missing: rename()/renameat()/renameat2() hook.  The rename target
-    # ("final.txt") becomes written per the contract but the tracer only
-    # sees the open of "final.tmp".
+    def test_contract_corners(self):
+        # The rarer routes of the contract in one process: read-write
+        # open without I/O (neither), mmap read and shared write, truncate
+        # and ftruncate, hard link target, rename over an existing file,
+        # sendfile and copy_file_range.
+        for n in ("rw_idle", "mapped_r", "mapped_w", "trunc", "ftrunc",
+                  "link_src", "old", "victim", "sf_src", "cfr_src"):
+            self.wwrite(n, "0123456789\n")
+        d = self.diff([PY, "-c", r"""
+import mmap, os
+fd = os.open('rw_idle', os.O_RDWR); os.close(fd)
+with open('mapped_r', 'rb') as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); m[:4]; m.close()
+fd = os.open('mapped_w', os.O_RDWR)
+m = mmap.mmap(fd, 0, flags=mmap.MAP_SHARED,
+              prot=mmap.PROT_READ | mmap.PROT_WRITE)
+m[0:1] = b'X'; m.close(); os.close(fd)
+os.truncate('trunc', 3)
+fd = os.open('ftrunc', os.O_RDWR); os.ftruncate(fd, 2); os.close(fd)
+os.link('link_src', 'link_dst')
+os.replace('old', 'victim')
+i = os.open('sf_src', os.O_RDONLY | os.O_NOFOLLOW)
+o = os.open('sf_dst', os.O_RDWR | os.O_CREAT | os.O_EXCL)
+os.sendfile(o, i, 0, 11); os.close(i); os.close(o)
+i = os.open('cfr_src', os.O_RDWR)
+o = os.open('cfr_dst', os.O_RDWR | os.O_CREAT | os.O_EXCL)
+os.copy_file_range(i, o, 11); os.close(i); os.close(o)
+"""])
+        w = self.wpath
+        self.assertCovers(d, read=[w("mapped_r"), w("sf_src"), w("cfr_src")],
+                          written=[w("mapped_w"), w("trunc"), w("ftrunc"),
+                                   w("link_dst"), w("victim"), w("sf_dst"),
+                                   w("cfr_dst")])
+        self.assertNotIn(os.fsencode(w("rw_idle")),
+                         d.truth.filtered("read") | d.truth.filtered(
+                             "written"))
+
     def test_write_then_rename(self):
         d = self.diff([PY, "-c",
                        "import os\n"
@@ -323,6 +384,25 @@ class ThreadWorkloads(DiffTest):
         self.assertEqual(len(d.truth.threads), 8)
 
 
+class StdioWorkloads(DiffTest):
+
+    @unittest.expectedFailure
+    # Missing: a credit for the read glibc's fseek()/fseeko()/rewind()
+    # does by itself.  On a read-write stream ("r+", "w+") fseek reads
+    # the block up to the target to fill the buffer (read(fd, buf, 10)
+    # here), an internal call no hook sees, and the program never calls
+    # fread: strace says data.txt was read, the report only "written".
+    # Hooking fseek/fseeko/fsetpos/rewind and crediting a read when the
+    # stream is readable would close it.
+    def test_fseek_refill(self):
+        exe = compile_c(os.path.join(roartest.FIXTURES, "diff",
+                                     "fseek_rw.c"), self.path("fseek_rw"))
+        self.wwrite("data.txt", "".join("%d\n" % i for i in range(100)))
+        d = self.diff([exe, "data.txt"])
+        self.assertCovers(d, read=[self.wpath("data.txt")],
+                          written=[self.wpath("data.txt")])
+
+
 class GlibcInternalOpens(DiffTest):
     """The files glibc opens by itself (stracediff.glibc_internal), kept
     out of the workload tests and checked here on their own."""
@@ -338,10 +418,11 @@ class GlibcInternalOpens(DiffTest):
         self.wwrite("f")
         d = self.diff(["sh", "-c", "cat f; getent passwd root"],
                       env={"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
-                      scope="glibc")
-        self.assertTrue(d.sets["strace_read"], "no glibc-internal opens "
-                        "seen by strace: the workload does not exercise "
-                        "them")
+                      scope="glibc", check=False)
+        if not d.sets["strace_read"]:
+            self.skipTest("strace saw no glibc-internal opens here (no "
+                          "C.UTF-8 locale files?): nothing to compare")
+        self.assertAgrees(d)
 
 
 class DeriverSelfTest(unittest.TestCase):
@@ -368,6 +449,12 @@ class DeriverSelfTest(unittest.TestCase):
 200  ftruncate(13<\x2f\x77\x2f\x74>, 0) = 0
 200  openat(AT_FDCWD<\x2f\x77\x2f\x73\x75\x62>, "\x6e\x6f", O_RDONLY) = -1 ENOENT (No such file or directory)
 200  clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, exit_signal=0, stack=0x7f, stack_size=0x7ff}, 88) = 201
+200  openat(AT_FDCWD<\x2f\x77\x2f\x73\x75\x62>, "\x2f\x77\x2f\x67", O_RDWR|O_CREAT|O_EXCL, 0600) = 14<\x2f\x77\x2f\x67>
+200  unlink("\x2f\x77\x2f\x67") = 0
+200  symlink("\x74", "\x2f\x77\x2f\x67") = 0
+200  newfstatat(AT_FDCWD<\x2f\x77\x2f\x73\x75\x62>, "\x2f\x77\x2f\x67", {st_mode=S_IFLNK|0777, st_size=1, ...}, AT_SYMLINK_NOFOLLOW) = 0
+200  openat(AT_FDCWD<\x2f\x77\x2f\x73\x75\x62>, "\x2f\x77\x2f\x64\x64", O_RDONLY|O_NONBLOCK|O_CLOEXEC) = 15<\x2f\x77\x2f\x64\x64>
+200  getdents64(15<\x2f\x77\x2f\x64\x64>, 0x55 /* 3 entries */, 32768) = 72
 300  openat(AT_FDCWD<\x2f\x77>, "\x6f\x75\x74\x73\x69\x64\x65", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3<\x2f\x77\x2f\x6f\x75\x74\x73\x69\x64\x65>
 '''
 
@@ -386,10 +473,17 @@ class DeriverSelfTest(unittest.TestCase):
         self.assertEqual(t.threads, {201})
         self.assertEqual(t.execs[200], [(b"/bin/x", [(b"x", False),
                                                      (b"arg", False)])])
-        self.assertEqual(t.read, {b"/w/r", b"/w/rw", b"/w/src", b"/w/m"})
-        self.assertEqual(t.written, {b"/w/new", b"/w/bad\xff",
-                                     b"/w/sub/fin", b"/w/t"})
-        self.assertIn(b"/w/d", t.nonfile)
+        self.assertEqual(set(t.read), {b"/w/r", b"/w/rw", b"/w/src",
+                                       b"/w/m", b"/w/dd"})
+        self.assertEqual(set(t.written), {b"/w/new", b"/w/bad\xff",
+                                          b"/w/sub/fin", b"/w/t", b"/w/g"})
+        self.assertIn((b"/w/d", 0), t.nonfile)
+        # A name that was a regular file, then a symlink (git's probes),
+        # keeps the credit of its regular incarnation; a directory read
+        # with getdents is not a file.
+        self.assertIn(b"/w/g", t.filtered("written"))
+        self.assertIn(b"/w/dd", t.read)
+        self.assertNotIn(b"/w/dd", t.filtered("read"))
 
     def test_argv_match(self):
         self.assertTrue(stracediff.argv_matches(

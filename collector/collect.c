@@ -52,6 +52,7 @@ struct loop {
 	size_t ngrave;
 	unsigned long alive;    /* known processes not yet seen to end */
 	bool root_done;
+	bool stop;              /* asked to stop waiting for descendants */
 	int root_status;
 	bool root_status_known;
 };
@@ -253,10 +254,16 @@ on_signal(struct loop *l)
 		case SIGHUP:
 			if (l->o->root_is_child && !l->root_done)
 				kill(l->o->root_pid, (int)si.ssi_signo);
+			else
+				l->stop = true;
 			break;
 		default:
 			/* SIGINT and SIGQUIT reach the command from the
-			 * terminal itself; we only outlive them. */
+			 * terminal itself; we only outlive them.  Once the
+			 * command has ended, they mean: stop waiting for its
+			 * descendants and write the report now. */
+			if (l->root_done)
+				l->stop = true;
 			break;
 		}
 	}
@@ -348,6 +355,16 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 			if (l.alive == 0)
 				break;
 			continue;
+		}
+		if (l.root_done && l.stop) {
+			if (!o->quiet)
+				fprintf(stderr, "roar-collector: stopped "
+					"waiting for %lu process(es) on a "
+					"signal; they are marked still running\n",
+					l.alive);
+			drain_all(&l);
+			roar_merge_each_proc(m, mark_running, NULL);
+			break;
 		}
 		if (l.root_done && o->wait_timeout >= 0) {
 			uint64_t now = roar_mono_ms();

@@ -187,3 +187,35 @@ getline(char **line, size_t *n, FILE *stream)
 	STREAM_CREDIT(ret > 0, stream, ROAR_CREDIT_READ);
 	return ret;
 }
+
+/*
+ * glibc's seek on a readable stream may fill the read buffer from the new
+ * position (_IO_file_seekoff reads the block it lands in): bytes moved
+ * out of the file.  A non-empty read buffer right after the seek is that
+ * read; glibc's FILE layout (_IO_read_base, _IO_read_end) is public.
+ */
+static void
+credit_seek_read(FILE *stream)
+{
+	if (stream && stream->_IO_read_end > stream->_IO_read_base)
+		credit_stream(stream, ROAR_CREDIT_READ);
+}
+
+#define SEEK_HOOK(name, params, args, stream)                                \
+	ROAR_EXPORT int name params                                          \
+	{                                                                    \
+		int ret = ROAR_REAL(name) args;                              \
+		if (ret == 0)                                                \
+			ROAR_AFTER(credit_seek_read(stream));                \
+		return ret;                                                  \
+	}
+
+SEEK_HOOK(fseek, (FILE *stream, long off, int whence),
+	  (stream, off, whence), stream)
+SEEK_HOOK(fseeko, (FILE *stream, off_t off, int whence),
+	  (stream, off, whence), stream)
+SEEK_HOOK(fseeko64, (FILE *stream, off64_t off, int whence),
+	  (stream, off, whence), stream)
+SEEK_HOOK(fsetpos, (FILE *stream, const fpos_t *pos), (stream, pos), stream)
+SEEK_HOOK(fsetpos64, (FILE *stream, const fpos64_t *pos), (stream, pos),
+	  stream)

@@ -124,6 +124,11 @@
 	X(E, vfprintf, int, (FILE *, const char *, va_list))                    \
 	X(E, getdelim, ssize_t, (char **, size_t *, int, FILE *))               \
 	X(E, getline, ssize_t, (char **, size_t *, FILE *))                     \
+	X(E, fseek, int, (FILE *, long, int))                                   \
+	X(E, fseeko, int, (FILE *, off_t, int))                                 \
+	X(E, fseeko64, int, (FILE *, off64_t, int))                             \
+	X(E, fsetpos, int, (FILE *, const fpos_t *))                            \
+	X(E, fsetpos64, int, (FILE *, const fpos64_t *))                        \
 	X(E, splice, ssize_t, (int, off64_t *, int, off64_t *, size_t,          \
 			    unsigned int))                                   \
 	X(E, sendfile, ssize_t, (int, int, off_t *, size_t))                    \

@@ -155,6 +155,23 @@ class Processes(rt.TracerTest):
         self.assertTrue(sleeps[0]["still_running"])
         os.kill(sleeps[0]["pid"], signal.SIGKILL)
 
+    def test_sigterm_after_root_ends_stops_waiting(self):
+        report = self.path("r.msgpack")
+        launcher = subprocess.Popen(
+            [rt.tool("roar-tracer-preload"), report, "sh", "-c",
+             "sleep 30 >/dev/null 2>&1 & exit 0"], cwd=self.tmp,
+            env=rt.clean_env(), stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        launcher.send_signal(signal.SIGTERM)
+        _, err = launcher.communicate(timeout=20)
+        self.assertEqual(launcher.returncode, 0)
+        self.assertIn(b"stopped waiting", err)
+        rep = rt.load_report(report)
+        sleeps = [p for p in rep["processes"] if p["command"][:1] == ["sleep"]]
+        self.assertEqual(len(sleeps), 1)
+        self.assertTrue(sleeps[0]["still_running"])
+        os.kill(sleeps[0]["pid"], signal.SIGKILL)
+
     def test_threads(self):
         exe = rt.compile_c("threads_write.c", self.path("threads"))
         run = rt.run_traced([exe, self.tmp], self.tmp)

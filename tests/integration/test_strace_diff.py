@@ -247,12 +247,6 @@ class BuildWorkloads(DiffTest):
                           written=[self.wpath("prog"),
                                    self.wpath("util.o")])
 
-    @unittest.expectedFailure
-    # Missing: stdio seek refill (see StdioWorkloads.test_fseek_refill).
-    # `as` (bfd) opens its output main.o / util.o "w+", and fseek on it
-    # read()s the block up to the target: strace credits a read of
-    # main.o to the `as` process, its report read_paths lack it.  The
-    # file-level sets still agree because ld reads main.o later.
     def test_make_gcc_per_process(self):
         self.make_project()
         self.diff(["make"])
@@ -386,14 +380,6 @@ class ThreadWorkloads(DiffTest):
 
 class StdioWorkloads(DiffTest):
 
-    @unittest.expectedFailure
-    # Missing: a credit for the read glibc's fseek()/fseeko()/rewind()
-    # does by itself.  On a read-write stream ("r+", "w+") fseek reads
-    # the block up to the target to fill the buffer (read(fd, buf, 10)
-    # here), an internal call no hook sees, and the program never calls
-    # fread: strace says data.txt was read, the report only "written".
-    # Hooking fseek/fseeko/fsetpos/rewind and crediting a read when the
-    # stream is readable would close it.
     def test_fseek_refill(self):
         exe = compile_c(os.path.join(roartest.FIXTURES, "diff",
                                      "fseek_rw.c"), self.path("fseek_rw"))

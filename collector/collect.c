@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collect.h"
@@ -415,6 +416,18 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 			}
 		}
 		bury(&l);
+		/*
+		 * While the command runs, let frames pile up for a moment
+		 * before the next wakeup: one read then takes many frames,
+		 * and on a small machine the collector leaves the cores to
+		 * the traced programs.  Senders never wait for us (their
+		 * socket buffers hold far more than half a millisecond).
+		 */
+		if (!l.root_done && n > 0) {
+			struct timespec nap = { 0, 500000 };
+
+			nanosleep(&nap, NULL);
+		}
 	}
 out:
 	while (l.nconns)

@@ -45,6 +45,16 @@ cstr(msgpack_packer *pk, const char *s)
 	bytes(pk, s, strlen(s));
 }
 
+static const char *const blind_spots[] = {
+	"files the C library opens for itself (locale data, /etc/passwd and "
+	"other NSS files, gconv modules, time zones) bypass the hooked entry "
+	"points",
+	"statically linked and set-user-ID programs, and raw system calls made "
+	"without libc's syscall(), are not seen; such processes are listed "
+	"with traced: false",
+	"files the dynamic loader maps (shared libraries) are not reported",
+};
+
 struct proc_vec {
 	const struct roar_proc **v;
 	size_t n;
@@ -347,7 +357,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	key(&pk, "events_dropped");
 	msgpack_pack_uint64(&pk, roar_merge_dropped(m) + m->bad_frames);
 	key(&pk, "roar_preload");
-	msgpack_pack_map(&pk, 4);
+	msgpack_pack_map(&pk, 5);
 	key(&pk, "version");
 	cstr(&pk, ROAR_VERSION);
 	key(&pk, "root_pid");
@@ -356,6 +366,13 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	msgpack_pack_uint64(&pk, m->bad_frames);
 	key(&pk, "unknown_events");
 	msgpack_pack_uint64(&pk, m->unknown_events);
+	/* What no LD_PRELOAD tracer can see, said in every report rather
+	 * than left for the reader to guess.  Untraced processes are listed
+	 * one by one under processes. */
+	key(&pk, "blind_spots");
+	msgpack_pack_array(&pk, ROAR_ARRAY_SIZE(blind_spots));
+	for (size_t i = 0; i < ROAR_ARRAY_SIZE(blind_spots); i++)
+		cstr(&pk, blind_spots[i]);
 	free(pv.v);
 	free(sorted);
 	free(ix.v);

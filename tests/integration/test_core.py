@@ -365,6 +365,8 @@ with open("after.txt", "w") as f:
         self.assertEqual(r["written_files"], [self.path("out")])
         pids = [p["pid"] for p in r["processes"]]
         self.assertEqual(pids, sorted(pids))
+        spots = r["roar_preload"]["blind_spots"]
+        self.assertTrue(any("locale" in s for s in spots), spots)
         for p in r["processes"]:
             self.assertIsInstance(p["command"], list)
             self.assertIsInstance(p["env"], dict)

@@ -32,7 +32,9 @@ def tearDownModule():
             pass
 
 
-class Families(rt.TracerTest):
+class FamilyTest(rt.TracerTest):
+    """Runs one case of the families fixture traced."""
+
     def fam(self, case, *args, env=None):
         run = rt.run_traced([families(self.tmp), case] + list(args), self.tmp,
                             env=env)
@@ -43,6 +45,8 @@ class Families(rt.TracerTest):
     def files(self, *names):
         return {self.path(n) for n in names}
 
+
+class Families(FamilyTest):
     def test_openat2_through_syscall(self):
         self.write("a", "content\n")
         run = self.fam("openat2", "a")
@@ -142,14 +146,7 @@ class Families(rt.TracerTest):
         self.assertEqual(run.read_set(), {f})
 
 
-class Processes(rt.TracerTest):
-    def fam(self, case, *args, env=None):
-        run = rt.run_traced([families(self.tmp), case] + list(args), self.tmp,
-                            env=env)
-        self.assertEqual(run.returncode, 0,
-                         "%s failed: %r" % (case, run.proc.stderr))
-        return run
-
+class Processes(FamilyTest):
     def child_of_root(self, run, name):
         root = self.assertOneRoot(run)
         kids = run.procs_running(name)
@@ -218,9 +215,6 @@ class Processes(rt.TracerTest):
         self.assertIn(a, run.read_set())
         self.assertIn(self.path("b"), run.written_set())
         self.assertTrue(run.procs_running("cp"))
-
-    def files(self, *names):
-        return {self.path(n) for n in names}
 
 
 class ProgramCannotBreakTracing(rt.TracerTest):

@@ -192,6 +192,24 @@ roar_fdtable_resolve(int fd)
 	return v;
 }
 
+void
+roar_fd_proc_path(int fd, char *buf)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	char digits[12];
+	size_t n = 0, pos = sizeof(prefix) - 1;
+	unsigned u = (unsigned)fd;
+
+	memcpy(buf, prefix, pos);
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (n)
+		buf[pos++] = digits[--n];
+	buf[pos] = '\0';
+}
+
 uintptr_t
 roar_fdtable_name(int fd)
 {
@@ -208,25 +226,16 @@ roar_fdtable_name(int fd)
 uintptr_t
 roar_fdtable_name_stat(int fd, const struct stat *st)
 {
-	char link[32] = "/proc/self/fd/";
+	char link[ROAR_FD_PROC_PATH_SIZE];
 	char buf[4096];
-	char digits[12];
-	size_t n = 0, pos = strlen(link);
 	struct roar_path *p;
 	ssize_t len;
-	unsigned u = (unsigned)fd;
 
 	/* Directories, pipes, sockets and devices are not files for the
 	 * report; an unlinked file (O_TMPFILE, tmpfile()) has no name. */
 	if (!S_ISREG(st->st_mode) || st->st_nlink == 0)
 		return ROAR_FD_IGNORED;
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		link[pos++] = digits[--n];
-	link[pos] = '\0';
+	roar_fd_proc_path(fd, link);
 	len = readlink(link, buf, sizeof(buf));
 	if (len <= 0 || (size_t)len >= sizeof(buf) || buf[0] != '/')
 		return ROAR_FD_IGNORED;

@@ -124,6 +124,13 @@ uintptr_t roar_fdtable_name_stat(int fd, const struct stat *st);
  */
 struct roar_path *roar_path_lookup(const char *path, size_t len);
 
+/** Room for "/proc/self/fd/" and any fd number. */
+#define ROAR_FD_PROC_PATH_SIZE 32
+
+/** Write "/proc/self/fd/<fd>" into buf (ROAR_FD_PROC_PATH_SIZE bytes);
+ *  async-signal-safe (no snprintf). */
+void roar_fd_proc_path(int fd, char *buf);
+
 /** Forget every cached fd in [first, last] (close_range, closefrom). */
 void roar_fdtable_forget_range(unsigned first, unsigned last);
 

@@ -56,7 +56,7 @@ do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
 	char *const envp[])
 {
 	char preload[PRELOAD_BUF];
-	char fdname[32] = "/proc/self/fd/";
+	char fdname[ROAR_FD_PROC_PATH_SIZE];
 	int ret, saved;
 	double t;
 
@@ -64,17 +64,7 @@ do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
 	if (!roar_ready || roar_guard_depth)
 		return call_exec(c, file, fd, argv, envp);
 	if (c == CALL_FEXECVE) {
-		char digits[12];
-		size_t n = 0, pos = 14;
-		unsigned u = (unsigned)fd;
-
-		do {
-			digits[n++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		while (n)
-			fdname[pos++] = digits[--n];
-		fdname[pos] = '\0';
+		roar_fd_proc_path(fd, fdname);
 		file = fdname;
 	}
 	{

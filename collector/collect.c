@@ -87,6 +87,12 @@ on_new_proc(void *ctx, struct roar_proc *p)
 	int fd;
 
 	l->alive++;
+	if (p->gone) {
+		/* Known only from a claim about a pid already gone: a pidfd
+		 * now could name a newcomer that took the pid. */
+		mark_exited(l, p);
+		return;
+	}
 	fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	if (fd < 0) {
 		/* ESRCH: already gone (and reaped). */
@@ -124,6 +130,10 @@ unwatch(struct roar_proc *p, void *arg)
 static void
 drop_conn(struct loop *l, struct entry *e)
 {
+	if (e->c->refused && !l->o->quiet)
+		fprintf(stderr, "roar-collector: refused %lu frame(s) from "
+			"pid %d: %s\n", e->c->refused, (int)e->c->peer_pid,
+			e->c->refused_why);
 	for (size_t i = 0; i < l->nconns; i++)
 		if (l->conns[i] == e) {
 			l->conns[i] = l->conns[--l->nconns];
@@ -342,6 +352,14 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 				   .data.ptr = &l.signal_tag };
 	epoll_ctl(l.epfd, EPOLL_CTL_ADD, l.sigfd, &ev);
 
+	/* Claims naming the root's parent are refused (we would wait for
+	 * it forever); in launcher mode that is us. */
+	if (!m->root_ppid) {
+		struct roar_proc_stat st;
+
+		if (m->proc_stat(o->root_pid, &st) == 0)
+			m->root_ppid = st.ppid;
+	}
 	/* Watch the root from the start, so that its end is never missed. */
 	roar_merge_proc(m, o->root_pid);
 	reap_root(&l);
@@ -443,5 +461,6 @@ out:
 	res->root_status_known = l.root_status_known;
 	res->root_wait_status = l.root_status;
 	res->bad_frames = (unsigned long)m->bad_frames;
+	res->frames_refused = (unsigned long)m->frames_refused;
 	return rc;
 }

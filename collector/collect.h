@@ -29,6 +29,7 @@ struct roar_collect_result {
 	int root_wait_status;   /* raw, when root_is_child */
 	unsigned long still_running;
 	unsigned long bad_frames;
+	unsigned long frames_refused; /* by the identity rules (merge.h) */
 };
 
 /** Block the signals the loop reads through its signalfd; old gets the

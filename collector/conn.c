@@ -73,6 +73,7 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		uint32_t flen = roar_frame_get_len(c->buf + off);
 		msgpack_unpacked u;
 		size_t used = 0;
+		uint64_t refused = m->frames_refused;
 		int rc;
 
 		if (flen == 0 || flen > ROAR_FRAME_MAX_PAYLOAD)
@@ -92,6 +93,9 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		msgpack_unpacked_destroy(&u);
 		if (rc != 0)
 			return bad(c, m, err, errlen, "malformed event");
+		if (m->frames_refused != refused && c->refused++ == 0)
+			snprintf(c->refused_why, sizeof(c->refused_why), "%s",
+				 m->refusal);
 		c->frames++;
 		off += ROAR_FRAME_HEADER_SIZE + flen;
 	}

@@ -3,7 +3,9 @@
  * One accepted connection: its receive buffer and frame splitting.  A
  * frame whose length is absurd, or whose payload is not one well-formed
  * event, is a bad frame: it is counted, and the connection is dropped (its
- * stream can no longer be trusted); the rest of the run is unaffected.
+ * stream can no longer be trusted); the rest of the run is unaffected.  A
+ * well-formed frame the identity rules refuse (merge.h) is not bad: it is
+ * counted, here and in the run, and the connection goes on.
  */
 #ifndef ROAR_CONN_H
 #define ROAR_CONN_H
@@ -21,6 +23,8 @@ struct roar_conn {
 	size_t len;
 	size_t cap;
 	unsigned long frames;
+	unsigned long refused;  /* frames of this connection refused */
+	char refused_why[160];  /* why the first of them was */
 };
 
 /** A connection on fd (owned from now on). */

@@ -2,16 +2,20 @@
 /*
  * Builds the process tree and the file table from decoded events.  Every
  * event is validated here: a malformed one is refused with -EINVAL and
- * changes nothing.  Order-independence rules are documented on each
- * field in merge.h.
+ * changes nothing, and one its sender may not send (the identity rules,
+ * below) is refused and counted, and changes nothing either.
+ * Order-independence rules are documented on each field in merge.h.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "roar/protocol.h"
 #include "elfcheck.h"
@@ -125,17 +129,37 @@ roar_merge_init(struct roar_merge *m, pid_t root_pid)
 	roar_map_init(&m->files);
 	roar_map_init(&m->access);
 	m->root_pid = root_pid;
+	m->self_pid = getpid();
+	m->proc_stat = roar_proc_stat;
+}
+
+static void
+image_free(struct roar_image *im)
+{
+	strv_free(&im->argv);
+	strv_free(&im->env);
+	roar_bytes_free(&im->cwd);
+	roar_bytes_free(&im->exe);
+}
+
+static void
+exec_try_free(struct roar_exec_try *x)
+{
+	roar_bytes_free(&x->exe);
+	strv_free(&x->argv);
 }
 
 static void
 free_proc(struct roar_proc *p, void *arg)
 {
 	(void)arg;
-	strv_free(&p->argv);
-	strv_free(&p->env);
+	for (size_t i = 0; i < p->nimages; i++)
+		image_free(&p->images[i]);
+	free(p->images);
+	for (size_t i = 0; i < p->n_old_execs; i++)
+		exec_try_free(&p->old_execs[i]);
+	free(p->old_execs);
 	strv_free(&p->exec_argv);
-	roar_bytes_free(&p->cwd);
-	roar_bytes_free(&p->exe);
 	roar_bytes_free(&p->exec_exe);
 	free(p);
 }
@@ -166,8 +190,10 @@ roar_merge_find(const struct roar_merge *m, pid_t pid)
 	return roar_map_get(&m->procs, (uint64_t)pid);
 }
 
-struct roar_proc *
-roar_merge_proc(struct roar_merge *m, pid_t pid)
+/* The record of pid, created when new; gone marks a new one as already
+ * gone (see struct roar_proc.gone) before it is announced. */
+static struct roar_proc *
+find_or_add(struct roar_merge *m, pid_t pid, bool gone)
 {
 	struct roar_proc *p = roar_merge_find(m, pid);
 
@@ -176,10 +202,17 @@ roar_merge_proc(struct roar_merge *m, pid_t pid)
 	p = roar_xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->pidfd = -1;
+	p->gone = gone;
 	roar_map_put(&m->procs, (uint64_t)pid, p);
 	if (m->on_new_proc)
 		m->on_new_proc(m->ctx, p);
 	return p;
+}
+
+struct roar_proc *
+roar_merge_proc(struct roar_merge *m, pid_t pid)
+{
+	return find_or_add(m, pid, false);
 }
 
 void
@@ -198,6 +231,18 @@ set_parent(struct roar_proc *p, pid_t ppid, enum roar_parent_source src)
 		return;
 	p->ppid = ppid;
 	p->parent_source = src;
+}
+
+/*
+ * The parent an exec or exit event's "ppid" names.  It is the weakest
+ * word, and the first one stands: a later getppid() can only have moved
+ * to a reaper (the parent died meanwhile), never back.
+ */
+static void
+set_self_parent(struct roar_proc *p, pid_t ppid)
+{
+	if (p->parent_source == ROAR_PARENT_NONE)
+		set_parent(p, ppid, ROAR_PARENT_EXEC_HELLO);
 }
 
 static bool
@@ -292,6 +337,262 @@ on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	return 0;
 }
 
+/* ---- identity ----------------------------------------------------------- */
+
+/*
+ * The rules of "Identity" in protocol.h.  A sender is its connection's
+ * peer; what it says about itself is taken, what it says about another
+ * pid is checked:
+ *   - an exec's "subject" must descend from the sender, by the merge
+ *     table (a fork event of the sender, applied just before) or else by
+ *     the kernel;
+ *   - a fork's "child" must descend from the sender by the kernel, or
+ *     already say so itself, or be gone (then it is never watched), or
+ *     be an orphan of the sender (below);
+ *   - a reaped "child" must be known as the sender's or as nobody's, or
+ *     be gone;
+ *   - no claim may name pid 1, the collector or the root's parent, which
+ *     the launcher would otherwise wait for forever.
+ * The kernel is asked through m->proc_stat only.
+ *
+ * Orphans: "( cmd & )" in a shell forks cmd from a subshell that exits at
+ * once, so by the time its fork event is read cmd has been moved to a
+ * reaper and the kernel no longer links it to the sender.  Such a claim
+ * is taken when the sender is indeed dead (a zombie, or gone: the kernel
+ * moves children only then) and the child started after the collector
+ * did, so that no process older than the run (a daemon the launcher would
+ * wait for forever) can be claimed this way.  Bet: a hostile sender that
+ * dies at once can still claim an unrelated process started during the
+ * run and since orphaned; the wait timeout bounds that.
+ */
+
+/* How far a kernel parent chain is followed (descendants of a sender are
+ * rarely deeper than a few levels). */
+#define KERNEL_CHAIN_MAX 64
+/* How far merge-table chains (and image lookups) are followed. */
+#define TABLE_CHAIN_MAX 4096
+
+ROAR_PRINTF(2, 3) static int
+refuse(struct roar_merge *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->refusal, sizeof(m->refusal), fmt, ap);
+	va_end(ap);
+	m->frames_refused++;
+	return 0;
+}
+
+static bool
+unclaimable(const struct roar_merge *m, pid_t pid)
+{
+	return pid == 1 || pid == m->self_pid ||
+	       (m->root_ppid > 0 && pid == m->root_ppid);
+}
+
+/*
+ * Whether the kernel's parent links lead from pid up to anc: 1 when they
+ * do, 0 when they do not, -ESRCH when pid itself is gone, another -errno
+ * when the kernel could not be asked about pid.
+ */
+static int
+kernel_descends(const struct roar_merge *m, pid_t pid, pid_t anc)
+{
+	struct roar_proc_stat st;
+	pid_t cur = pid;
+
+	for (int i = 0; i < KERNEL_CHAIN_MAX; i++) {
+		int rc = m->proc_stat(cur, &st);
+
+		if (rc != 0)
+			return i == 0 ? rc : 0; /* an ancestor vanished */
+		if (st.ppid == anc)
+			return 1;
+		if (st.ppid <= 1)
+			return 0;
+		cur = st.ppid;
+	}
+	return 0;
+}
+
+/* Whether child may be an orphan of sender (see "Orphans" above). */
+static bool
+orphan_of(const struct roar_merge *m, pid_t sender, pid_t child)
+{
+	struct roar_proc_stat s, c, self;
+	int rc = m->proc_stat(sender, &s);
+
+	if (rc == 0 ? s.state != 'Z' && s.state != 'X' : rc != -ESRCH)
+		return false;
+	return m->proc_stat(child, &c) == 0 &&
+	       m->proc_stat(m->self_pid, &self) == 0 && c.start >= self.start;
+}
+
+/* Whether the merge table's parent links lead from pid up to anc. */
+static bool
+table_descends(const struct roar_merge *m, pid_t pid, pid_t anc)
+{
+	const struct roar_proc *p = roar_merge_find(m, pid);
+
+	for (int depth = 0; p && depth < TABLE_CHAIN_MAX; depth++) {
+		if (p->ppid == anc)
+			return true;
+		if (p->ppid <= 0)
+			return false;
+		p = roar_merge_find(m, p->ppid);
+	}
+	return false;
+}
+
+enum claim {
+	CLAIM_REFUSED,
+	CLAIM_ALIVE,   /* accepted; watch it if it is new */
+	CLAIM_GONE,    /* accepted; the kernel has no such process now */
+};
+
+/* sender says it forked child; verify is false when the sender is not
+ * known by the kernel (its payload is trusted). */
+static enum claim
+judge_fork(const struct roar_merge *m, pid_t sender, pid_t child,
+	   bool verify)
+{
+	const struct roar_proc *c = roar_merge_find(m, child);
+	int rc;
+
+	if (unclaimable(m, child) || child == sender)
+		return CLAIM_REFUSED;
+	if (!verify)
+		return CLAIM_ALIVE;
+	/* The child's own hello (its word about itself) already agrees. */
+	if (c && c->ppid == sender)
+		return CLAIM_ALIVE;
+	rc = kernel_descends(m, child, sender);
+	if (rc == 1 || (rc == 0 && orphan_of(m, sender, child)))
+		return CLAIM_ALIVE;
+	if (rc == -ESRCH)
+		return CLAIM_GONE;
+	return CLAIM_REFUSED;
+}
+
+/* sender says it reaped child. */
+static enum claim
+judge_reaped(const struct roar_merge *m, pid_t sender, pid_t child,
+	     bool verify)
+{
+	const struct roar_proc *c = roar_merge_find(m, child);
+	struct roar_proc_stat st;
+
+	if (unclaimable(m, child) || child == sender)
+		return CLAIM_REFUSED;
+	if (!verify)
+		return CLAIM_ALIVE;
+	if (c && (c->ppid == sender || c->ppid == 0))
+		return CLAIM_ALIVE;
+	/* A reaped child is gone: a live one was not reaped by anyone. */
+	if (m->proc_stat(child, &st) == -ESRCH)
+		return CLAIM_GONE;
+	return CLAIM_REFUSED;
+}
+
+/* sender speaks for subject in an exec event. */
+static bool
+judge_subject(const struct roar_merge *m, pid_t sender, pid_t subject,
+	      bool verify)
+{
+	if (unclaimable(m, subject))
+		return false;
+	if (!verify || table_descends(m, subject, sender))
+		return true;
+	return kernel_descends(m, subject, sender) == 1;
+}
+
+/* ---- images and exec attempts ----------------------------------------- */
+
+/* Insert *im (taken over) into p's images, keeping them sorted by time;
+ * an image of the same time as a known one counts as the later. */
+static void
+add_image(struct roar_proc *p, struct roar_image *im)
+{
+	size_t i = p->nimages;
+
+	while (i > 0 && p->images[i - 1].time > im->time)
+		i--;
+	if (p->nimages == ROAR_MERGE_MAX_HISTORY) {
+		if (i == 0) {
+			image_free(im); /* older than all we keep */
+			return;
+		}
+		image_free(&p->images[0]);
+		memmove(&p->images[0], &p->images[1],
+			(p->nimages - 1) * sizeof(*p->images));
+		p->nimages--;
+		i--;
+	}
+	p->images = roar_xrealloc(p->images,
+				  (p->nimages + 1) * sizeof(*p->images));
+	memmove(&p->images[i + 1], &p->images[i],
+		(p->nimages - i) * sizeof(*p->images));
+	p->images[i] = *im;
+	p->nimages++;
+}
+
+/* The earlier attempt of p stamped t, if any. */
+static struct roar_exec_try *
+old_exec_at(struct roar_proc *p, double t)
+{
+	for (size_t i = 0; i < p->n_old_execs; i++)
+		if (p->old_execs[i].time == t)
+			return &p->old_execs[i];
+	return NULL;
+}
+
+/* Insert an earlier attempt (exe and argv taken over), sorted by time. */
+static void
+add_old_exec(struct roar_proc *p, double t, bool failed,
+	     struct roar_bytes exe, struct roar_strv argv)
+{
+	size_t i = p->n_old_execs;
+
+	while (i > 0 && p->old_execs[i - 1].time > t)
+		i--;
+	if (p->n_old_execs == ROAR_MERGE_MAX_HISTORY) {
+		struct roar_exec_try x = { t, failed, exe, argv };
+
+		if (i == 0) {
+			exec_try_free(&x);
+			return;
+		}
+		exec_try_free(&p->old_execs[0]);
+		memmove(&p->old_execs[0], &p->old_execs[1],
+			(p->n_old_execs - 1) * sizeof(*p->old_execs));
+		p->n_old_execs--;
+		i--;
+	}
+	p->old_execs = roar_xrealloc(
+		p->old_execs, (p->n_old_execs + 1) * sizeof(*p->old_execs));
+	memmove(&p->old_execs[i + 1], &p->old_execs[i],
+		(p->n_old_execs - i) * sizeof(*p->old_execs));
+	p->old_execs[i] = (struct roar_exec_try){ t, failed, exe, argv };
+	p->n_old_execs++;
+}
+
+/* A newer attempt arrived: the latest one joins the earlier ones. */
+static void
+retire_exec(struct roar_proc *p)
+{
+	if (!p->has_exec)
+		return;
+	add_old_exec(p, p->exec_time, p->exec_failed, p->exec_exe,
+		     p->exec_argv);
+	p->exec_exe = (struct roar_bytes){ 0 };
+	p->exec_argv = (struct roar_strv){ 0 };
+	p->has_exec = false;
+	p->exec_failed = false;
+}
+
+/* ---- events ----------------------------------------------------------- */
+
 static int
 on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 {
@@ -300,7 +601,7 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	pid_t ppid = 0;
 	double t = get_time(ev);
 	bool fork_origin;
-	struct roar_strv argv = { 0 }, env = { 0 };
+	struct roar_image im = { 0 };
 
 	if (!get_bytes(ev, ROAR_KEY_ORIGIN, &origin))
 		return -EINVAL;
@@ -308,10 +609,11 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	roar_bytes_free(&origin);
 	/* Validate everything before anything changes. */
 	if (roar_mp_get(ev, ROAR_KEY_ARGV) &&
-	    !get_strv(ev, ROAR_KEY_ARGV, &argv))
+	    !get_strv(ev, ROAR_KEY_ARGV, &im.argv))
 		return -EINVAL;
-	if (roar_mp_get(ev, ROAR_KEY_ENV) && !get_strv(ev, ROAR_KEY_ENV, &env)) {
-		strv_free(&argv);
+	if (roar_mp_get(ev, ROAR_KEY_ENV) &&
+	    !get_strv(ev, ROAR_KEY_ENV, &im.env)) {
+		strv_free(&im.argv);
 		return -EINVAL;
 	}
 	get_pid(ev, ROAR_KEY_PPID, &ppid);
@@ -319,39 +621,40 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	if (!p->start_time || (t && t < p->start_time))
 		p->start_time = t;
 	if (fork_origin) {
+		const msgpack_object *late = roar_mp_get(ev, ROAR_KEY_LATE);
+
 		p->fork_hello = true;
 		set_parent(p, ppid, ROAR_PARENT_FORK_HELLO);
-		strv_free(&argv);
-		strv_free(&env);
+		if (t) {
+			p->fork_time = t;
+			p->fork_late = late &&
+				       late->type == MSGPACK_OBJECT_BOOLEAN &&
+				       late->via.boolean;
+		}
+		image_free(&im);
 		return 0;
 	}
 	set_parent(p, ppid, ROAR_PARENT_EXEC_HELLO);
-	if (p->has_image && t < p->image_time) {
-		strv_free(&argv); /* an older image than one we know */
-		strv_free(&env);
-		return 0;
-	}
-	p->has_image = true;
-	p->image_time = t;
-	strv_free(&p->argv);
-	strv_free(&p->env);
-	p->argv = argv;
-	p->env = env;
-	roar_bytes_free(&p->cwd);
-	roar_bytes_free(&p->exe);
-	get_bytes(ev, ROAR_KEY_CWD, &p->cwd);
-	get_bytes(ev, ROAR_KEY_EXE, &p->exe);
-	p->argv_truncated = roar_mp_get(ev, "truncated") != NULL;
+	/* Every image is kept, an older one arriving late too: a fork child
+	 * of that time ran it. */
+	im.time = t;
+	get_bytes(ev, ROAR_KEY_CWD, &im.cwd);
+	get_bytes(ev, ROAR_KEY_EXE, &im.exe);
+	im.truncated = roar_mp_get(ev, "truncated") != NULL;
+	add_image(p, &im);
 	return 0;
 }
 
 static int
-on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
+on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
+	pid_t sender)
 {
 	struct roar_proc *p;
 	struct roar_bytes exe;
 	struct roar_strv argv = { 0 };
 	double t = get_time(ev);
+	pid_t ppid = 0;
+	bool same;
 
 	if (!get_bytes(ev, ROAR_KEY_EXE, &exe))
 		return -EINVAL;
@@ -360,21 +663,41 @@ on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		return -EINVAL;
 	}
 	p = roar_merge_proc(m, pid);
+	/*
+	 * "ppid" is getppid() of the process that execs: a vfork child
+	 * announces itself so.  When the sender speaks for a subject, take
+	 * it only when it names the sender (the subject's parent is
+	 * otherwise the fork event's business, not a guess).
+	 */
+	if (get_pid(ev, ROAR_KEY_PPID, &ppid) &&
+	    (pid == sender || ppid == sender))
+		set_self_parent(p, ppid);
+	if (!p->start_time)
+		p->start_time = t;
 	if (p->has_exec && t < p->exec_time) {
-		roar_bytes_free(&exe);
-		strv_free(&argv);
+		/* An earlier attempt delivered late: history. */
+		struct roar_exec_try *x = old_exec_at(p, t);
+
+		if (x) {
+			exec_try_free(x); /* keeps time; failed survives */
+			x->exe = exe;
+			x->argv = argv;
+		} else {
+			add_old_exec(p, t, false, exe, argv);
+		}
 		return 0;
 	}
 	/* An exec_failed for this very attempt may have come first. */
-	p->exec_failed = p->has_exec && p->exec_failed && t == p->exec_time;
+	same = p->has_exec && t == p->exec_time;
+	if (!same)
+		retire_exec(p);
+	p->exec_failed = same && p->exec_failed;
 	p->has_exec = true;
 	p->exec_time = t;
 	roar_bytes_free(&p->exec_exe);
 	strv_free(&p->exec_argv);
 	p->exec_exe = exe;
 	p->exec_argv = argv;
-	if (!p->start_time)
-		p->start_time = t;
 	return 0;
 }
 
@@ -384,12 +707,19 @@ on_exec_failed(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	struct roar_proc *p = roar_merge_proc(m, pid);
 	double t = get_time(ev);
 
-	if (p->has_exec && t < p->exec_time)
+	if (p->has_exec && t < p->exec_time) {
+		struct roar_exec_try *x = old_exec_at(p, t);
+
+		if (x)
+			x->failed = true;
+		else /* its exec event is still on its way */
+			add_old_exec(p, t, true, (struct roar_bytes){ 0 },
+				     (struct roar_strv){ 0 });
 		return 0;
+	}
 	if (!p->has_exec || t > p->exec_time) {
 		/* The exec event is still on its way (another connection). */
-		roar_bytes_free(&p->exec_exe);
-		strv_free(&p->exec_argv);
+		retire_exec(p);
 		p->has_exec = true;
 		p->exec_time = t;
 	}
@@ -398,14 +728,28 @@ on_exec_failed(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 }
 
 static int
-on_fork(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
+on_fork(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
+	bool verify)
 {
+	struct roar_proc *c;
 	pid_t child;
+	enum claim claim;
+	double t = get_time(ev);
 
 	if (!get_pid(ev, ROAR_KEY_CHILD, &child))
 		return -EINVAL;
+	claim = judge_fork(m, pid, child, verify);
+	if (claim == CLAIM_REFUSED)
+		return refuse(m, "pid %d says it forked pid %d, which the "
+			      "kernel does not show as its descendant",
+			      (int)pid, (int)child);
 	roar_merge_proc(m, pid);
-	set_parent(roar_merge_proc(m, child), pid, ROAR_PARENT_FORK_EVENT);
+	c = find_or_add(m, child, claim == CLAIM_GONE);
+	set_parent(c, pid, ROAR_PARENT_FORK_EVENT);
+	/* Sent just after the fork: a bound when the child's hello (stamped
+	 * just before it) has not said better. */
+	if (t && !c->fork_time)
+		c->fork_time = t;
 	return 0;
 }
 
@@ -414,10 +758,14 @@ on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 {
 	struct roar_proc *p;
 	int64_t status;
+	pid_t ppid;
 
 	if (!get_int(ev, ROAR_KEY_STATUS, &status))
 		return -EINVAL;
 	p = roar_merge_proc(m, pid);
+	/* A vfork child that never execs announces itself here. */
+	if (get_pid(ev, ROAR_KEY_PPID, &ppid))
+		set_self_parent(p, ppid);
 	p->has_exit = true;
 	p->exit_code = (int)(status & 0xff);
 	p->end_time = get_time(ev);
@@ -425,17 +773,23 @@ on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 }
 
 static int
-on_reaped(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
+on_reaped(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
+	  bool verify)
 {
 	struct roar_proc *c;
 	pid_t child;
 	int64_t status;
+	enum claim claim;
 
 	if (!get_pid(ev, ROAR_KEY_CHILD, &child) ||
 	    !get_int(ev, ROAR_KEY_STATUS, &status))
 		return -EINVAL;
+	claim = judge_reaped(m, pid, child, verify);
+	if (claim == CLAIM_REFUSED)
+		return refuse(m, "pid %d says it reaped pid %d, which is "
+			      "alive or another's", (int)pid, (int)child);
 	roar_merge_proc(m, pid);
-	c = roar_merge_proc(m, child);
+	c = find_or_add(m, child, claim == CLAIM_GONE);
 	set_parent(c, pid, ROAR_PARENT_REAPED);
 	c->has_wait = true;
 	c->wait_status = (int)status;
@@ -460,10 +814,10 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 		 pid_t peer_pid)
 {
 	const msgpack_object *kind;
-	pid_t pid;
+	bool verify = peer_pid > 0;
+	pid_t pid, subject;
 	size_t k;
 
-	(void)peer_pid;
 	if (ev->type != MSGPACK_OBJECT_MAP)
 		return -EINVAL;
 	kind = roar_mp_get(ev, ROAR_KEY_KIND);
@@ -475,6 +829,28 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 		    !memcmp(kind_names[k], kind->via.str.ptr,
 			    kind->via.str.size))
 			break;
+	/* The kernel knows who is speaking; the payload may not say else. */
+	if (verify && pid != peer_pid)
+		return refuse(m, "pid %d sent a frame saying it is pid %d",
+			      (int)peer_pid, (int)pid);
+	if (roar_mp_get(ev, ROAR_KEY_SUBJECT)) {
+		/* The kind is named only when known: a diagnostic never
+		 * prints a sender's bytes. */
+		if (k != ROAR_KIND_EXEC)
+			return refuse(m, "pid %d sent a%s %s event about "
+				      "another process", (int)pid,
+				      k < ROAR_KIND_COUNT_ ? "" : "n",
+				      k < ROAR_KIND_COUNT_ ? kind_names[k]
+							   : "unknown");
+		if (!get_pid(ev, ROAR_KEY_SUBJECT, &subject))
+			return -EINVAL;
+		if (subject != pid &&
+		    !judge_subject(m, pid, subject, verify))
+			return refuse(m, "pid %d spoke for pid %d, which is "
+				      "not its descendant",
+				      (int)pid, (int)subject);
+		return on_exec(m, ev, subject, pid);
+	}
 	switch (k) {
 	case ROAR_KIND_READ:
 	case ROAR_KIND_OPEN_READ:
@@ -485,15 +861,15 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 	case ROAR_KIND_HELLO:
 		return on_hello(m, ev, pid);
 	case ROAR_KIND_FORK:
-		return on_fork(m, ev, pid);
+		return on_fork(m, ev, pid, verify);
 	case ROAR_KIND_EXEC:
-		return on_exec(m, ev, pid);
+		return on_exec(m, ev, pid, pid);
 	case ROAR_KIND_EXEC_FAILED:
 		return on_exec_failed(m, ev, pid);
 	case ROAR_KIND_EXIT:
 		return on_exit_ev(m, ev, pid);
 	case ROAR_KIND_REAPED:
-		return on_reaped(m, ev, pid);
+		return on_reaped(m, ev, pid, verify);
 	case ROAR_KIND_DROPPED:
 		return on_dropped(m, ev, pid);
 	default:
@@ -518,38 +894,127 @@ roar_merge_dropped(const struct roar_merge *m)
 	return total;
 }
 
-/* Whether the latest thing known of p is an exec we never heard back from. */
+/* ---- what a process ran, and when -------------------------------------- */
+
+/*
+ * A process runs its latest image; a fork child runs the image its
+ * parent had at the fork, until it execs one of its own.  "At time t" is
+ * the latest image stamped <= t; t = INFINITY means "now" (the end).
+ */
+
+/* Whether p's parent link is one a fork child's image is inherited over:
+ * only fork evidence, unless lenient (any link at all). */
 static bool
-ended_in_silent_exec(const struct roar_proc *p)
+inherits(const struct roar_proc *p, bool lenient)
 {
-	return p->has_exec && !p->exec_failed &&
-	       (!p->has_image || p->image_time < p->exec_time);
+	if (p->ppid <= 0 || p->ppid == p->pid)
+		return false;
+	return lenient || p->fork_hello ||
+	       p->parent_source >= ROAR_PARENT_FORK_EVENT;
 }
 
-const struct roar_strv *
-roar_merge_env(const struct roar_merge *m, const struct roar_proc *p)
+/* The time to look at p's parent for, when p had nothing of its own at
+ * t: p ran what it inherited at its fork, so no later than that. */
+static double
+at_fork(const struct roar_proc *p, double t)
 {
-	for (int depth = 0; p && depth < 4096; depth++) {
-		if (p->has_image)
-			return &p->env;
-		if (!p->fork_hello && p->parent_source < ROAR_PARENT_FORK_EVENT)
+	return p->fork_time > 0 && p->fork_time < t ? p->fork_time : t;
+}
+
+static const struct roar_image *
+image_at(const struct roar_proc *p, double t)
+{
+	for (size_t i = p->nimages; i > 0; i--)
+		if (p->images[i - 1].time <= t)
+			return &p->images[i - 1];
+	return NULL;
+}
+
+/*
+ * The argv of the untraced exec p had made by t, or NULL: its latest
+ * attempt stamped <= t when no exec_failed answered it and no image of p
+ * is stamped later (up to t).
+ */
+static const struct roar_strv *
+silent_exec_at(const struct roar_proc *p, double t)
+{
+	const struct roar_image *im = image_at(p, t);
+	const struct roar_exec_try *x = NULL;
+
+	if (p->has_exec && p->exec_time <= t) {
+		if (p->exec_failed || (im && im->time >= p->exec_time))
 			return NULL;
+		return &p->exec_argv;
+	}
+	for (size_t i = p->n_old_execs; i > 0 && !x; i--)
+		if (p->old_execs[i - 1].time <= t)
+			x = &p->old_execs[i - 1];
+	if (!x || x->failed || (im && im->time >= x->time))
+		return NULL;
+	return &x->argv;
+}
+
+/* The image p ran at t, or that its ancestors did, as inherited. */
+static const struct roar_image *
+inherited_image(const struct roar_merge *m, const struct roar_proc *p,
+		double t, bool lenient)
+{
+	for (int depth = 0; p && depth < TABLE_CHAIN_MAX; depth++) {
+		const struct roar_image *im = image_at(p, t);
+
+		if (im)
+			return im;
+		if (!inherits(p, lenient))
+			return NULL;
+		t = at_fork(p, t);
 		p = roar_merge_find(m, p->ppid);
 	}
 	return NULL;
 }
 
+/* Whether the latest thing known of p is an exec we never heard back from. */
+static bool
+ended_in_silent_exec(const struct roar_proc *p)
+{
+	return silent_exec_at(p, INFINITY) != NULL;
+}
+
+const struct roar_strv *
+roar_merge_env(const struct roar_merge *m, const struct roar_proc *p)
+{
+	const struct roar_image *im = inherited_image(m, p, INFINITY, false);
+
+	return im ? &im->env : NULL;
+}
+
+const struct roar_bytes *
+roar_merge_cwd(const struct roar_merge *m, const struct roar_proc *p)
+{
+	const struct roar_image *im = inherited_image(m, p, INFINITY, false);
+
+	return im && im->cwd.p ? &im->cwd : NULL;
+}
+
 const struct roar_strv *
 roar_merge_command(const struct roar_merge *m, const struct roar_proc *p)
 {
-	for (int depth = 0; p && depth < 4096; depth++) {
-		if (ended_in_silent_exec(p) || (p->launch_errno && !p->has_image))
-			return &p->exec_argv;
-		if (p->has_image)
-			return &p->argv;
-		/* A fork child runs its parent's image. */
-		if (!p->fork_hello && p->parent_source < ROAR_PARENT_FORK_EVENT)
+	double t = INFINITY;
+
+	if (p->launch_errno && !p->nimages)
+		return &p->exec_argv;
+	for (int depth = 0; p && depth < TABLE_CHAIN_MAX; depth++) {
+		const struct roar_strv *v = silent_exec_at(p, t);
+		const struct roar_image *im;
+
+		if (v)
+			return v;
+		im = image_at(p, t);
+		if (im)
+			return &im->argv;
+		/* A fork child runs its parent's image as of the fork. */
+		if (!inherits(p, false))
 			return NULL;
+		t = at_fork(p, t);
 		p = roar_merge_find(m, p->ppid);
 	}
 	return NULL;
@@ -565,31 +1030,29 @@ roar_merge_untraced_reason(const struct roar_merge *m,
 		return buf;
 	}
 	if (ended_in_silent_exec(p)) {
-		const struct roar_strv *env = roar_merge_env(m, p);
+		/* PATH and cwd as they were at that exec: its own image's
+		 * then, or what it inherited (over any parent link, since a
+		 * vfork child is known only by its exec's getppid()). */
+		const struct roar_image *im =
+			inherited_image(m, p, p->exec_time, true);
 		const char *path_var = NULL;
-		const struct roar_bytes *cwd = NULL;
 
-		for (size_t i = 0; env && i < env->n; i++)
-			if (!strncmp(env->v[i].p, "PATH=", 5))
-				path_var = env->v[i].p + 5;
-		for (const struct roar_proc *q = p; q && !cwd;
-		     q = roar_merge_find(m, q->ppid))
-			if (q->has_image && q->cwd.len)
-				cwd = &q->cwd;
-			else if (q->ppid == q->pid || !q->ppid)
-				break;
+		for (size_t i = 0; im && i < im->env.n; i++)
+			if (!strncmp(im->env.v[i].p, "PATH=", 5))
+				path_var = im->env.v[i].p + 5;
 		roar_elf_why_untraceable(p->exec_exe.p, path_var,
-					 cwd ? cwd->p : NULL, buf, cap);
+					 im && im->cwd.len ? im->cwd.p : NULL,
+					 buf, cap);
 		return buf;
 	}
-	if (!p->has_image && !p->fork_hello && p->pid != m->root_pid) {
+	if (!p->nimages && !p->fork_hello && p->pid != m->root_pid) {
 		snprintf(buf, cap,
 			 "it never announced itself: started where the "
 			 "tracer does not see (a static or untraced parent, "
 			 "or a raw clone) or ended before it could connect");
 		return buf;
 	}
-	if (!p->has_image && !p->fork_hello && p->pid == m->root_pid &&
+	if (!p->nimages && !p->fork_hello && p->pid == m->root_pid &&
 	    !p->has_exec) {
 		snprintf(buf, cap, "the command never started traced");
 		return buf;

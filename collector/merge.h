@@ -5,7 +5,14 @@
  * child that speaks before its parent reported the fork is kept and
  * attached when the parent's word arrives; every decision that depends on
  * order (which argv a process ended with, whether its last exec was
- * traced) is made from time stamps when the report is built.
+ * traced, which image a fork child ran) is made from time stamps when the
+ * report is built.
+ *
+ * Identity: every frame's sender is its connection's peer by the kernel
+ * (SO_PEERCRED).  Its word is taken about itself only; a claim about
+ * another pid (a fork's or reaped's "child", an exec's "subject") is
+ * checked against the merge table and the kernel's parent links, and a
+ * frame that fails is refused: not applied, counted in frames_refused.
  */
 #ifndef ROAR_MERGE_H
 #define ROAR_MERGE_H
@@ -17,12 +24,16 @@
 
 #include <msgpack.h>
 
+#include "procinfo.h"
 #include "util.h"
 
 /* How sure a parent link is; a stronger source replaces a weaker one. */
 enum roar_parent_source {
 	ROAR_PARENT_NONE = 0,
-	ROAR_PARENT_EXEC_HELLO = 1, /* getppid() in a new image: may be 1 */
+	ROAR_PARENT_EXEC_HELLO = 1, /* the process's own getppid(), in an exec
+				       hello (or, if nothing else is known,
+				       an exec or exit event): may be a
+				       reaper (1) after its parent died */
 	ROAR_PARENT_REAPED = 2,     /* the reaper is the parent */
 	ROAR_PARENT_FORK_EVENT = 3, /* the parent said it forked us */
 	ROAR_PARENT_FORK_HELLO = 4, /* the child knew its parent's pid */
@@ -33,30 +44,63 @@ struct roar_strv {
 	size_t n;
 };
 
+/* One image a process announced (an exec-origin hello). */
+struct roar_image {
+	double time;
+	struct roar_strv argv;
+	struct roar_strv env;
+	struct roar_bytes cwd;
+	struct roar_bytes exe;
+	bool truncated;    /* argv or env was cut short by the sender */
+};
+
+/* One exec attempt a process announced (exec event or exec_failed). */
+struct roar_exec_try {
+	double time;
+	bool failed;       /* an exec_failed of this attempt came */
+	struct roar_bytes exe;
+	struct roar_strv argv;
+};
+
+/*
+ * Most processes have one image and no more than a few exec attempts, so
+ * the history is two small vectors.  A sender that floods hellos keeps at
+ * most ROAR_MERGE_MAX_HISTORY entries of each: the oldest go first.
+ */
+#define ROAR_MERGE_MAX_HISTORY 1024
+
 struct roar_proc {
 	pid_t pid;
 	pid_t ppid;
 	enum roar_parent_source parent_source;
 
-	/* The image announced by the latest exec-origin hello. */
-	bool has_image;
-	double image_time;
-	struct roar_strv argv;
-	struct roar_strv env;
-	struct roar_bytes cwd;
-	struct roar_bytes exe;
-	bool argv_truncated;
+	/* Every image it announced, oldest first (by "time"); the last one
+	 * is its current image.  See roar_proc_image(). */
+	struct roar_image *images;
+	size_t nimages;
 
 	/* Whether a fork-origin hello came (a fork child of a traced parent). */
 	bool fork_hello;
+	bool fork_late;    /* that hello said "late": fork_time is when the
+			      child noticed, not the fork */
 	double start_time;
+	/* When it was forked: the fork-origin hello's "time" (taken in the
+	 * parent just before the fork), else the parent's fork event's
+	 * "time" (just after); 0 when unknown.  Its parent's image as of
+	 * this time is the one it runs until it execs.  For a late child
+	 * it is only an upper bound, used all the same (best effort). */
+	double fork_time;
 
-	/* The latest exec attempt this process announced. */
+	/* The latest exec attempt this process announced.  launch.c writes
+	 * these too, for a command that could not be executed. */
 	bool has_exec;
 	bool exec_failed;
 	double exec_time;
 	struct roar_bytes exec_exe;
 	struct roar_strv exec_argv;
+	/* The attempts before it, oldest first (exec_time is the newest). */
+	struct roar_exec_try *old_execs;
+	size_t n_old_execs;
 
 	/* Endings. */
 	bool has_exit;     /* exit event: status is an exit code */
@@ -66,6 +110,9 @@ struct roar_proc {
 	double end_time;
 	bool exited;       /* gone: its pidfd fired or it was already gone;
 			      set only by the collect loop, which counts it */
+	bool gone;         /* first heard of through a claim about a pid the
+			      kernel no longer has: never watched, counts as
+			      exited at once (set before on_new_proc runs) */
 	int launch_errno;  /* the launcher could not execute it */
 	bool still_running; /* marked when we stopped waiting */
 
@@ -75,6 +122,13 @@ struct roar_proc {
 	void *watch;       /* the loop's epoll tag for pidfd */
 	size_t nfiles;     /* distinct files credited to this process */
 };
+
+/** The image p runs now (its latest), or NULL when it announced none. */
+static inline const struct roar_image *
+roar_proc_image(const struct roar_proc *p)
+{
+	return p->nimages ? &p->images[p->nimages - 1] : NULL;
+}
 
 struct roar_file {
 	struct roar_bytes path;
@@ -96,6 +150,18 @@ struct roar_merge {
 	pid_t root_pid;
 	uint64_t bad_frames;    /* frames that could not be decoded */
 	uint64_t unknown_events;
+	/* Frames refused by the identity rules ("Identity" in protocol.h):
+	 * well-formed, but about a process the sender may not speak for.
+	 * Not the program's events, so not in events_dropped. */
+	uint64_t frames_refused;
+	char refusal[160];      /* why the latest one was refused */
+	/* Pids no claim may name: whatever a sender says, these are never
+	 * its children (the launcher would wait for them forever). */
+	pid_t self_pid;         /* the collector (set by roar_merge_init) */
+	pid_t root_ppid;        /* the root's parent; 0 when unknown */
+	/* The kernel's word on a process: roar_proc_stat unless a test
+	 * fakes it.  Consulted only for frames whose sender is known. */
+	roar_proc_stat_fn proc_stat;
 	double start_time;
 	double end_time;
 	/* Paths that are ours, never the program's: excluded from files. */
@@ -114,11 +180,17 @@ void roar_merge_init(struct roar_merge *m, pid_t root_pid);
 void roar_merge_free(struct roar_merge *m);
 
 /**
- * Apply one decoded event.
+ * Apply one decoded event, or refuse it (see "Identity" above).
  * @param m the run
  * @param ev the frame's payload
- * @param peer_pid the sender by SO_PEERCRED, or 0 when unknown
- * @return 0, or -EINVAL when the event is malformed (a bad frame)
+ * @param peer_pid the sender by SO_PEERCRED, or 0 when unknown.  Unknown
+ *        happens only in unit tests that feed events directly (the
+ *        kernel always has a peer for an AF_UNIX stream); the payload's
+ *        "pid" is then trusted and claims are not checked against the
+ *        kernel, but claims naming pid 1, the collector or the root's
+ *        parent are still refused.
+ * @return 0 (applied, or refused and counted in frames_refused), or
+ *         -EINVAL when the event is malformed (a bad frame)
  */
 int roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 		     pid_t peer_pid);
@@ -145,14 +217,20 @@ const char *roar_merge_untraced_reason(const struct roar_merge *m,
 				       const struct roar_proc *p, char *buf,
 				       size_t cap);
 
-/** The argv a process ended with (its image, or its untraced exec, or
- *  its parent's when it only forked). NULL when nothing is known. */
+/** The argv a process ended with: its latest image, or its untraced
+ *  exec, or, when it only forked, what its parent ran at the fork (and so
+ *  on up).  NULL when nothing is known. */
 const struct roar_strv *roar_merge_command(const struct roar_merge *m,
 					   const struct roar_proc *p);
 
-/** Likewise for the environment. */
+/** Likewise for the environment (an untraced exec's is not known: the
+ *  image before it stands). */
 const struct roar_strv *roar_merge_env(const struct roar_merge *m,
 				       const struct roar_proc *p);
+
+/** Likewise for the working directory its image started in. */
+const struct roar_bytes *roar_merge_cwd(const struct roar_merge *m,
+					const struct roar_proc *p);
 
 /** The parent pid for the report: 0 for the root (nil). */
 pid_t roar_merge_parent(const struct roar_merge *m, const struct roar_proc *p);

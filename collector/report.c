@@ -190,6 +190,8 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 {
 	const struct roar_strv *cmd = roar_merge_command(m, p);
 	const struct roar_strv *env = roar_merge_env(m, p);
+	const struct roar_bytes *cwd = roar_merge_cwd(m, p);
+	const struct roar_image *im = roar_proc_image(p);
 	char why[PATH_MAX + 256];
 	const char *reason = roar_merge_untraced_reason(m, p, why, sizeof(why));
 	pid_t parent = roar_merge_parent(m, p);
@@ -223,13 +225,13 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	pack_env(pk, env);
 	/* Ours from here on: roar ignores keys it does not know. */
 	key(pk, "cwd");
-	if (p->cwd.p)
-		bytes(pk, p->cwd.p, p->cwd.len);
+	if (cwd)
+		bytes(pk, cwd->p, cwd->len);
 	else
 		msgpack_pack_nil(pk);
 	key(pk, "exe");
-	if (p->exe.p && !(reason && p->has_exec))
-		bytes(pk, p->exe.p, p->exe.len);
+	if (im && im->exe.p && !(reason && p->has_exec))
+		bytes(pk, im->exe.p, im->exe.len);
 	else if (p->has_exec && p->exec_exe.p)
 		bytes(pk, p->exec_exe.p, p->exec_exe.len);
 	else
@@ -312,7 +314,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 
 	index_access(m, sorted, &ix);
 	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 11);
+	msgpack_pack_map(&pk, 12);
 	key(&pk, "version");
 	msgpack_pack_int(&pk, 1);
 	key(&pk, "processes");
@@ -356,6 +358,10 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	cstr(&pk, "preload");
 	key(&pk, "events_dropped");
 	msgpack_pack_uint64(&pk, roar_merge_dropped(m) + m->bad_frames);
+	/* Ours: frames the identity rules refused (a sender speaking for a
+	 * process it may not).  Not the program's events, so not above. */
+	key(&pk, "frames_refused");
+	msgpack_pack_uint64(&pk, m->frames_refused);
 	key(&pk, "roar_preload");
 	msgpack_pack_map(&pk, 5);
 	key(&pk, "version");

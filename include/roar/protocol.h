@@ -38,6 +38,20 @@
 #define ROAR_ENV_REPORT "ROAR_REPORT"
 /** Set to any non-empty value for diagnostics on stderr. */
 #define ROAR_ENV_DEBUG "ROAR_DEBUG"
+/**
+ * Set by the library in an environment it mended for an exec, never by
+ * users: which of its variables it put there ("P": LD_PRELOAD added, "p":
+ * our library put first in LD_PRELOAD, "S": the socket variable added,
+ * "L": ROAR_PRELOAD_LIB added), also set so by the launcher,
+ * so that the new image takes them back out of its own environment.
+ */
+#define ROAR_ENV_INJECTED "ROAR_PRELOAD_INJECTED"
+/**
+ * Set by the library, never by users, in the environment of an exec it
+ * hands its connection over to: the fd number, which the new image adopts
+ * (and takes out of its environment) instead of connecting anew.
+ */
+#define ROAR_ENV_CONN "ROAR_PRELOAD_CONN"
 /** Path of the collector program plain LD_PRELOAD mode starts. */
 #define ROAR_ENV_COLLECTOR "ROAR_COLLECTOR"
 
@@ -70,7 +84,7 @@ enum roar_kind {
 #define ROAR_KEY_TID "thread_id"       /* uint, kernel thread id */
 #define ROAR_KEY_PATH "path"           /* str or bin; file events only */
 #define ROAR_KEY_PROTO "proto"         /* uint, hello only */
-#define ROAR_KEY_PPID "ppid"           /* uint, hello only */
+#define ROAR_KEY_PPID "ppid"           /* uint: hello, exec, exit */
 #define ROAR_KEY_ORIGIN "origin"       /* str: "exec" or "fork", hello */
 #define ROAR_KEY_ARGV "argv"           /* array of str/bin */
 #define ROAR_KEY_ENV "env"             /* array of "NAME=value" str/bin */
@@ -82,6 +96,29 @@ enum roar_kind {
 #define ROAR_KEY_ERRNO "errno"         /* int: exec_failed */
 #define ROAR_KEY_COUNT "count"         /* uint: events lost since the last
 					   dropped event of this sender */
+#define ROAR_KEY_SUBJECT "subject"     /* uint: the process an exec event
+					   speaks for when that is not the
+					   sender (a posix_spawn child); see
+					   "Identity" below */
+#define ROAR_KEY_LATE "late"           /* bool, fork-origin hello: the
+					   process was noticed after the fact
+					   (a raw clone, _Fork), so "time" is
+					   when it was noticed, not the fork */
+
+/*
+ * Identity.  The collector knows each connection's sender from the kernel
+ * (SO_PEERCRED), never from the payload: a frame whose "pid" is not its
+ * connection's peer is refused and counted.  A frame about another
+ * process says so with "subject" and is accepted only when that process
+ * is a descendant of the sender (a parent announcing the exec of the
+ * child posix_spawn made, which no hook in the child can see).  "child"
+ * in fork and reaped events is checked the same way.
+ *
+ * Times.  A fork-origin hello's "time" is taken in the parent just before
+ * the fork (unless "late"), so a child is credited to the image its parent
+ * had at the fork even when the parent execs a moment later.  exec and
+ * exit events carry "ppid" too: a vfork child announces itself by them.
+ */
 
 /** Values of ROAR_KEY_ORIGIN. */
 #define ROAR_ORIGIN_EXEC "exec"

@@ -3,7 +3,9 @@
  * Unit tests of collector/conn.c: frames split at every byte boundary,
  * many frames in one read, and bad frames (zero or absurd length, a
  * payload that is not exactly one msgpack value, a malformed event, a
- * truncated frame at end of stream), each counted once in bad_frames.
+ * truncated frame at end of stream), each counted once in bad_frames;
+ * and frames refused because their "pid" is not the connection's peer,
+ * which are counted apart and do not end the connection.
  */
 #include "config.h"
 
@@ -11,12 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <msgpack.h>
 
 #include "roar/protocol.h"
+#include "collect.h"
 #include "conn.h"
 #include "merge.h"
 #include "unit.h"
@@ -125,8 +131,8 @@ check_three_applied(const struct roar_merge *m, const struct roar_conn *c)
 	const struct roar_proc *p = roar_merge_find(m, ROOT);
 
 	ck_assert_ptr_nonnull(p);
-	ck_assert(p->has_image);
-	ck_assert_uint_eq(p->argv.n, 2);
+	ck_assert_ptr_nonnull(roar_proc_image(p));
+	ck_assert_uint_eq(roar_proc_image(p)->argv.n, 2);
 	ck_assert_uint_eq(m->nfiles, 2);
 	ck_assert(m->file_list[0]->read);
 	ck_assert(m->file_list[1]->written);
@@ -275,7 +281,8 @@ START_TEST(big_frame_grows_buffer)
 		off += n;
 	}
 	ck_assert_uint_eq(C->frames, 2);
-	ck_assert_uint_eq(roar_merge_find(&M, ROOT)->argv.n, N);
+	ck_assert_uint_eq(roar_proc_image(roar_merge_find(&M, ROOT))->argv.n,
+			  N);
 	ck_assert_uint_eq(M.nfiles, 1);
 	free(b.p);
 }
@@ -490,6 +497,182 @@ START_TEST(empty_feed)
 }
 END_TEST
 
+START_TEST(refused_frame_keeps_connection)
+{
+	struct bytes b = { 0 };
+
+	/* The kernel says ROOT is at the other end. */
+	C->peer_pid = ROOT;
+	put_file(&b, "write", 300, "/etc/shadow");
+	put_hello(&b, 1, 0);
+	three_frames(&b);
+	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len, err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_uint_eq(M.bad_frames, 0);
+	ck_assert_uint_eq(M.frames_refused, 2);
+	ck_assert_uint_eq(C->refused, 2);
+	ck_assert_ptr_nonnull(strstr(C->refused_why, "300"));
+	ck_assert_ptr_null(roar_merge_find(&M, 300));
+	ck_assert_ptr_null(roar_merge_find(&M, 1));
+	/* Everything after the refused frames was applied. */
+	ck_assert_uint_eq(C->frames, 5);
+	ck_assert_uint_eq(M.nfiles, 2);
+	ck_assert_ptr_nonnull(roar_proc_image(roar_merge_find(&M, ROOT)));
+	/* And the stream goes on. */
+	free(b.p);
+	b = (struct bytes){ 0 };
+	put_file(&b, "read", ROOT, "/later");
+	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(M.nfiles, 3);
+	ck_assert_uint_eq(C->refused, 2);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(peer_credentials_decide_identity)
+{
+	struct bytes b = { 0 };
+	int sv[2];
+	struct roar_conn *c;
+	pid_t me = getpid();
+
+	/* A real socket: SO_PEERCRED names us, whatever frames say. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = roar_conn_new(sv[0]);
+	put_file(&b, "write", me == 2 ? 3 : 2, "/etc/shadow");
+	put_file(&b, "write", me, "/mine");
+	ck_assert_int_eq(roar_conn_feed(c, &M, b.p, b.len, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(M.frames_refused, 1);
+	ck_assert_uint_eq(c->refused, 1);
+	ck_assert_uint_eq(M.nfiles, 1);
+	ck_assert_str_eq(M.file_list[0]->path.p, "/mine");
+	roar_conn_free(c);
+	close(sv[1]);
+	free(b.p);
+}
+END_TEST
+
+/* Send the whole of b on fd (in a child: exits on failure). */
+static void
+send_all(int fd, const struct bytes *b)
+{
+	size_t off = 0;
+
+	while (off < b->len) {
+		ssize_t n = write(fd, b->p + off, b->len - off);
+
+		if (n <= 0)
+			_exit(3);
+		off += (size_t)n;
+	}
+}
+
+/*
+ * A hostile root, run under the real collect loop with no time limit:
+ * it claims to have forked pid 1 and a pid that is already gone, speaks
+ * for pid 1 and writes as pid 1, then exits.  The loop must end (it
+ * waits for no one but the root), with every claim about pid 1 refused
+ * and counted, and the gone pid known but never waited for.
+ */
+START_TEST(collect_hostile_root_does_not_hang)
+{
+	static const char *const argv[] = { "x", NULL };
+	char dir[PATH_MAX];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct roar_collect_opts o = { .wait_timeout = -1, .quiet = true };
+	struct roar_collect_result res;
+	struct roar_merge m;
+	const struct roar_proc *g;
+	sigset_t old;
+	pid_t root, gone;
+	int lfd, status;
+
+	unit_mkdtemp(dir, sizeof(dir), "collect");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	roar_collect_block_signals(&old);
+
+	root = fork();
+	ck_assert_int_ge(root, 0);
+	if (root == 0) {
+		struct bytes b = { 0 };
+		struct ev e;
+		pid_t me = getpid();
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		/* A child of ours that is reaped at once: a gone pid. */
+		gone = fork();
+		if (gone == 0)
+			_exit(0);
+		if (gone < 0 || waitpid(gone, NULL, 0) != gone)
+			_exit(4);
+		if (fd < 0 ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(2);
+		put_hello(&b, me, getppid());
+		ev_begin(&e, 3);
+		ev_str(&e, ROAR_KEY_KIND, "fork");
+		ev_int(&e, ROAR_KEY_PID, me);
+		ev_int(&e, ROAR_KEY_CHILD, 1);
+		put_event(&b, &e);
+		ev_begin(&e, 3);
+		ev_str(&e, ROAR_KEY_KIND, "fork");
+		ev_int(&e, ROAR_KEY_PID, me);
+		ev_int(&e, ROAR_KEY_CHILD, gone);
+		put_event(&b, &e);
+		ev_begin(&e, 6);
+		ev_str(&e, ROAR_KEY_KIND, "exec");
+		ev_int(&e, ROAR_KEY_PID, me);
+		ev_int(&e, ROAR_KEY_SUBJECT, 1);
+		ev_str(&e, ROAR_KEY_EXE, "/bin/x");
+		ev_strv(&e, ROAR_KEY_ARGV, argv);
+		ev_double(&e, ROAR_KEY_TIME, 1.0);
+		put_event(&b, &e);
+		put_file(&b, "write", 1, "/etc/shadow");
+		/* And one good frame after the refused ones. */
+		put_file(&b, "read", me, "/in");
+		send_all(fd, &b);
+		close(fd);
+		_exit(0);
+	}
+	roar_merge_init(&m, root);
+	o.listen_fd = lfd;
+	o.root_pid = root;
+	o.root_is_child = true;
+	o.socket_dir = dir;
+	ck_assert_int_eq(roar_collect_run(&o, &m, &res), 0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	ck_assert(res.root_status_known);
+	status = res.root_wait_status;
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_uint_eq(m.bad_frames, 0);
+	ck_assert_uint_eq(m.frames_refused, 3);
+	ck_assert_uint_eq(res.frames_refused, 3);
+	ck_assert_ptr_null(roar_merge_find(&m, 1));
+	ck_assert_uint_eq(m.nfiles, 1);
+	/* The gone child: root's, and counted as exited. */
+	ck_assert_uint_eq(m.procs.count, 2);
+	for (size_t i = 0; i < m.procs.cap; i++) {
+		if (!m.procs.used[i] || m.procs.keys[i] == (uint64_t)root)
+			continue;
+		g = m.procs.vals[i];
+		ck_assert(g->gone);
+		ck_assert(g->exited);
+		ck_assert(!g->still_running);
+		ck_assert_int_eq(g->ppid, root);
+	}
+	roar_merge_free(&m);
+	close(lfd);
+	unit_rmtree(dir);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -507,6 +690,15 @@ conn_suite(void)
 	tcase_add_test(split, big_frame_grows_buffer);
 	tcase_add_test(split, unknown_kind_is_not_bad);
 	tcase_add_test(split, empty_feed);
+	tcase_add_test(split, refused_frame_keeps_connection);
+	tcase_add_test(split, peer_credentials_decide_identity);
+	{
+		TCase *loop = tcase_create("loop");
+
+		tcase_set_timeout(loop, 20);
+		tcase_add_test(loop, collect_hostile_root_does_not_hang);
+		suite_add_tcase(s, loop);
+	}
 	tcase_set_timeout(split, 60);
 	suite_add_tcase(s, split);
 

@@ -5,28 +5,40 @@
  * can deliver them (a child before its parent's fork event, a reaped
  * before anything, an exec before or after the new image's hello, an
  * exec_failed before its exec), and malformed events, which must be
- * refused with -EINVAL and change nothing.
+ * refused with -EINVAL and change nothing.  The identity rules (a sender
+ * speaks for itself; claims about other pids are checked) run against a
+ * fake kernel table in place of /proc, and fork children are credited
+ * with the image their parent had at the fork.
  */
 #include "config.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <msgpack.h>
 
 #include "roar/protocol.h"
 #include "merge.h"
+#include "procinfo.h"
 #include "unit.h"
 #include "unit_mp.h"
 
 /* ---- event builders ---------------------------------------------------- */
 
+/* The sender by SO_PEERCRED the events below come from; 0: unknown (the
+ * payload is trusted), as in every test that does not set it. */
+static pid_t peer;
+
 static int
 apply(struct roar_merge *m, struct ev *e)
 {
-	int rc = roar_merge_event(m, ev_obj(e), 0);
+	int rc = roar_merge_event(m, ev_obj(e), peer);
 
 	ev_free(e);
 	return rc;
@@ -229,6 +241,7 @@ static void
 setup(void)
 {
 	roar_merge_init(&M, ROOT);
+	peer = 0;
 }
 
 static void
@@ -730,7 +743,8 @@ struct snap {
 	pid_t ppid;
 	int parent_source;
 	double start_time, exec_time;
-	bool has_image, has_exec, exec_failed, has_exit, has_wait, fork_hello;
+	size_t nimages;
+	bool has_exec, exec_failed, has_exit, has_wait, fork_hello;
 	size_t argc;
 	uint64_t dropped;
 };
@@ -751,13 +765,13 @@ snapshot(const struct roar_merge *m, struct snap *s)
 		s->parent_source = p->parent_source;
 		s->start_time = p->start_time;
 		s->exec_time = p->exec_time;
-		s->has_image = p->has_image;
+		s->nimages = p->nimages;
 		s->has_exec = p->has_exec;
 		s->exec_failed = p->exec_failed;
 		s->has_exit = p->has_exit;
 		s->has_wait = p->has_wait;
 		s->fork_hello = p->fork_hello;
-		s->argc = p->argv.n;
+		s->argc = p->nimages ? roar_proc_image(p)->argv.n : 0;
 		s->dropped = p->dropped;
 	}
 }
@@ -1243,6 +1257,826 @@ START_TEST(regression_malformed_hello_changes_nothing)
 }
 END_TEST
 
+/* ---- identity ----------------------------------------------------------- */
+
+/*
+ * The fake kernel: pid -> parent, state and start time.  A pid not in it
+ * is gone (-ESRCH); kern_err, when set, is what every lookup fails with
+ * instead.
+ */
+static struct {
+	pid_t pid;
+	struct roar_proc_stat st;
+} kern[32];
+static size_t nkern;
+static int kern_err;
+static unsigned kern_calls;
+
+static int
+fake_stat(pid_t pid, struct roar_proc_stat *st)
+{
+	kern_calls++;
+	if (kern_err)
+		return kern_err;
+	for (size_t i = 0; i < nkern; i++)
+		if (kern[i].pid == pid) {
+			*st = kern[i].st;
+			return 0;
+		}
+	return -ESRCH;
+}
+
+#define T_COLLECTOR 1000 /* when the collector started, in ticks */
+
+/* A process of the fake kernel, started after the collector. */
+static void
+kern_add_full(pid_t pid, pid_t ppid, char state, unsigned long long start)
+{
+	ck_assert_uint_lt(nkern, 32);
+	kern[nkern].pid = pid;
+	kern[nkern].st.ppid = ppid;
+	kern[nkern].st.state = state;
+	kern[nkern].st.start = start;
+	nkern++;
+}
+
+static void
+kern_add(pid_t pid, pid_t ppid)
+{
+	kern_add_full(pid, ppid, 'S', T_COLLECTOR + 10);
+}
+
+#define LAUNCHER 50 /* the root's parent */
+
+/*
+ * The kernel's tree: LAUNCHER - the collector, LAUNCHER - ROOT - 101 -
+ * 102 - 103, and 300 (a child of init from before the run, nobody's).
+ */
+static void
+setup_kernel(void)
+{
+	setup();
+	M.proc_stat = fake_stat;
+	M.root_ppid = LAUNCHER;
+	nkern = 0;
+	kern_err = 0;
+	kern_calls = 0;
+	kern_add_full(1, 0, 'S', 1);
+	kern_add_full(LAUNCHER, 1, 'S', 900);
+	kern_add_full(M.self_pid, LAUNCHER, 'R', T_COLLECTOR);
+	kern_add(ROOT, LAUNCHER);
+	kern_add(101, ROOT);
+	kern_add(102, 101);
+	kern_add(103, 102);
+	kern_add_full(300, 1, 'S', 5); /* a daemon, older than the run */
+}
+
+static int
+fork_ev_t(struct roar_merge *m, pid_t pid, pid_t child, double t)
+{
+	struct ev e;
+
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "fork");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_CHILD, child);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	return apply(m, &e);
+}
+
+/* An exec event with "ppid", and "subject" when subject is not 0. */
+static int
+exec_full(struct roar_merge *m, pid_t pid, pid_t subject, pid_t ppid,
+	  double t, const char *exe, const char *const *argv)
+{
+	struct ev e;
+
+	ev_begin(&e, 7 + (subject != 0));
+	ev_str(&e, ROAR_KEY_KIND, "exec");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	if (subject)
+		ev_int(&e, ROAR_KEY_SUBJECT, subject);
+	ev_int(&e, ROAR_KEY_PPID, ppid);
+	ev_str(&e, ROAR_KEY_EXE, exe);
+	ev_strv(&e, ROAR_KEY_ARGV, argv);
+	ev_double(&e, ROAR_KEY_TIME, t);
+	return apply(m, &e);
+}
+
+static int
+exit_ppid(struct roar_merge *m, pid_t pid, pid_t ppid, int status)
+{
+	struct ev e;
+
+	ev_begin(&e, 6);
+	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_PPID, ppid);
+	ev_int(&e, ROAR_KEY_STATUS, status);
+	ev_double(&e, ROAR_KEY_TIME, 9.0);
+	return apply(m, &e);
+}
+
+static const char *const ls_argv[] = { "ls", "-l", NULL };
+
+START_TEST(identity_pid_not_peer_refused)
+{
+	/* 101 writes /etc/shadow saying it is 300: refused, counted, and
+	 * not a bad frame; its next frame, its own, is applied. */
+	peer = 101;
+	ck_assert_int_eq(file_ev(&M, "write", 300, 300, "/etc/shadow", 11),
+			 0);
+	ck_assert_uint_eq(M.frames_refused, 1);
+	ck_assert_uint_eq(M.bad_frames, 0);
+	ck_assert_uint_eq(M.nfiles, 0);
+	ck_assert_ptr_null(roar_merge_find(&M, 300));
+	ck_assert_ptr_nonnull(strstr(M.refusal, "300"));
+	ck_assert_int_eq(file_ev(&M, "write", 101, 101, "/out", 4), 0);
+	ck_assert_uint_eq(M.nfiles, 1);
+	ck_assert_ptr_nonnull(roar_merge_find(&M, 101));
+	ck_assert_uint_eq(M.frames_refused, 1);
+}
+END_TEST
+
+static unsigned announced;
+
+static void
+count_new(void *ctx, struct roar_proc *p)
+{
+	(void)ctx;
+	(void)p;
+	announced++;
+}
+
+START_TEST(identity_hostile_claims_change_nothing)
+{
+	static const char *const x[] = { "x", NULL };
+	struct snap before, after;
+
+	/* A hostile 300 (not in the run's tree) speaks. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, LAUNCHER, 1.0, make_argv,
+				    make_env, NULL),
+			 0);
+	M.on_new_proc = count_new;
+	announced = 0;
+	snapshot(&M, &before);
+	peer = 300;
+	ck_assert_int_eq(hello_exec(&M, 1, 0, 2.0, x, NULL, NULL), 0);
+	ck_assert_int_eq(file_ev(&M, "write", 1, 1, "/etc/shadow", 11), 0);
+	ck_assert_int_eq(file_ev(&M, "write", ROOT, 1, "/etc/shadow", 11), 0);
+	ck_assert_int_eq(fork_ev(&M, 300, 1), 0);
+	ck_assert_int_eq(fork_ev(&M, 300, ROOT), 0);
+	ck_assert_int_eq(fork_ev(&M, 300, LAUNCHER), 0);
+	ck_assert_int_eq(fork_ev(&M, 300, M.self_pid), 0);
+	ck_assert_int_eq(reaped_ev(&M, 300, 1, 0), 0);
+	ck_assert_int_eq(reaped_ev(&M, 300, ROOT, 0), 0);
+	ck_assert_int_eq(exec_full(&M, 300, 1, 0, 3.0, "/bin/x", x), 0);
+	ck_assert_int_eq(exec_full(&M, 300, ROOT, 0, 3.0, "/bin/x", x), 0);
+	ck_assert_uint_eq(M.frames_refused, 11);
+	snapshot(&M, &after);
+	after.nprocs = before.nprocs; /* compared below */
+	ck_assert(!memcmp(&before, &after, sizeof(before)));
+	/* Nobody new to watch, so the launcher waits for no one. */
+	ck_assert_uint_eq(announced, 0);
+	ck_assert_uint_eq(M.procs.count, 1);
+	ck_assert_ptr_null(roar_merge_find(&M, 1));
+	ck_assert_ptr_null(roar_merge_find(&M, LAUNCHER));
+	ck_assert_uint_eq(M.nfiles, 0);
+	ck_assert(!proc(&M, ROOT)->has_wait);
+	check_strv(command(&M, ROOT), make_argv);
+	ck_assert_uint_eq(M.bad_frames, 0);
+}
+END_TEST
+
+START_TEST(identity_peer_unknown_trusts_payload)
+{
+	/* No peer: the payload's pid is taken, the kernel is not asked,
+	 * but no claim may still name pid 1, us or the root's parent. */
+	ck_assert_int_eq(fork_ev(&M, 300, 301), 0);
+	ck_assert_int_eq(parent(&M, 301), 300);
+	ck_assert_uint_eq(kern_calls, 0);
+	ck_assert_int_eq(fork_ev(&M, 300, 1), 0);
+	ck_assert_int_eq(fork_ev(&M, 300, LAUNCHER), 0);
+	ck_assert_int_eq(reaped_ev(&M, 300, M.self_pid, 0), 0);
+	ck_assert_uint_eq(M.frames_refused, 3);
+	ck_assert_ptr_null(roar_merge_find(&M, 1));
+}
+END_TEST
+
+START_TEST(identity_subject_descendant_by_table)
+{
+	/* posix_spawn: ROOT sends the fork, then the child's exec as its
+	 * subject.  The kernel no longer has 150 (it ran and was reaped),
+	 * so only the table can vouch for it. */
+	peer = ROOT;
+	ck_assert_int_eq(fork_ev(&M, ROOT, 150), 0);
+	ck_assert(proc(&M, 150)->gone);
+	ck_assert_int_eq(exec_full(&M, ROOT, 150, LAUNCHER, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	ck_assert(proc(&M, 150)->has_exec);
+	check_strv(command(&M, 150), ls_argv);
+	/* The exec was the child's, not the sender's; and the sender's
+	 * "ppid" (its own parent) did not become the child's. */
+	ck_assert(!proc(&M, ROOT)->has_exec);
+	ck_assert_int_eq(proc(&M, 150)->ppid, ROOT);
+	ck_assert_int_eq(proc(&M, 150)->parent_source, ROAR_PARENT_FORK_EVENT);
+}
+END_TEST
+
+START_TEST(identity_subject_descendant_by_kernel)
+{
+	/* No fork event: the kernel says 103 descends from 101. */
+	peer = 101;
+	ck_assert_int_eq(exec_full(&M, 101, 103, ROOT, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	check_strv(command(&M, 103), ls_argv);
+}
+END_TEST
+
+START_TEST(identity_subject_not_descendant_refused)
+{
+	/* 102 is 101's child, not 103's; 300 is nobody's. */
+	peer = 103;
+	ck_assert_int_eq(exec_full(&M, 103, 102, 102, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	peer = 101;
+	ck_assert_int_eq(exec_full(&M, 101, 300, ROOT, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	/* Nor does a gone pid the table does not place under the sender. */
+	ck_assert_int_eq(exec_full(&M, 101, 999, ROOT, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	ck_assert_uint_eq(M.frames_refused, 3);
+	ck_assert_ptr_null(roar_merge_find(&M, 102));
+	ck_assert_ptr_null(roar_merge_find(&M, 300));
+	ck_assert_ptr_null(roar_merge_find(&M, 999));
+	ck_assert_ptr_null(roar_merge_find(&M, 101));
+}
+END_TEST
+
+START_TEST(identity_subject_only_on_exec)
+{
+	struct ev e;
+
+	/* Only an exec may speak for another; even for a descendant. */
+	peer = ROOT;
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "write");
+	ev_int(&e, ROAR_KEY_PID, ROOT);
+	ev_int(&e, ROAR_KEY_SUBJECT, 101);
+	ev_int(&e, ROAR_KEY_TID, ROOT);
+	ev_str(&e, ROAR_KEY_PATH, "/x");
+	ck_assert_int_eq(apply(&M, &e), 0);
+	ev_begin(&e, 4);
+	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_int(&e, ROAR_KEY_PID, ROOT);
+	ev_int(&e, ROAR_KEY_SUBJECT, 101);
+	ev_int(&e, ROAR_KEY_STATUS, 0);
+	ck_assert_int_eq(apply(&M, &e), 0);
+	ck_assert_uint_eq(M.frames_refused, 2);
+	ck_assert_uint_eq(M.nfiles, 0);
+	ck_assert_uint_eq(M.procs.count, 0);
+	/* A subject that is no pid is a malformed event. */
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "exec");
+	ev_int(&e, ROAR_KEY_PID, ROOT);
+	ev_str(&e, ROAR_KEY_SUBJECT, "101");
+	ev_str(&e, ROAR_KEY_EXE, "/bin/ls");
+	ev_strv(&e, ROAR_KEY_ARGV, ls_argv);
+	ck_assert_int_eq(apply(&M, &e), -EINVAL);
+	/* A subject that is the sender itself is just its own exec. */
+	ck_assert_int_eq(exec_full(&M, ROOT, ROOT, LAUNCHER, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	ck_assert(proc(&M, ROOT)->has_exec);
+	ck_assert_uint_eq(M.frames_refused, 2);
+}
+END_TEST
+
+START_TEST(identity_fork_claim_pid1_refused)
+{
+	/* Even where the kernel would agree (a fake that makes pid 1 a
+	 * child of ROOT), pid 1 and the collector are never a child. */
+	kern[0].st.ppid = ROOT;
+	kern[2].st.ppid = ROOT;
+	peer = ROOT;
+	ck_assert_int_eq(fork_ev(&M, ROOT, 1), 0);
+	ck_assert_int_eq(fork_ev(&M, ROOT, M.self_pid), 0);
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 1, 0), 0);
+	ck_assert_uint_eq(M.frames_refused, 3);
+	ck_assert_ptr_null(roar_merge_find(&M, 1));
+	ck_assert_ptr_null(roar_merge_find(&M, M.self_pid));
+}
+END_TEST
+
+START_TEST(identity_fork_claim_alive_non_descendant_refused)
+{
+	peer = 101;
+	ck_assert_int_eq(fork_ev(&M, 101, 300), 0);  /* init's child */
+	ck_assert_int_eq(fork_ev(&M, 101, ROOT), 0); /* its own parent */
+	ck_assert_uint_eq(M.frames_refused, 2);
+	ck_assert_ptr_null(roar_merge_find(&M, 300));
+	/* Its real children and grandchildren are fine. */
+	ck_assert_int_eq(fork_ev(&M, 101, 102), 0);
+	ck_assert_int_eq(fork_ev(&M, 101, 103), 0);
+	ck_assert_uint_eq(M.frames_refused, 2);
+	ck_assert_int_eq(parent(&M, 102), 101);
+	ck_assert(!proc(&M, 102)->gone);
+}
+END_TEST
+
+static struct roar_proc *born[8];
+static size_t nborn;
+static bool born_gone[8];
+
+static void
+record_new(void *ctx, struct roar_proc *p)
+{
+	(void)ctx;
+	if (nborn < 8) {
+		born_gone[nborn] = p->gone;
+		born[nborn++] = p;
+	}
+}
+
+START_TEST(identity_fork_claim_gone_not_watched)
+{
+	/* 150 ran and was reaped before its parent's fork event was read:
+	 * accepted, and gone before anyone could watch it. */
+	nborn = 0;
+	M.on_new_proc = record_new;
+	peer = ROOT;
+	ck_assert_int_eq(fork_ev(&M, ROOT, 150), 0);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	ck_assert_uint_eq(nborn, 2);
+	ck_assert_int_eq(born[0]->pid, ROOT);
+	ck_assert(!born_gone[0]);
+	ck_assert_int_eq(born[1]->pid, 150);
+	ck_assert(born_gone[1]);
+	ck_assert_int_eq(parent(&M, 150), ROOT);
+	ck_assert_int_eq(proc(&M, 150)->parent_source, ROAR_PARENT_FORK_EVENT);
+	/* A live child is watched as usual. */
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	ck_assert_uint_eq(nborn, 3);
+	ck_assert(!born_gone[2]);
+}
+END_TEST
+
+START_TEST(identity_fork_claim_child_agrees)
+{
+	/* A child orphaned before its parent's fork event is read: the
+	 * kernel now says init, but its own hello said 300, and so does
+	 * 300's fork event. */
+	peer = 301;
+	kern_add(301, 1);
+	ck_assert_int_eq(hello_fork(&M, 301, 300, 1.0), 0);
+	peer = 300;
+	ck_assert_int_eq(fork_ev(&M, 300, 301), 0);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	ck_assert_int_eq(proc(&M, 301)->ppid, 300);
+}
+END_TEST
+
+START_TEST(identity_fork_claim_orphan)
+{
+	/* "( cmd & )": subshell 400 forked 401 and exited before its fork
+	 * event was read; the kernel moved 401 to init. */
+	kern_add_full(400, ROOT, 'Z', T_COLLECTOR + 20);
+	kern_add_full(401, 1, 'S', T_COLLECTOR + 21);
+	peer = 400;
+	ck_assert_int_eq(fork_ev(&M, 400, 401), 0);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	ck_assert_int_eq(parent(&M, 401), 400);
+	ck_assert(!proc(&M, 401)->gone);
+	/* The same once 400 is reaped too. */
+	kern[nkern - 2].pid = 0;
+	kern_add_full(402, 1, 'S', T_COLLECTOR + 22);
+	ck_assert_int_eq(fork_ev(&M, 400, 402), 0);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	/* But not a process older than the run (a daemon: we would wait
+	 * for it forever), however dead the sender. */
+	ck_assert_int_eq(fork_ev(&M, 400, 300), 0);
+	ck_assert_uint_eq(M.frames_refused, 1);
+	ck_assert_ptr_null(roar_merge_find(&M, 300));
+	/* Nor by a sender still alive: its children are not moved. */
+	kern_add_full(403, 1, 'S', T_COLLECTOR + 23);
+	peer = 101;
+	ck_assert_int_eq(fork_ev(&M, 101, 403), 0);
+	ck_assert_uint_eq(M.frames_refused, 2);
+	ck_assert_ptr_null(roar_merge_find(&M, 403));
+}
+END_TEST
+
+START_TEST(identity_kernel_unavailable_refuses)
+{
+	/* No /proc: a claim that cannot be checked is refused (the child's
+	 * own hello still places it). */
+	kern_err = -ENOSYS;
+	peer = ROOT;
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 101, 0), 0);
+	ck_assert_int_eq(exec_full(&M, ROOT, 101, LAUNCHER, 2.0, "/bin/ls",
+				   ls_argv),
+			 0);
+	ck_assert_uint_eq(M.frames_refused, 3);
+	ck_assert_ptr_null(roar_merge_find(&M, 101));
+}
+END_TEST
+
+START_TEST(identity_reaped_claims)
+{
+	peer = ROOT;
+	/* Known as the sender's child: accepted. */
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 101, 3 << 8), 0);
+	ck_assert(proc(&M, 101)->has_wait);
+	/* Known with no parent (heard of only by its own file event):
+	 * accepted, even while the kernel still shows it. */
+	peer = 102;
+	ck_assert_int_eq(file_ev(&M, "read", 102, 102, "/in", 3), 0);
+	peer = ROOT;
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 102, 0), 0);
+	ck_assert_int_eq(parent(&M, 102), ROOT);
+	ck_assert_int_eq(proc(&M, 102)->parent_source, ROAR_PARENT_REAPED);
+	/* Unknown and gone: accepted, never watched. */
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 151, 0), 0);
+	ck_assert(proc(&M, 151)->gone);
+	ck_assert_uint_eq(M.frames_refused, 0);
+	/* Alive and unknown: nobody reaped it. */
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 300, 0), 0);
+	ck_assert_ptr_null(roar_merge_find(&M, 300));
+	/* Alive and another's. */
+	peer = 103;
+	ck_assert_int_eq(hello_fork(&M, 103, 102, 1.0), 0);
+	peer = ROOT;
+	ck_assert_int_eq(reaped_ev(&M, ROOT, 103, 0), 0);
+	ck_assert(!proc(&M, 103)->has_wait);
+	ck_assert_uint_eq(M.frames_refused, 2);
+}
+END_TEST
+
+START_TEST(exec_and_exit_ppid_set_parent)
+{
+	/* A vfork child speaks first by its exec, or only by its exit. */
+	peer = 102;
+	ck_assert_int_eq(exec_full(&M, 102, 0, 101, 2.0, "/bin/ls", ls_argv),
+			 0);
+	ck_assert_int_eq(proc(&M, 102)->ppid, 101);
+	ck_assert_int_eq(proc(&M, 102)->parent_source,
+			 ROAR_PARENT_EXEC_HELLO);
+	peer = 103;
+	ck_assert_int_eq(exit_ppid(&M, 103, 102, 0), 0);
+	ck_assert_int_eq(proc(&M, 103)->ppid, 102);
+	ck_assert_int_eq(proc(&M, 103)->parent_source,
+			 ROAR_PARENT_EXEC_HELLO);
+	ck_assert(proc(&M, 103)->has_exit);
+	/* Weaker than a fork event, in either order. */
+	peer = ROOT;
+	ck_assert_int_eq(fork_ev(&M, ROOT, 103), 0);
+	ck_assert_int_eq(proc(&M, 103)->ppid, ROOT);
+	peer = 103;
+	ck_assert_int_eq(exit_ppid(&M, 103, 102, 0), 0);
+	ck_assert_int_eq(proc(&M, 103)->ppid, ROOT);
+	ck_assert_int_eq(proc(&M, 103)->parent_source,
+			 ROAR_PARENT_FORK_EVENT);
+	/* An exit after the parent died says init: the first word stands,
+	 * and an exec hello's getppid() still replaces it. */
+	peer = 110;
+	ck_assert_int_eq(exec_full(&M, 110, 0, 101, 3.0, "/bin/ls", ls_argv),
+			 0);
+	ck_assert_int_eq(exit_ppid(&M, 110, 1, 0), 0);
+	ck_assert_int_eq(proc(&M, 110)->ppid, 101);
+	peer = 111;
+	ck_assert_int_eq(exit_ppid(&M, 111, 1, 0), 0);
+	ck_assert_int_eq(hello_exec(&M, 111, 102, 4.0, ls_argv, NULL, NULL),
+			 0);
+	ck_assert_int_eq(proc(&M, 111)->ppid, 102);
+	ck_assert_uint_eq(M.frames_refused, 0);
+}
+END_TEST
+
+/* ---- fork children run their parent's image as of the fork ------------ */
+
+static const char *const sh_argv[] = { "sh", "-c", "(sleep 1; echo) & exec "
+				       "python3 x.py", NULL };
+static const char *const sh_env[] = { "PATH=/bin", "SHELL_ONLY=1", NULL };
+static const char *const py_argv[] = { "python3", "x.py", NULL };
+static const char *const py_env[] = { "PATH=/bin", "PY_ONLY=1", NULL };
+
+static void
+check_env_has(const struct roar_strv *env, const char *entry)
+{
+	ck_assert_ptr_nonnull(env);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strcmp(env->v[i].p, entry))
+			return;
+	ck_abort_msg("%s not in env", entry);
+}
+
+static void
+check_sh_child(pid_t pid)
+{
+	const struct roar_bytes *cwd;
+
+	check_strv(command(&M, pid), sh_argv);
+	check_env_has(roar_merge_env(&M, proc(&M, pid)), "SHELL_ONLY=1");
+	cwd = roar_merge_cwd(&M, proc(&M, pid));
+	ck_assert_ptr_nonnull(cwd);
+	ck_assert_str_eq(cwd->p, "/sh-dir");
+	ck_assert_ptr_null(reason(&M, pid));
+	/* The parent itself ended as python3. */
+	check_strv(command(&M, ROOT), py_argv);
+	check_env_has(roar_merge_env(&M, proc(&M, ROOT)), "PY_ONLY=1");
+	ck_assert_str_eq(roar_merge_cwd(&M, proc(&M, ROOT))->p, "/py-dir");
+}
+
+START_TEST(fork_child_hello_before_parent_exec)
+{
+	/* sh forks at 2.0 (stamped in sh before the fork), then execs
+	 * python3 (its hello at 3.0); the child speaks first. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
+				    "/sh-dir"),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
+				    "/py-dir"),
+			 0);
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	check_sh_child(101);
+}
+END_TEST
+
+START_TEST(fork_child_hello_after_parent_exec)
+{
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
+				    "/sh-dir"),
+			 0);
+	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
+				    "/py-dir"),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	check_sh_child(101);
+}
+END_TEST
+
+START_TEST(fork_child_of_late_older_image)
+{
+	/* The python3 image's connection delivers before sh's hello. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
+				    "/py-dir"),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
+				    "/sh-dir"),
+			 0);
+	check_sh_child(101);
+	/* A child forked by python3 runs python3. */
+	ck_assert_int_eq(hello_fork(&M, 102, ROOT, 4.0), 0);
+	check_strv(command(&M, 102), py_argv);
+}
+END_TEST
+
+START_TEST(fork_event_time_bounds_image)
+{
+	/* The child never says hello (it dies first): the fork event's
+	 * time, sent just after the fork, still dates it. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
+				    "/sh-dir"),
+			 0);
+	ck_assert_int_eq(fork_ev_t(&M, ROOT, 101, 2.0), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
+				    "/py-dir"),
+			 0);
+	check_strv(command(&M, 101), sh_argv);
+	/* A later hello's time (before the fork) wins over the event's. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.5, make_argv, NULL, NULL),
+			 0);
+	check_strv(command(&M, 101), make_argv);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 1.2), 0);
+	check_strv(command(&M, 101), sh_argv);
+}
+END_TEST
+
+START_TEST(parent_silent_exec_after_fork)
+{
+	static const char *const st[] = { "static-tool", NULL };
+
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
+				    "/sh-dir"),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 3.0, "/opt/static-tool", st), 0);
+	check_strv(command(&M, 101), sh_argv);
+	ck_assert_ptr_null(reason(&M, 101));
+	check_strv(command(&M, ROOT), st);
+	ck_assert_ptr_nonnull(reason(&M, ROOT));
+}
+END_TEST
+
+START_TEST(parent_silent_exec_before_fork)
+{
+	static const char *const one[] = { "one", NULL };
+	static const char *const two[] = { "two", NULL };
+	static const char *const three[] = { "three", NULL };
+
+	/* ROOT: sh at 1, exec "one" at 2 failed, exec "two" at 3 went
+	 * silent (two's own children are known: their hellos came). */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
+				    "/sh-dir"),
+			 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 3.0, "/bin/two", two), 0);
+	ck_assert_int_eq(exec_ev(&M, ROOT, 2.0, "/bin/one", one), 0);
+	ck_assert_int_eq(exec_failed_ev(&M, ROOT, 2.0, ENOENT), 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.5), 0);
+	ck_assert_int_eq(hello_fork(&M, 102, ROOT, 4.0), 0);
+	ck_assert_int_eq(hello_fork(&M, 103, ROOT, 1.5), 0);
+	/* After the failed attempt: still sh. */
+	check_strv(command(&M, 101), sh_argv);
+	/* After the silent one: two, with sh's environment. */
+	check_strv(command(&M, 102), two);
+	check_env_has(roar_merge_env(&M, proc(&M, 102)), "SHELL_ONLY=1");
+	check_strv(command(&M, 103), sh_argv);
+	check_strv(command(&M, ROOT), two);
+
+	/* 200: a at 1, exec b at 2 (b's hello at 2.2), exec c at 3 that
+	 * went silent.  A child forked at 2.1 ran b, already exec'd. */
+	ck_assert_int_eq(hello_exec(&M, 200, ROOT, 1.0, one, sh_env, NULL),
+			 0);
+	ck_assert_int_eq(exec_ev(&M, 200, 3.0, "/bin/three", three), 0);
+	ck_assert_int_eq(exec_ev(&M, 200, 2.0, "/bin/two", two), 0);
+	ck_assert_int_eq(hello_exec(&M, 200, ROOT, 2.2, two, sh_env, NULL),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 201, 200, 2.1), 0);
+	ck_assert_int_eq(hello_fork(&M, 202, 200, 2.5), 0);
+	ck_assert_int_eq(hello_fork(&M, 203, 200, 3.5), 0);
+	check_strv(command(&M, 201), two);
+	check_strv(command(&M, 202), two);
+	check_strv(command(&M, 203), three);
+	check_strv(command(&M, 200), three);
+}
+END_TEST
+
+START_TEST(grandparent_image_at_parents_fork)
+{
+	static const char *const a[] = { "a", NULL };
+	static const char *const b[] = { "b", NULL };
+	static const char *const c[] = { "c", NULL };
+
+	/* ROOT runs a, forks 101 at 2, execs b at 2.5.  101 forks 102 at
+	 * 3 and execs c at 4.  102 runs what 101 ran at 3: what ROOT ran
+	 * at 101's fork, a (not b, which ROOT ran at 3). */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, a, make_env, "/a"), 0);
+	ck_assert_int_eq(hello_fork(&M, 102, 101, 3.0), 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 2.5, b, make_env, "/b"), 0);
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 4.0, c, make_env, "/c"),
+			 0);
+	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
+	check_strv(command(&M, 102), a);
+	ck_assert_str_eq(roar_merge_cwd(&M, proc(&M, 102))->p, "/a");
+	check_strv(command(&M, 101), c);
+	check_strv(command(&M, ROOT), b);
+	/* 103, forked by 101 at 2.8 with no fork time of 101's known:
+	 * ROOT at 2.8 is b. */
+	proc(&M, 101)->fork_time = 0;
+	ck_assert_int_eq(hello_fork(&M, 103, 101, 2.8), 0);
+	check_strv(command(&M, 103), b);
+	/* Before anything at all: nothing known. */
+	ck_assert_int_eq(hello_fork(&M, 104, ROOT, 0.5), 0);
+	ck_assert_ptr_null(command(&M, 104));
+}
+END_TEST
+
+START_TEST(untraced_reason_uses_env_at_exec)
+{
+	static const char *const prog[] = { "prog", NULL };
+	char dir[PATH_MAX], path[PATH_MAX + 8], pathvar[PATH_MAX + 8];
+	const char *env_then[] = { pathvar, NULL };
+	static const char *const env_later[] = { "PATH=/nonexistent-roar",
+						 NULL };
+	Elf64_Ehdr eh = { .e_phnum = 0 };
+	const char *why;
+	FILE *f;
+
+	/* A statically linked "prog" (an ELF header without PT_INTERP) in
+	 * a directory on the parent's PATH of the time. */
+	unit_mkdtemp(dir, sizeof(dir), "merge");
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	snprintf(pathvar, sizeof(pathvar), "PATH=%s", dir);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(&eh, sizeof(eh), 1, f), 1);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+
+	/* A vfork child (known only by its exec's ppid) execs prog at 2,
+	 * under the PATH its parent had then; the parent moved on at 3. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, env_then,
+				    "/"),
+			 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, make_argv, env_later,
+				    "/"),
+			 0);
+	ck_assert_int_eq(exec_full(&M, 150, 0, ROOT, 2.0, "prog", prog), 0);
+	why = reason(&M, 150);
+	ck_assert_msg(why && strstr(why, "static binary") &&
+			      strstr(why, path),
+		      "%s", why ? why : "(traced)");
+	/* One that execs after the parent's move sees the later PATH. */
+	ck_assert_int_eq(exec_full(&M, 151, 0, ROOT, 4.0, "prog", prog), 0);
+	why = reason(&M, 151);
+	ck_assert_msg(why && !strstr(why, "static binary"), "%s",
+		      why ? why : "(traced)");
+	unit_rmtree(dir);
+}
+END_TEST
+
+START_TEST(image_history_bounded)
+{
+	static const char *const a[] = { "a", NULL };
+	static const char *const z[] = { "z", NULL };
+
+	for (int i = 0; i < ROAR_MERGE_MAX_HISTORY + 10; i++)
+		ck_assert_int_eq(hello_exec(&M, ROOT, 1, 10.0 + i, a, NULL,
+					    NULL),
+				 0);
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 5000.0, z, NULL, NULL), 0);
+	ck_assert_uint_eq(proc(&M, ROOT)->nimages, ROAR_MERGE_MAX_HISTORY);
+	check_strv(command(&M, ROOT), z);
+	/* Older than everything kept: dropped. */
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, z, NULL, NULL), 0);
+	ck_assert_uint_eq(proc(&M, ROOT)->nimages, ROAR_MERGE_MAX_HISTORY);
+	ck_assert_double_eq(proc(&M, ROOT)->images[0].time, 21.0);
+}
+END_TEST
+
+/* ---- /proc ------------------------------------------------------------- */
+
+START_TEST(proc_stat_parse)
+{
+	static const char *const good[] = {
+		"123 (sh) S 45 123 123 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 "
+		"0 777 3133440 380",
+		"123 (a b) R 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 -5 1 0 "
+		"777\n",
+		/* A name made to mislead: ") S 9 " inside it. */
+		"123 (x) S 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 1 ) S 45 1 1 0 "
+		"-1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777 1",
+		"123 ()) Z 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777",
+	};
+	static const char *const bad[] = {
+		"123 sh S 45", "123 (sh) S", "123 (sh) S x 1", "123 (sh)",
+		"123 (sh) S -45 1", "123 (sh) S 99999999999 1", "",
+		"123 (sh) S 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0",
+		"123 (sh) S 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 x",
+	};
+	struct roar_proc_stat st;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(&st, 0, sizeof(st));
+		ck_assert_msg(roar_proc_parse_stat(good[i], strlen(good[i]),
+						   &st) == 0,
+			      "%s", good[i]);
+		ck_assert_int_eq(st.ppid, 45);
+		ck_assert_uint_eq(st.start, 777);
+		ck_assert_int_eq(st.state, i == 1 ? 'R' : i == 3 ? 'Z' : 'S');
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(roar_proc_parse_stat(bad[i], strlen(bad[i]),
+						   &st) == -EINVAL,
+			      "%s", bad[i]);
+	/* Not NUL-terminated: only len bytes count. */
+	ck_assert_int_eq(roar_proc_parse_stat("1 (a) S 45 ", 9, &st), -EINVAL);
+}
+END_TEST
+
+START_TEST(proc_stat_of_self)
+{
+	struct roar_proc_stat me, dad;
+
+	ck_assert_int_eq(roar_proc_stat(getpid(), &me), 0);
+	ck_assert_int_eq(me.ppid, getppid());
+	ck_assert_int_eq(me.state, 'R');
+	ck_assert_int_eq(roar_proc_stat(getppid(), &dad), 0);
+	ck_assert_uint_le(dad.start, me.start);
+	ck_assert_int_eq(roar_proc_stat(0x7ffffffe, &me), -ESRCH);
+	ck_assert_int_eq(roar_proc_stat(0, &me), -EINVAL);
+	/* The default reader is the kernel's. */
+	ck_assert_ptr_eq((void *)M.proc_stat, (void *)roar_proc_stat);
+}
+END_TEST
+
 static Suite *
 merge_suite(void)
 {
@@ -1250,6 +2084,9 @@ merge_suite(void)
 	TCase *order = tcase_create("order");
 	TCase *files = tcase_create("files");
 	TCase *bad = tcase_create("malformed");
+	TCase *id = tcase_create("identity");
+	TCase *img = tcase_create("images");
+	TCase *proc_tc = tcase_create("procinfo");
 
 	tcase_add_checked_fixture(order, setup, teardown);
 	tcase_add_test(order, fork_hello_before_fork_event);
@@ -1282,6 +2119,41 @@ merge_suite(void)
 	tcase_add_checked_fixture(bad, setup, teardown);
 	tcase_add_test(bad, malformed_refused_and_harmless);
 	suite_add_tcase(s, bad);
+
+	tcase_add_checked_fixture(id, setup_kernel, teardown);
+	tcase_add_test(id, identity_pid_not_peer_refused);
+	tcase_add_test(id, identity_hostile_claims_change_nothing);
+	tcase_add_test(id, identity_peer_unknown_trusts_payload);
+	tcase_add_test(id, identity_subject_descendant_by_table);
+	tcase_add_test(id, identity_subject_descendant_by_kernel);
+	tcase_add_test(id, identity_subject_not_descendant_refused);
+	tcase_add_test(id, identity_subject_only_on_exec);
+	tcase_add_test(id, identity_fork_claim_pid1_refused);
+	tcase_add_test(id, identity_fork_claim_alive_non_descendant_refused);
+	tcase_add_test(id, identity_fork_claim_gone_not_watched);
+	tcase_add_test(id, identity_fork_claim_child_agrees);
+	tcase_add_test(id, identity_fork_claim_orphan);
+	tcase_add_test(id, identity_kernel_unavailable_refuses);
+	tcase_add_test(id, identity_reaped_claims);
+	tcase_add_test(id, exec_and_exit_ppid_set_parent);
+	suite_add_tcase(s, id);
+
+	tcase_add_checked_fixture(img, setup, teardown);
+	tcase_add_test(img, fork_child_hello_before_parent_exec);
+	tcase_add_test(img, fork_child_hello_after_parent_exec);
+	tcase_add_test(img, fork_child_of_late_older_image);
+	tcase_add_test(img, fork_event_time_bounds_image);
+	tcase_add_test(img, parent_silent_exec_after_fork);
+	tcase_add_test(img, parent_silent_exec_before_fork);
+	tcase_add_test(img, grandparent_image_at_parents_fork);
+	tcase_add_test(img, untraced_reason_uses_env_at_exec);
+	tcase_add_test(img, image_history_bounded);
+	suite_add_tcase(s, img);
+
+	tcase_add_checked_fixture(proc_tc, setup, teardown);
+	tcase_add_test(proc_tc, proc_stat_parse);
+	tcase_add_test(proc_tc, proc_stat_of_self);
+	suite_add_tcase(s, proc_tc);
 
 	{
 		/* Regressions: each was a bug these tests found. */

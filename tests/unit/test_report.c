@@ -163,6 +163,7 @@ build_run(void)
 	M.end_time = 60.0;
 	M.bad_frames = 2;
 	M.unknown_events = 3;
+	M.frames_refused = 4;
 }
 
 /* ---- decoding the report ---------------------------------------------- */
@@ -289,6 +290,8 @@ START_TEST(top_level)
 	ck_assert_double_eq(mp_get(r.root, "end_time")->via.f64, 60.0);
 	/* Every event that did not reach the report: bad frames too. */
 	ck_assert(mp_is_int(mp_get(r.root, "events_dropped"), 2));
+	/* Refused frames are not the program's events: counted apart. */
+	ck_assert(mp_is_int(mp_get(r.root, "frames_refused"), 4));
 	o = mp_get(r.root, "roar_preload");
 	ck_assert(mp_is_int(mp_get(o, "root_pid"), ROOT));
 	ck_assert(mp_is_int(mp_get(o, "bad_frames"), 2));
@@ -365,6 +368,8 @@ START_TEST(processes_sorted_one_root)
 	ck_assert(mp_is_int(mp_get(p, "parent_pid"), ROOT));
 	check_strv(mp_get(p, "command"), make_argv);
 	ck_assert_uint_eq(mp_get(p, "env")->via.map.size, 3);
+	ck_assert(mp_is_str(mp_get(p, "cwd"), "/src"));
+	ck_assert(mp_is_nil(mp_get(p, "exe")));
 	ck_assert(mp_is_nil(mp_get(p, "exit_code")));
 	ck_assert(mp_is_int(mp_get(p, "exit_signal"), 9));
 
@@ -550,6 +555,37 @@ START_TEST(untraced_process_reported)
 	ck_assert(mp_is_int(mp_get(p, "parent_pid"), ROOT));
 	ck_assert(mp_is_int(mp_get(p, "exit_code"), 0));
 	ck_assert_uint_eq(array(p, "command")->via.array.size, 0);
+	report_free(&r);
+}
+END_TEST
+
+START_TEST(fork_child_credited_to_image_at_fork)
+{
+	/* sh -c '(sleep 0.2; echo x > sub.txt) & exec python3 y.py': the
+	 * subshell was forked by sh, before sh became python3. */
+	static const char *const sh[] = { "sh", "-c", "...", NULL };
+	static const char *const py[] = { "python3", "y.py", NULL };
+	static const char *const sh_env[] = { "WHO=sh", NULL };
+	static const char *const py_env[] = { "WHO=py", NULL };
+	struct report r;
+	const msgpack_object *procs, *p;
+
+	hello_exec(ROOT, 1, 1.0, sh, sh_env, "/w", "/bin/sh");
+	hello_exec(ROOT, 1, 2.0, py, py_env, "/w2", "/usr/bin/python3");
+	hello_fork(101, ROOT, 1.5);
+	file("write", 101, 101, "/w/sub.txt");
+	pack(&r);
+	procs = array(r.root, "processes");
+	p = process(procs, 101);
+	check_strv(mp_get(p, "command"), sh);
+	ck_assert(mp_is_str(mp_get(mp_get(p, "env"), "WHO"), "sh"));
+	ck_assert(mp_is_str(mp_get(p, "cwd"), "/w"));
+	ck_assert(list_has(array(p, "written_paths"), "/w/sub.txt"));
+	p = process(procs, ROOT);
+	check_strv(mp_get(p, "command"), py);
+	ck_assert(mp_is_str(mp_get(mp_get(p, "env"), "WHO"), "py"));
+	ck_assert(mp_is_str(mp_get(p, "cwd"), "/w2"));
+	ck_assert_uint_eq(array(p, "written_paths")->via.array.size, 0);
 	report_free(&r);
 }
 END_TEST
@@ -752,6 +788,7 @@ report_suite(void)
 	tcase_add_test(p, files_sorted_bytewise);
 	tcase_add_test(p, path_lists_consistent);
 	tcase_add_test(p, untraced_process_reported);
+	tcase_add_test(p, fork_child_credited_to_image_at_fork);
 	tcase_add_test(p, empty_run);
 	suite_add_tcase(s, p);
 

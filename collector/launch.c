@@ -147,23 +147,39 @@ make_socket(const char *dir, char *sock, size_t cap)
 	return fd;
 }
 
+/*
+ * The command's environment: the user's, plus what the library needs.
+ * ROAR_PRELOAD_INJECTED (protocol.h) lists what we added, so that the
+ * library takes it back out of the command's own environment: the
+ * command sees exactly the environment the user gave it.
+ */
 static void
 set_child_env(const char *lib, const char *sock)
 {
 	const char *old = getenv("LD_PRELOAD");
 	size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
 	char *v = malloc(n);
+	char flags[8];
+	size_t k = 0;
 
 	if (v) {
 		if (old && *old)
 			snprintf(v, n, "%s:%s", lib, old);
 		else
 			snprintf(v, n, "%s", lib);
+		flags[k++] = old && *old ? 'p' : 'P';
 		setenv("LD_PRELOAD", v, 1);
 		free(v);
 	}
+	if (!getenv(ROAR_ENV_LIB))
+		flags[k++] = 'L';
+	if (!getenv(ROAR_ENV_SOCK))
+		flags[k++] = 'S';
+	flags[k] = '\0';
 	setenv(ROAR_ENV_LIB, lib, 1);
 	setenv(ROAR_ENV_SOCK, sock, 1);
+	if (k)
+		setenv(ROAR_ENV_INJECTED, flags, 1);
 }
 
 /* The command could not be executed: the root still gets a record. */

@@ -203,7 +203,8 @@ roar_autostart(char **argv, char **envp)
 	while (roar_real_get()->waitpid(child, &status, 0) < 0 &&
 	       errno == EINTR)
 		;
-	setenv(ROAR_ENV_SOCK, sock_path, 1);
+	/* The program's environment stays its own: children get the
+	 * socket variable from the exec hooks (track_proc.c). */
 	result = sock_path;
 	roar_log("started collector %s, report %s", collector, report);
 	return result;

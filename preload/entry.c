@@ -21,7 +21,9 @@
 #include "autostart.h"
 #include "event.h"
 #include "guard.h"
+#include "lifecycle.h"
 #include "log.h"
+#include "once.h"
 #include "real.h"
 #include "session.h"
 #include "track.h"
@@ -30,7 +32,7 @@
 extern char **environ;
 
 __thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-bool roar_ready;
+bool roar_ready ROAR_HOT;
 
 /* The hello of a new image can be large (argv and environment). */
 #define HELLO_FRAME_SIZE (512u * 1024u)
@@ -72,9 +74,14 @@ find_self(void)
 static void
 on_exit_cb(int status, void *arg)
 {
+	enum roar_who who;
+
 	(void)arg;
-	if (roar_ready && !roar_guard_depth && roar_session_is_self())
-		roar_track_exit(status);
+	who = roar_lifecycle_enter();
+	if (who != ROAR_WHO_INSIDE)
+		roar_track_exit(who, status);
+	if (who == ROAR_WHO_SELF)
+		roar_guard_leave();
 }
 
 static void
@@ -108,7 +115,7 @@ announce(int argc, char **argv, char **envp)
 		roar_transport_count_drop();
 }
 
-static pthread_once_t prepare_once = PTHREAD_ONCE_INIT;
+static struct roar_once prepare_once ROAR_HOT = ROAR_ONCE_INIT;
 static __thread bool preparing __attribute__((tls_model("initial-exec")));
 
 /*
@@ -148,7 +155,15 @@ prepare(void)
 		roar_session.have_sock = true;
 		roar_transport_init(sock);
 	}
+	/* The image before us may have handed us its connection. */
+	if (roar_session.have_sock && getenv(ROAR_ENV_CONN))
+		roar_transport_adopt(atoi(getenv(ROAR_ENV_CONN)));
+	/* What our parent's library put in our environment for us goes
+	 * back out now that it is copied: the program sees the environment
+	 * its parent gave it. */
+	roar_track_unmend_environ(environ);
 	on_exit(on_exit_cb, NULL);
+	roar_lifecycle_init();
 	roar_ready = roar_session.have_sock;
 	roar_log("ready, socket %s", sock ? sock : "(none)");
 	preparing = false;
@@ -162,7 +177,7 @@ roar_entry_early(void)
 	if (preparing)
 		return false;
 	saved = errno;
-	pthread_once(&prepare_once, prepare);
+	roar_once(&prepare_once, prepare);
 	errno = saved;
 	return roar_ready;
 }
@@ -176,8 +191,12 @@ roar_entry_init(int argc, char **argv, char **envp)
 {
 	int saved = errno;
 
-	pthread_once(&prepare_once, prepare);
-	if (roar_ready)
+	roar_once(&prepare_once, prepare);
+	/* Sending takes the transport's lock: with the guard held, as every
+	 * lock is (lock.h). */
+	if (roar_ready && roar_guard_enter()) {
 		announce(argc, argv, envp);
+		roar_guard_leave();
+	}
 	errno = saved;
 }

@@ -160,7 +160,7 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		nkeys++;
 	}
 	nkeys += (h->cwd != NULL) + (h->exe != NULL) +
-		 (!all_argv || !all_env);
+		 (!all_argv || !all_env) + h->late;
 	pack_head(&pk, f, nkeys, ROAR_KIND_HELLO, ids);
 	pack_key(&pk, ROAR_KEY_PROTO);
 	msgpack_pack_uint32(&pk, ROAR_PROTOCOL_VERSION);
@@ -190,6 +190,10 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		pack_key(&pk, "truncated");
 		msgpack_pack_true(&pk);
 	}
+	if (h->late) {
+		pack_key(&pk, ROAR_KEY_LATE);
+		msgpack_pack_true(&pk);
+	}
 	return roar_frame_finish(f);
 }
 
@@ -205,18 +209,39 @@ roar_event_fork(struct roar_frame *f, const struct roar_event_ids *ids,
 	return roar_frame_finish(f);
 }
 
+size_t
+roar_event_exec_size(const char *exe, char *const *argv)
+{
+	size_t n = TAIL_RESERVE + 64 + strlen(exe) + 5; /* + the array header,
+							   as fitting() counts */
+
+	for (size_t i = 0; argv && argv[i]; i++)
+		n += strlen(argv[i]) + 5;
+	return n;
+}
+
 int
 roar_event_exec(struct roar_frame *f, const struct roar_event_ids *ids,
-		const char *exe, char *const *argv, double time)
+		pid_t subject, pid_t ppid, const char *exe, char *const *argv,
+		double time)
 {
 	msgpack_packer pk;
-	size_t room = f->cap > TAIL_RESERVE + strlen(exe)
-			      ? f->cap - TAIL_RESERVE - strlen(exe)
+	size_t room = f->cap > TAIL_RESERVE + 64 + strlen(exe)
+			      ? f->cap - TAIL_RESERVE - 64 - strlen(exe)
 			      : 0;
 	bool all = true;
 	size_t n = fitting(argv, room, &all);
 
-	pack_head(&pk, f, 3 + !all, ROAR_KIND_EXEC, ids);
+	pack_head(&pk, f, 3 + !all + (subject > 0) + (ppid > 0), ROAR_KIND_EXEC,
+		  ids);
+	if (subject > 0) {
+		pack_key(&pk, ROAR_KEY_SUBJECT);
+		msgpack_pack_int64(&pk, subject);
+	}
+	if (ppid > 0) {
+		pack_key(&pk, ROAR_KEY_PPID);
+		msgpack_pack_int64(&pk, ppid);
+	}
 	pack_key(&pk, ROAR_KEY_EXE);
 	pack_cstr(&pk, exe);
 	pack_key(&pk, ROAR_KEY_ARGV);
@@ -246,11 +271,15 @@ roar_event_exec_failed(struct roar_frame *f, const struct roar_event_ids *ids,
 
 int
 roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
-		int status, double time)
+		pid_t ppid, int status, double time)
 {
 	msgpack_packer pk;
 
-	pack_head(&pk, f, 2, ROAR_KIND_EXIT, ids);
+	pack_head(&pk, f, 2 + (ppid > 0), ROAR_KIND_EXIT, ids);
+	if (ppid > 0) {
+		pack_key(&pk, ROAR_KEY_PPID);
+		msgpack_pack_int64(&pk, ppid);
+	}
 	pack_key(&pk, ROAR_KEY_STATUS);
 	msgpack_pack_int(&pk, status);
 	pack_key(&pk, ROAR_KEY_TIME);

@@ -36,7 +36,8 @@ struct roar_hello {
 	char *const *envp;        /* NULL for a fork child */
 	const char *cwd;          /* may be NULL */
 	const char *exe;          /* may be NULL */
-	double time;
+	double time;              /* fork origin: just before the fork */
+	bool late;                /* fork origin: noticed after the fact */
 };
 
 /** Start an empty frame in buf; cap must be > ROAR_FRAME_HEADER_SIZE. */
@@ -62,18 +63,26 @@ int roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 int roar_event_fork(struct roar_frame *f, const struct roar_event_ids *ids,
 		    pid_t child);
 
-/** exec: the sender is about to exec exe with argv (may be truncated). */
+/** exec: the sender (or subject, when not 0: a child the sender spawned)
+ *  is about to exec exe with argv (truncated only past the frame's cap);
+ *  ppid: the parent of the process the event is about, or 0 to leave it
+ *  out (the collector knows it already). */
 int roar_event_exec(struct roar_frame *f, const struct roar_event_ids *ids,
-		    const char *exe, char *const *argv, double time);
+		    pid_t subject, pid_t ppid, const char *exe,
+		    char *const *argv, double time);
+
+/** Bytes an exec event of exe and argv needs to go out whole. */
+size_t roar_event_exec_size(const char *exe, char *const *argv);
 
 /** exec_failed: the exec announced at time returned with err. */
 int roar_event_exec_failed(struct roar_frame *f,
 			   const struct roar_event_ids *ids, int err,
 			   double time);
 
-/** exit: the sender calls exit(status). */
+/** exit: the sender (whose parent is ppid; 0 leaves it out) calls
+ *  exit(status). */
 int roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
-		    int status, double time);
+		    pid_t ppid, int status, double time);
 
 /** reaped: the sender collected child's raw wait status. */
 int roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The fd table and the interned path records of one process image.  Reads
- * are lock-free; the intern table takes one spin lock (the only lock in
- * this file), always with the guard held, never across a real call that
- * could block, so a signal handler on the same thread can never wait for
- * it.  Memory comes from mmap, never malloc, so every function here is
- * async-signal-safe.  Records are never freed.
+ * The fd table of one process image: which path record each fd names.
+ * Reads and writes are lock-free (one atomic word per slot; chunks are
+ * published with a compare-and-swap); names are learnt from the kernel
+ * and interned in intern.c.  Memory comes from mmap, never malloc, so
+ * every function here is async-signal-safe.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -20,29 +18,6 @@
 #include "real.h"
 
 _Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
-uint32_t roar_fd_generation = 1;
-
-#define INTERN_BUCKETS 4096u
-#define ARENA_CHUNK (256u * 1024u)
-
-static struct roar_path *intern_buckets[INTERN_BUCKETS];
-static atomic_flag intern_lock = ATOMIC_FLAG_INIT;
-static char *arena_next;
-static size_t arena_left;
-
-static void
-lock(void)
-{
-	while (atomic_flag_test_and_set_explicit(&intern_lock,
-						 memory_order_acquire))
-		sched_yield();
-}
-
-static void
-unlock(void)
-{
-	atomic_flag_clear_explicit(&intern_lock, memory_order_release);
-}
 
 static void *
 map_zeroed(size_t size)
@@ -51,32 +26,6 @@ map_zeroed(size_t size)
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
-}
-
-bool
-roar_path_claim(struct roar_path *p, unsigned credit)
-{
-	uint64_t gen = (uint64_t)roar_fd_generation << 32;
-	uint64_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
-	uint64_t want;
-
-	do {
-		uint64_t bits = (old >> 32) == (gen >> 32) ? old & 0xffffffffu
-							    : 0;
-		if (bits & credit)
-			return false;
-		want = gen | bits | credit;
-	} while (!atomic_compare_exchange_weak_explicit(
-		&p->state, &old, want, memory_order_relaxed,
-		memory_order_relaxed));
-	return true;
-}
-
-void
-roar_path_unclaim(struct roar_path *p, unsigned credit)
-{
-	atomic_fetch_and_explicit(&p->state, ~(uint64_t)credit,
-				  memory_order_relaxed);
 }
 
 int
@@ -110,65 +59,6 @@ roar_fdtable_set(int fd, uintptr_t v)
 		(_Atomic uintptr_t *)&chunk[fd & (ROAR_FD_CHUNK_SIZE - 1)], v,
 		memory_order_release);
 	return 0;
-}
-
-static uint32_t
-hash_bytes(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-/* Must be called with intern_lock held. */
-static void *
-arena_alloc_unlocked(size_t size)
-{
-	void *p;
-
-	size = (size + 7u) & ~(size_t)7u;
-	if (size > arena_left) {
-		size_t chunk = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-		char *fresh = map_zeroed(chunk);
-
-		if (!fresh)
-			return NULL;
-		arena_next = fresh;
-		arena_left = chunk;
-	}
-	p = arena_next;
-	arena_next += size;
-	arena_left -= size;
-	return p;
-}
-
-struct roar_path *
-roar_path_intern(const char *path, size_t len)
-{
-	uint32_t h = hash_bytes(path, len);
-	struct roar_path **bucket = &intern_buckets[h % INTERN_BUCKETS];
-	struct roar_path *p;
-
-	lock();
-	for (p = *bucket; p; p = p->next)
-		if (p->hash == h && p->len == len && !memcmp(p->path, path, len))
-			goto out;
-	p = arena_alloc_unlocked(sizeof(*p) + len + 1);
-	if (!p)
-		goto out;
-	p->hash = h;
-	p->len = (uint32_t)len;
-	memcpy(p->path, path, len);
-	p->path[len] = '\0';
-	p->next = *bucket;
-	*bucket = p;
-out:
-	unlock();
-	return p;
 }
 
 static bool
@@ -250,20 +140,6 @@ roar_fdtable_name_stat(int fd, const struct stat *st)
 	return (uintptr_t)p;
 }
 
-struct roar_path *
-roar_path_lookup(const char *path, size_t len)
-{
-	uint32_t h = hash_bytes(path, len);
-	struct roar_path *p;
-
-	lock();
-	for (p = intern_buckets[h % INTERN_BUCKETS]; p; p = p->next)
-		if (p->hash == h && p->len == len && !memcmp(p->path, path, len))
-			break;
-	unlock();
-	return p;
-}
-
 void
 roar_fdtable_forget_range(unsigned first, unsigned last)
 {
@@ -288,15 +164,6 @@ roar_fdtable_forget_range(unsigned first, unsigned last)
 }
 
 void
-roar_fdtable_atfork_child(void)
-{
-	atomic_flag_clear(&intern_lock);
-	roar_fd_generation++;
-	if (roar_fd_generation == 0)
-		roar_fd_generation = 1;
-}
-
-void
 roar_fdtable_reset(void)
 {
 	for (unsigned i = 0; i < ROAR_FD_CHUNKS; i++) {
@@ -305,6 +172,5 @@ roar_fdtable_reset(void)
 		if (c)
 			munmap(c, ROAR_FD_CHUNK_SIZE * sizeof(uintptr_t));
 	}
-	memset(intern_buckets, 0, sizeof(intern_buckets));
-	roar_fd_generation++;
+	roar_intern_reset();
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Per-process file-descriptor bookkeeping: which canonical path each fd
- * names, and which credits (read, written) this process has already sent
- * for each path.  The only owner of fd state.
+ * names (a record of intern.h, which also keeps the credits already sent).
+ * The only owner of fd state.
  *
  * A slot holds ROAR_FD_UNKNOWN (learn lazily: inherited across exec, or
  * made by a call we do not hook), ROAR_FD_IGNORED (not a regular file:
@@ -20,13 +20,10 @@
 #include <sys/stat.h>
 
 #include "roar/compiler.h"
+#include "intern.h"
 
 #define ROAR_FD_UNKNOWN ((uintptr_t)0)
 #define ROAR_FD_IGNORED ((uintptr_t)1)
-
-/* Credit bits of struct roar_path.state's low half. */
-#define ROAR_CREDIT_READ 1u
-#define ROAR_CREDIT_WRITE 2u
 
 /* fds below this are cached; higher ones are resolved on every use. */
 #define ROAR_FD_CHUNK_BITS 10
@@ -34,25 +31,7 @@
 #define ROAR_FD_CHUNKS 1024u
 #define ROAR_FD_MAX (ROAR_FD_CHUNK_SIZE * ROAR_FD_CHUNKS)
 
-/*
- * One distinct canonical path of this process image.  Records are never
- * freed: memory grows with distinct paths, not with events.  state packs
- * the process generation (high 32 bits) with the credit bits already sent
- * in that generation; a fork child bumps the generation, which forgets
- * every credit of its parent at once.
- */
-struct roar_path {
-	_Atomic uint64_t state;
-	struct roar_path *next; /* hash chain; set before publication */
-	uint64_t dev;           /* the file this name was last seen to be */
-	uint64_t ino;
-	uint32_t hash;
-	uint32_t len;
-	char path[]; /* NUL-terminated, len bytes before the NUL */
-};
-
 extern _Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
-extern uint32_t roar_fd_generation;
 
 /** The slot of fd, without a lock or a syscall. */
 static inline uintptr_t
@@ -70,25 +49,6 @@ roar_fdtable_lookup(int fd)
 		(_Atomic uintptr_t *)&chunk[fd & (ROAR_FD_CHUNK_SIZE - 1)],
 		memory_order_acquire);
 }
-
-/** True when this process has not yet sent credit for p. */
-static inline bool
-roar_path_wants(const struct roar_path *p, unsigned credit)
-{
-	uint64_t s = atomic_load_explicit(
-		(_Atomic uint64_t *)&p->state, memory_order_relaxed);
-
-	return (uint32_t)(s >> 32) != roar_fd_generation || !(s & credit);
-}
-
-/**
- * Mark credit as sent for p.  Returns true for exactly one caller per
- * (path, credit) and process, which then sends the event.
- */
-bool roar_path_claim(struct roar_path *p, unsigned credit);
-
-/** Give back a claim whose event could not be sent, so a later call retries. */
-void roar_path_unclaim(struct roar_path *p, unsigned credit);
 
 /**
  * Store v in fd's slot.  Allocates the slot's chunk on first use with
@@ -118,12 +78,6 @@ uintptr_t roar_fdtable_name(int fd);
  */
 uintptr_t roar_fdtable_name_stat(int fd, const struct stat *st);
 
-/**
- * The record already interned for exactly these bytes, or NULL.  Takes
- * the table's spin lock; must be called with the guard held.
- */
-struct roar_path *roar_path_lookup(const char *path, size_t len);
-
 /** Room for "/proc/self/fd/" and any fd number. */
 #define ROAR_FD_PROC_PATH_SIZE 32
 
@@ -142,15 +96,6 @@ roar_fdtable_get(int fd)
 
 	return ROAR_LIKELY(v != ROAR_FD_UNKNOWN) ? v : roar_fdtable_resolve(fd);
 }
-
-/**
- * Intern a path of len bytes.  @return the record, or NULL when out of
- * memory.  Takes the table's spin lock; must be called with the guard held.
- */
-struct roar_path *roar_path_intern(const char *path, size_t len);
-
-/** In a fork child: forget the parent's credits and reset the lock. */
-void roar_fdtable_atfork_child(void);
 
 /** Forget every fd and path (unit tests only). */
 void roar_fdtable_reset(void);

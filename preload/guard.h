@@ -9,6 +9,7 @@
 #ifndef ROAR_GUARD_H
 #define ROAR_GUARD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "roar/compiler.h"
@@ -18,6 +19,17 @@ extern __thread unsigned roar_guard_depth
 
 /* Set once the library is set up; hooks do no bookkeeping before. */
 extern bool roar_ready;
+
+/*
+ * The fork canary (lifecycle.c): a word on a page the kernel zeroes in
+ * the child of every fork or clone that copies memory (MADV_WIPEONFORK).
+ * Zero means this is a new process that no atfork handler announced (a
+ * raw clone, clone3, _Fork): one load per hook notices it.
+ */
+extern _Atomic(unsigned) *roar_canary;
+
+/** The canary was found zero: become a new process (lifecycle.c). */
+void roar_lifecycle_noticed(void);
 
 /**
  * Set the library up now, for a hook that runs before our constructor
@@ -32,6 +44,9 @@ roar_guard_enter(void)
 {
 	if (ROAR_UNLIKELY(!roar_ready) && !roar_entry_early())
 		return false;
+	if (ROAR_UNLIKELY(!atomic_load_explicit(roar_canary,
+						 memory_order_relaxed)))
+		roar_lifecycle_noticed();
 	if (ROAR_UNLIKELY(roar_guard_depth++ != 0)) {
 		roar_guard_depth--;
 		return false;

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Exported shims of process creation and ending: fork, vfork, the exec
- * family, posix_spawn, _exit and the wait family.  glibc's execvp, execl*
- * and posix_spawn reach execve through internal aliases, so every entry
- * point is hooked and each mends its own environment.
+ * Exported shims of process creation and ending: fork, the exec family,
+ * posix_spawn, system, popen and pclose, clone, _exit and the wait
+ * family.  glibc's execvp, execl* and posix_spawn reach execve through
+ * internal aliases, so every entry point is hooked and each mends its own
+ * environment.
  *
- * The exec shims may run in a vfork child (shared memory with a suspended
- * parent): they use only the stack and a connection of their own, and do
- * not touch the guard, whose TLS the parent shares.
+ * vfork is not hooked: a C wrapper cannot return twice from a real vfork,
+ * and serving it with fork would change what the program sees (a vfork
+ * child's stores to its parent's memory) and what it costs (page tables
+ * of a big process copied, ENOMEM under strict overcommit).  A vfork
+ * child is announced by its exec or its exit instead.  The exec shims may
+ * run in one (shared memory with a suspended parent): they ask
+ * roar_lifecycle_enter who runs, and then use only the stack, a borrowed
+ * scratch slot and a connection of their own (track_proc.c).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -22,6 +29,7 @@
 
 #include "hook.h"
 #include "session.h"
+#include "shell.h"
 
 extern char **environ;
 
@@ -31,8 +39,9 @@ enum exec_call {
 	CALL_FEXECVE,
 };
 
-/* Room for a rebuilt LD_PRELOAD entry. */
-#define PRELOAD_BUF (2 * PATH_MAX + 64)
+/* execl* copy up to this many arguments onto the stack; more go to a
+ * scratch slot (no array over 1 KiB on the caller's stack). */
+#define EXECL_STACK_ARGS 64
 
 static int
 call_exec(enum exec_call c, const char *file, int fd, char *const argv[],
@@ -55,29 +64,29 @@ static int
 do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
 	char *const envp[])
 {
-	char preload[PRELOAD_BUF];
 	char fdname[ROAR_FD_PROC_PATH_SIZE];
-	int ret, saved;
+	enum roar_who who = roar_lifecycle_enter();
+	struct roar_scratch sc;
+	char *const *env;
+	int ret, saved, conn;
 	double t;
 
+	sc.base = NULL;
 	/* Inside roar already (a handler interrupting a hook): pass on. */
-	if (!roar_ready || roar_guard_depth)
+	if (who == ROAR_WHO_INSIDE)
 		return call_exec(c, file, fd, argv, envp);
 	if (c == CALL_FEXECVE) {
 		roar_fd_proc_path(fd, fdname);
 		file = fdname;
 	}
-	{
-		size_t n = roar_track_count(envp);
-		char *out[n + 3];
-		char *const *env = roar_track_doctor_env(envp, out, preload,
-							 sizeof(preload));
-
-		t = roar_track_exec(file, argv);
-		ret = call_exec(c, file, fd, argv, env);
-		saved = errno;
-	}
-	roar_track_exec_failed(saved, t);
+	t = roar_track_exec(who, file, argv, &conn);
+	env = roar_track_mend_env(envp, &sc, who == ROAR_WHO_SHARED, conn);
+	ret = call_exec(c, file, fd, argv, env);
+	saved = errno;
+	roar_scratch_put(&sc);
+	roar_track_exec_failed(who, saved, t);
+	if (who == ROAR_WHO_SELF)
+		roar_guard_leave();
 	errno = saved;
 	return ret;
 }
@@ -113,30 +122,38 @@ fexecve(int fd, char *const argv[], char *const envp[])
 }
 
 /*
- * execl, execlp, execle: count the arguments, copy them into a stack
- * array (musl execl.c), and go through do_exec.
+ * execl, execlp, execle: count the arguments, copy them into an array
+ * (musl execl.c: on the stack; past EXECL_STACK_ARGS into this thread's
+ * scratch slot, which a vfork child may borrow), and go through do_exec.
  */
 #define EXECL_BODY(call, file, arg0, with_env)                               \
 	va_list ap;                                                          \
 	size_t argc = 1;                                                     \
 	char *const *envp = environ;                                         \
+	char *small[EXECL_STACK_ARGS + 1];                                   \
+	char **argv = small;                                                 \
+	struct roar_scratch sc;                                              \
                                                                              \
 	va_start(ap, arg0);                                                  \
 	while (va_arg(ap, const char *))                                     \
 		argc++;                                                      \
 	va_end(ap);                                                          \
-	{                                                                    \
-		char *argv[argc + 1];                                        \
-                                                                             \
-		va_start(ap, arg0);                                          \
-		argv[0] = (char *)(arg0);                                    \
-		for (size_t i = 1; i <= argc; i++)                           \
-			argv[i] = va_arg(ap, char *);                        \
-		if (with_env)                                                \
-			envp = va_arg(ap, char *const *);                    \
-		va_end(ap);                                                  \
-		return do_exec(call, file, -1, argv, envp);                  \
-	}
+	if (argc > EXECL_STACK_ARGS) {                                       \
+		argv = roar_scratch_get(&sc, ROAR_SCRATCH_ARGV,              \
+					(argc + 1) * sizeof(char *), true);  \
+		if (!argv) {                                                 \
+			errno = ENOMEM;                                      \
+			return -1;                                           \
+		}                                                            \
+	}                                                                    \
+	va_start(ap, arg0);                                                  \
+	argv[0] = (char *)(arg0);                                            \
+	for (size_t i = 1; i <= argc; i++)                                   \
+		argv[i] = va_arg(ap, char *);                                \
+	if (with_env)                                                        \
+		envp = va_arg(ap, char *const *);                            \
+	va_end(ap);                                                          \
+	return do_exec(call, file, -1, argv, envp);
 
 ROAR_EXPORT int
 execl(const char *path, const char *arg0, ...)
@@ -156,63 +173,14 @@ execle(const char *path, const char *arg0, ...)
 	EXECL_BODY(CALL_EXECVE, path, arg0, true)
 }
 
-static pid_t
-do_fork(void)
-{
-	pid_t parent = roar_session.pid;
-	pid_t ret = ROAR_REAL(fork)();
-
-	if (ret == 0)
-		ROAR_AFTER(roar_track_fork_child(parent));
-	else if (ret > 0)
-		ROAR_AFTER(roar_track_fork_parent(ret));
-	return ret;
-}
-
+/* The atfork handlers (lifecycle.c) make the child; this only reports. */
 ROAR_EXPORT pid_t
 fork(void)
 {
-	return do_fork();
-}
+	pid_t ret = ROAR_REAL(fork)();
 
-/*
- * vfork is served by fork.  A C wrapper cannot return twice from a real
- * vfork (the child would clobber the frame the parent returns through),
- * and what a vfork child may do (exec or _exit) behaves the same after a
- * fork; only the parent's suspension and the speed differ.
- */
-ROAR_EXPORT pid_t
-vfork(void)
-{
-	return do_fork();
-}
-
-static int
-do_spawn(bool search, pid_t *pid, const char *file,
-	 const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
-	 char *const argv[], char *const envp[])
-{
-	char preload[PRELOAD_BUF];
-	size_t n = roar_track_count(envp);
-	char *out[n + 3];
-	char *const *env = envp;
-	pid_t child = -1;
-	int ret;
-	/* Stamped before the child can start: its image's hello must be
-	 * later than this exec, or the exec would look unanswered. */
-	double t = roar_session_now();
-
-	if (roar_ready && !roar_guard_depth)
-		env = roar_track_doctor_env(envp, out, preload, sizeof(preload));
-	if (search)
-		ret = ROAR_REAL(posix_spawnp)(&child, file, fa, attr, argv, env);
-	else
-		ret = ROAR_REAL(posix_spawn)(&child, file, fa, attr, argv, env);
-	if (ret == 0) {
-		if (pid)
-			*pid = child;
-		ROAR_AFTER(roar_track_spawned(child, file, argv, t));
-	}
+	if (ret > 0)
+		ROAR_AFTER(roar_track_fork_parent(ret));
 	return ret;
 }
 
@@ -221,7 +189,7 @@ posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	    const posix_spawnattr_t *attr, char *const argv[],
 	    char *const envp[])
 {
-	return do_spawn(false, pid, path, fa, attr, argv, envp);
+	return roar_track_spawn(false, pid, path, fa, attr, argv, envp);
 }
 
 ROAR_EXPORT int
@@ -230,14 +198,22 @@ posix_spawnp(pid_t *pid, const char *file,
 	     const posix_spawnattr_t *attr, char *const argv[],
 	     char *const envp[])
 {
-	return do_spawn(true, pid, file, fa, attr, argv, envp);
+	return roar_track_spawn(true, pid, file, fa, attr, argv, envp);
+}
+
+static void
+before_exit(int status)
+{
+	enum roar_who who = roar_lifecycle_enter();
+
+	if (who != ROAR_WHO_INSIDE)
+		roar_track_exit(who, status);
 }
 
 ROAR_EXPORT void
 _exit(int status)
 {
-	if (roar_ready && !roar_guard_depth)
-		roar_track_exit(status);
+	before_exit(status);
 	ROAR_REAL(_exit)(status);
 	__builtin_unreachable();
 }
@@ -245,8 +221,7 @@ _exit(int status)
 ROAR_EXPORT void
 _Exit(int status)
 {
-	if (roar_ready && !roar_guard_depth)
-		roar_track_exit(status);
+	before_exit(status);
 	ROAR_REAL(_Exit)(status);
 	__builtin_unreachable();
 }
@@ -287,29 +262,26 @@ wait4(pid_t pid, int *status, int options, struct rusage *ru)
 }
 
 /*
- * system and popen: glibc starts their child through an internal
- * posix_spawn with the process environment, where no hook can mend it;
- * so the environment itself gets our variables back first if the
- * program removed them.
+ * system, popen and pclose: glibc starts their child through an internal
+ * posix_spawn with the process environment, where no hook could mend it;
+ * shell.c does what they do through roar_track_spawn instead.
  */
 ROAR_EXPORT int
 system(const char *cmd)
 {
-	if (cmd)
-		ROAR_AFTER(roar_track_restore_environ());
-	return ROAR_REAL(system)(cmd);
+	return roar_shell_system(cmd);
 }
 
 ROAR_EXPORT FILE *
 popen(const char *cmd, const char *mode)
 {
-	FILE *ret;
+	return roar_shell_popen(cmd, mode);
+}
 
-	ROAR_AFTER(roar_track_restore_environ());
-	ret = ROAR_REAL(popen)(cmd, mode);
-	if (ret)
-		ROAR_AFTER(roar_track_not_a_file(fileno(ret)));
-	return ret;
+ROAR_EXPORT int
+pclose(FILE *stream)
+{
+	return roar_shell_pclose(stream);
 }
 
 /* What a clone child without CLONE_VM needs to become a fork child. */
@@ -317,6 +289,7 @@ struct clone_start {
 	int (*fn)(void *);
 	void *arg;
 	pid_t parent;
+	double time;
 };
 
 static int
@@ -324,15 +297,18 @@ clone_trampoline(void *p)
 {
 	/* A copy of the parent's memory: this stack frame's data is ours. */
 	struct clone_start *cs = p;
+	int saved = errno;
 
-	ROAR_AFTER(roar_track_fork_child(cs->parent));
+	roar_lifecycle_clone_child(cs->parent, cs->time);
+	errno = saved;
 	return cs->fn(cs->arg);
 }
 
 ROAR_EXPORT int
 clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 {
-	struct clone_start cs = { fn, arg, roar_session.pid };
+	struct clone_start cs = { fn, arg, roar_session.pid,
+				  roar_session_now() };
 	void *ptid = NULL, *tls = NULL, *ctid = NULL;
 	int ret;
 

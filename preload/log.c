@@ -15,7 +15,7 @@
 
 #include "log.h"
 
-bool roar_log_enabled;
+bool roar_log_enabled ROAR_HOT;
 
 static size_t
 put_str(char *buf, size_t pos, size_t cap, const char *s)

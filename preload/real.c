@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Owns struct roar_real: the only file in preload/ that calls dlsym.  The
- * table is filled once, eagerly from the constructor, or under pthread_once
+ * table is filled once, eagerly from the constructor, or under roar_once
  * when a hook runs before our constructor (another library's constructor
  * calling open, for instance).  It must never resolve per call.
  */
@@ -15,11 +15,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "once.h"
 #include "real.h"
 
-static struct roar_real real_table;
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
-static const struct roar_real *_Atomic real_current;
+static struct roar_real real_table ROAR_HOT;
+static struct roar_once real_once ROAR_HOT = ROAR_ONCE_INIT;
+static const struct roar_real *_Atomic real_current ROAR_HOT;
 
 /*
  * Stubs that stand in for a symbol the C library does not have (E3).  They
@@ -77,7 +78,7 @@ roar_real_init(void)
 {
 	int saved = errno;
 
-	pthread_once(&real_once, resolve);
+	roar_once(&real_once, resolve);
 	errno = saved;
 }
 

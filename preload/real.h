@@ -107,6 +107,7 @@
 	X(V, closefrom, void, (int))                                            \
 	X(E, system, int, (const char *))                                       \
 	X(P, popen, FILE *, (const char *, const char *))                       \
+	X(E, pclose, int, (FILE *))                                             \
 	X(E, clone, int, (int (*)(void *), void *, int, void *, ...))           \
 	X(E, syscall, long, (long, ...))                                        \
 	X(E, fread, size_t, (void *, size_t, size_t, FILE *))                   \
@@ -161,7 +162,7 @@ struct roar_real {
 /**
  * Return the table, resolving it on first use.  The constructor resolves
  * it eagerly; a hook that runs earlier (from another library's
- * constructor) resolves it here under pthread_once.  A symbol the C
+ * constructor) resolves it here under roar_once.  A symbol the C
  * library lacks is left pointing at a stub that fails with ENOSYS (E3).
  */
 const struct roar_real *roar_real_get(void);

@@ -9,6 +9,7 @@
 #define ROAR_SESSION_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -16,7 +17,8 @@
 #include "event.h"
 
 struct roar_session {
-	pid_t pid;                   /* this process; updated in fork children */
+	_Atomic pid_t pid;           /* this process; set anew in a new process
+					(which has one thread then) */
 	char lib_path[PATH_MAX];     /* absolute path of this library */
 	char env_preload[PATH_MAX + 16]; /* "LD_PRELOAD=<value at start>" */
 	char env_sock[PATH_MAX + 32];    /* "ROAR_PRELOAD_TRACE_SOCK=<path>" */

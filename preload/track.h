@@ -2,17 +2,23 @@
 /*
  * What each kind of call means for the report: the layer between the thin
  * hook shims and the fd table, event packing and transport.  Hooks call
- * only these.  Everything here runs with the guard held and is
- * async-signal-safe; the exec functions also run in vfork children and so
- * touch nothing but the stack and a connection of their own there.
+ * only these.  File credits live in track_file.c, process events and the
+ * environment in track_proc.c, the syscall(2) decoder in track_syscall.c.
+ * Everything here is async-signal-safe and runs with the guard held,
+ * except the exec and exit functions, which take an enum roar_who
+ * (lifecycle.h) and in a vfork child touch nothing but the stack, a
+ * borrowed scratch slot and a connection of their own.
  */
 #ifndef ROAR_TRACK_H
 #define ROAR_TRACK_H
 
 #include <stdbool.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 #include "fdtable.h"
+#include "lifecycle.h"
+#include "scratch.h"
 
 /* Send credit for p (cold path of roar_track_fd). */
 void roar_track_send_credit(struct roar_path *p, unsigned credit,
@@ -73,39 +79,84 @@ void roar_track_not_a_file(int fd);
 /** newfd now names what oldfd names. */
 void roar_track_dup(int oldfd, int newfd);
 
-/** In the child of a fork: new identity, fresh connection, hello. */
-void roar_track_fork_child(pid_t ppid);
+/** Before a fork: take cwd_lock (lock order: lock.h). */
+void roar_track_prepare(void);
+
+/** After a fork, in the parent: release cwd_lock. */
+void roar_track_parent(void);
+
+/** In a new process: reset cwd_lock (the cached cwd stays right). */
+void roar_track_atfork_child(void);
 
 /** In the parent of a fork that made child. */
 void roar_track_fork_parent(pid_t child);
 
 /** posix_spawn made child, which runs file with argv; time: when the
- *  spawn started. */
+ *  spawn started.  Sends the fork and the child's exec (as its subject). */
 void roar_track_spawned(pid_t child, const char *file, char *const argv[],
 			double time);
 
-/** Just before an exec of exe with argv (exe may be a bare name).
- *  @return the time stamp the event carries. */
-double roar_track_exec(const char *exe, char *const argv[]);
+/**
+ * posix_spawn[p] with the environment mended and the child announced:
+ * the whole of both hooks, and what system() and popen() stand on.
+ * Returns what the real call returned.
+ */
+int roar_track_spawn(bool search, pid_t *pid, const char *file,
+		     const posix_spawn_file_actions_t *fa,
+		     const posix_spawnattr_t *attr, char *const argv[],
+		     char *const envp[]);
+
+/**
+ * Just before an exec of exe with argv (exe may be a bare name), as who
+ * (not ROAR_WHO_INSIDE).  *conn gets the connection handed over to the
+ * new image, or -1 (see roar_transport_handover).
+ * @return the time stamp the event carries.
+ */
+double roar_track_exec(enum roar_who who, const char *exe,
+		       char *const argv[], int *conn);
 
 /** The exec announced at time returned with err. */
-void roar_track_exec_failed(int err, double time);
+void roar_track_exec_failed(enum roar_who who, int err, double time);
 
 /** The process ends now with status (exit, _exit, return from main). */
-void roar_track_exit(int status);
+void roar_track_exit(enum roar_who who, int status);
 
 /** The process reaped child with raw wait status. */
 void roar_track_reaped(pid_t child, int status);
 
 /**
- * Build the environment for an exec into out (room for n + 3 pointers,
- * where n counts envp) so that the child stays traced: LD_PRELOAD gets
- * our library back (first, keeping what was there), and the socket
- * variable is restored.  buf (bufcap bytes) holds a rebuilt LD_PRELOAD.
+ * Bytes of strings roar_track_doctor_env may need for envp; *n gets the
+ * number of entries of envp.  out then needs room for *n + 4 pointers.
+ */
+size_t roar_track_doctor_size(char *const envp[], size_t *n);
+
+/**
+ * Build the environment for an exec into out so that the child stays
+ * traced: LD_PRELOAD gets our library back (first, keeping what was
+ * there), the socket variable is restored, and ROAR_PRELOAD_INJECTED says
+ * which of them the child must take back out of its own environment.  buf
+ * (bufcap bytes, see roar_track_doctor_size) holds the strings built.
  * @return out, or envp itself when nothing had to change.
  */
 char *const *roar_track_doctor_env(char *const envp[], char **out,
 				   char *buf, size_t bufcap);
+
+/**
+ * roar_track_doctor_env into scratch memory taken from sc (give it back
+ * with roar_scratch_put after the exec).  shared: in a vfork child.
+ * conn: a connection handed over to the new image (ROAR_PRELOAD_CONN),
+ * or -1.
+ */
+char *const *roar_track_mend_env(char *const envp[], struct roar_scratch *sc,
+				 bool shared, int conn);
+
+/**
+ * In a new image's constructor: take out of env (in place) what the
+ * parent's library put there for us, as ROAR_PRELOAD_INJECTED lists it,
+ * and ROAR_PRELOAD_CONN, so the program sees the environment its parent
+ * gave it.
+ */
+void roar_track_unmend_environ(char **env);
 
 /**
  * A name was modified by a call on names (rename or link target,
@@ -130,12 +181,6 @@ void roar_track_syscall(long nr, const long a[6], long ret, bool created);
 /** Whether a raw open syscall needs the creation probe; sets *dirfd,
  *  *path.  */
 bool roar_track_syscall_probe(long nr, const long a[6], bool *created);
-
-/**
- * Before system() or popen(), whose child glibc starts with the process
- * environment: put our variables back if the program removed them.
- */
-void roar_track_restore_environ(void);
 
 /** Number of entries of a NULL-terminated vector. */
 size_t roar_track_count(char *const v[]);

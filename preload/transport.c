@@ -4,11 +4,13 @@
  * again after the collector went away or was not listening yet), with
  * retries spaced out so that a missing listener costs no syscall storm.
  *
- * Lock: send_lock, a spin flag, serialises whole frames between threads.
- * It is only taken with the guard held, so a signal handler on the thread
- * that holds it never waits for it (the guard makes that handler's hooks
- * pass through).  It is never held across anything but our own send and a
- * bounded poll.  A fork child resets it.
+ * Lock: send_lock (lock.h, last in the order) guards the connection, the
+ * queue and the drop bookkeeping.  It is held only around non-blocking
+ * work: one connect attempt, MSG_DONTWAIT sends, copies into the queue.
+ * Whatever part of a frame the socket does not take at once goes to the
+ * queue, whose head is always the continuation of the stream, so frames
+ * never interleave.  Waiting for a slow collector (a bounded poll) happens
+ * with the lock released; then the queue is flushed under the lock.
  *
  * Never calls a hooked symbol by its public name (E5): socket, connect and
  * fcntl go through syscall(2), close through roar_real.
@@ -18,17 +20,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "roar/protocol.h"
 #include "event.h"
+#include "lock.h"
 #include "log.h"
 #include "real.h"
 #include "session.h"
@@ -36,25 +40,29 @@
 
 /* How long one frame may wait for a stalled collector, in ms. */
 #define STALL_BUDGET_MS 250
-/* Frames kept while no collector is reachable. */
-#define QUEUE_SIZE (64u * 1024u)
+/* Frames kept while no collector is reachable, or not keeping up.  It
+ * holds the largest frame whole, so the tail of any frame fits; pages
+ * that are never used cost nothing. */
+#define QUEUE_SIZE (ROAR_FRAME_HEADER_SIZE + ROAR_FRAME_MAX_PAYLOAD)
 /* Retry spacing for a missing listener: doubles up to the cap. */
 #define RETRY_FIRST_MS 5
 #define RETRY_CAP_MS 1000
 
-static struct sockaddr_un sock_addr;
-static socklen_t sock_addr_len;
-static bool enabled;
+static struct sockaddr_un sock_addr ROAR_HOT;
+static socklen_t sock_addr_len ROAR_HOT;
+static bool enabled ROAR_HOT;
 
-static int conn_fd = -1;
-static bool degraded;            /* last send timed out: do not wait again */
-static uint64_t retry_at_ms;
-static unsigned retry_ms = RETRY_FIRST_MS;
+/* All guarded by send_lock; conn_fd is also read without it (a poll
+ * that may wake for nothing, and the fd-collision checks of hooks). */
+static struct roar_lock send_lock ROAR_HOT = ROAR_LOCK_INIT;
+static _Atomic int conn_fd ROAR_HOT = -1;
+static bool degraded ROAR_HOT;            /* the budget ran out: do not wait again */
+static uint64_t retry_at_ms ROAR_HOT;
+static unsigned retry_ms ROAR_HOT = RETRY_FIRST_MS;
 static unsigned char queue[QUEUE_SIZE];
-static size_t queue_len;
-static atomic_flag send_lock = ATOMIC_FLAG_INIT;
-static _Atomic uint64_t dropped;
-static uint64_t dropped_sent;    /* guarded by send_lock */
+static size_t queue_len ROAR_HOT;
+static _Atomic uint64_t dropped ROAR_HOT;
+static uint64_t dropped_sent ROAR_HOT;
 
 static uint64_t
 now_ms(void)
@@ -106,10 +114,23 @@ high_fd_floor(void)
 	return top > 64 ? (int)top - 32 : 3;
 }
 
+/* high_fd_floor, asked once per image (a fork child inherits it): a
+ * limit lowered later only moves the number down, as F_DUPFD does when
+ * the floor is out of range. */
+static int floor_fd ROAR_HOT;
+
+static int
+fd_floor(void)
+{
+	if (!floor_fd)
+		floor_fd = high_fd_floor();
+	return floor_fd;
+}
+
 static int
 move_high(int fd)
 {
-	int hi = (int)roar_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
+	int hi = (int)roar_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd_floor());
 
 	if (hi < 0)
 		return fd; /* keep the low one rather than lose the connection */
@@ -117,9 +138,13 @@ move_high(int fd)
 	return hi;
 }
 
-/* Open a connection; returns the fd or -errno. Touches no shared state. */
+/*
+ * Open a connection; returns the fd or -errno.  Touches no shared state.
+ * patient: when the listener's backlog is full, try again for up to
+ * 100 ms (only where no lock is held: a vfork child's one-shot sends).
+ */
 static int
-open_connection(void)
+open_connection(bool patient)
 {
 	int fd, rc, tries = 0;
 	int sndbuf = 256 * 1024;
@@ -130,9 +155,8 @@ open_connection(void)
 		return -errno;
 	for (;;) {
 		rc = (int)roar_sys(SYS_connect, fd, &sock_addr, sock_addr_len);
-		if (rc == 0 || errno != EAGAIN || ++tries > 100)
+		if (rc == 0 || errno != EAGAIN || !patient || ++tries > 100)
 			break;
-		/* The listener's backlog is full: give it a moment. */
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
@@ -145,16 +169,12 @@ open_connection(void)
 	return move_high(fd);
 }
 
-/*
- * Write all of buf or fail.  Returns 0, -EAGAIN when nothing was written
- * within the budget (the stream is intact), or another -errno when the
- * stream may hold a partial frame and must be closed.
- */
-static int
-write_all(int fd, const unsigned char *buf, size_t len, bool may_wait)
+/* Send as much of buf as the socket takes now; returns the bytes sent,
+ * or -errno when the stream is broken. */
+static ssize_t
+send_now(int fd, const unsigned char *buf, size_t len)
 {
 	size_t off = 0;
-	uint64_t deadline = 0;
 
 	while (off < len) {
 		ssize_t n = send(fd, buf + off, len - off,
@@ -165,17 +185,42 @@ write_all(int fd, const unsigned char *buf, size_t len, bool may_wait)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -errno;
-		if (off == 0 && !may_wait)
-			return -EAGAIN;
-		if (!deadline)
-			deadline = now_ms() + STALL_BUDGET_MS;
-		uint64_t t = now_ms();
-		if (t >= deadline)
-			return off == 0 ? -EAGAIN : -ETIMEDOUT;
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		poll(&pfd, 1, (int)(deadline - t));
+		if (n < 0 && errno == EAGAIN)
+			break;
+		return n < 0 ? -errno : -EPIPE;
+	}
+	return (ssize_t)off;
+}
+
+/* Wait until fd may take more, up to deadline; false when it passed. */
+static bool
+wait_writable(int fd, uint64_t deadline)
+{
+	uint64_t t = now_ms();
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	if (t >= deadline)
+		return false;
+	poll(&pfd, 1, (int)(deadline - t));
+	return true;
+}
+
+/* Write all of buf on a connection of our own, waiting up to the stall
+ * budget.  Returns 0 or -errno.  Holds no lock. */
+static int
+write_all_patient(int fd, const unsigned char *buf, size_t len)
+{
+	uint64_t deadline = now_ms() + STALL_BUDGET_MS;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send_now(fd, buf + off, len - off);
+
+		if (n < 0)
+			return (int)n;
+		off += (size_t)n;
+		if (off < len && !wait_writable(fd, deadline))
+			return -ETIMEDOUT;
 	}
 	return 0;
 }
@@ -205,7 +250,7 @@ ensure_connected_unlocked(void)
 	t = now_ms();
 	if (retry_at_ms && t < retry_at_ms)
 		return false;
-	fd = open_connection();
+	fd = open_connection(false);
 	if (fd < 0) {
 		retry_at_ms = t + retry_ms;
 		if (retry_ms < RETRY_CAP_MS)
@@ -219,31 +264,75 @@ ensure_connected_unlocked(void)
 	return true;
 }
 
-/* Must be called with send_lock held.  Returns 0 or -errno. */
-static int
-send_unlocked(const unsigned char *buf, size_t len)
+/* Must be called with send_lock held.  Keep buf for later. */
+static bool
+enqueue_unlocked(const unsigned char *buf, size_t len)
 {
-	int rc = write_all(conn_fd, buf, len, !degraded);
-
-	if (rc == 0) {
-		degraded = false;
-		return 0;
-	}
-	if (rc == -EAGAIN) {
-		degraded = true;
-		return rc;
-	}
-	roar_log("transport: send failed (%d), reconnecting later", -rc);
-	drop_connection_unlocked();
-	return rc;
+	if (len > QUEUE_SIZE - queue_len)
+		return false;
+	memcpy(queue + queue_len, buf, len);
+	queue_len += len;
+	return true;
 }
 
-/* Must be called with send_lock held. */
-static void
-flush_queue_unlocked(void)
+/* Must be called with send_lock held.  Push the queue's head into the
+ * socket; false when the stream broke (then the connection is gone and
+ * the frames in the queue are counted as lost). */
+static bool
+flush_unlocked(void)
 {
-	if (queue_len && send_unlocked(queue, queue_len) == 0)
+	ssize_t n;
+
+	if (!queue_len || conn_fd < 0)
+		return true;
+	n = send_now(conn_fd, queue, queue_len);
+	if (n < 0) {
+		roar_log("transport: send failed (%d), reconnecting later",
+			 (int)-n);
+		/* What the queue held is lost with the stream: at least one
+		 * frame; the collector counts the torn one too. */
+		atomic_fetch_add(&dropped, 1);
 		queue_len = 0;
+		drop_connection_unlocked();
+		return false;
+	}
+	if (n > 0) {
+		memmove(queue, queue + n, queue_len - (size_t)n);
+		queue_len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Must be called with send_lock held.  Send or keep buf (a whole frame,
+ * or the frames of the drop report): the socket takes what it can and the
+ * rest waits in the queue behind what was already there. */
+static void
+push_unlocked(const unsigned char *buf, size_t len)
+{
+	ssize_t n = 0;
+
+	/* Behind frames already waiting: one send takes them all. */
+	if (queue_len && enqueue_unlocked(buf, len)) {
+		flush_unlocked();
+		return;
+	}
+	if (conn_fd >= 0 && flush_unlocked() && queue_len == 0 &&
+	    conn_fd >= 0) {
+		n = send_now(conn_fd, buf, len);
+		if (n < 0) {
+			drop_connection_unlocked();
+			n = 0;
+		}
+	}
+	if ((size_t)n < len && !enqueue_unlocked(buf + n, len - (size_t)n)) {
+		if (n > 0) {
+			/* Cannot happen (the queue holds any frame's tail
+			 * when it is empty), but never leave a torn frame
+			 * on the stream. */
+			drop_connection_unlocked();
+		}
+		atomic_fetch_add(&dropped, 1);
+	}
 }
 
 /* Must be called with send_lock held. */
@@ -260,65 +349,74 @@ report_drops_unlocked(void)
 	/* A delta: the collector adds them up, across images and forks. */
 	if (roar_event_dropped(&f, &(struct roar_event_ids){
 				       roar_session.pid, roar_session_tid() },
-			       d - dropped_sent) == 0 &&
-	    send_unlocked(buf, f.len) == 0)
+			       d - dropped_sent) == 0) {
 		dropped_sent = d;
-}
-
-static bool
-lock_send(void)
-{
-	for (unsigned spins = 0;
-	     atomic_flag_test_and_set_explicit(&send_lock, memory_order_acquire);
-	     spins++) {
-		/* Another thread is sending; it is bounded by the stall budget. */
-		if (spins > 100000)
-			return false;
-		sched_yield();
+		push_unlocked(buf, f.len);
 	}
-	return true;
 }
 
+/*
+ * Let a slow collector catch up with the queue, up to the stall budget,
+ * waiting with the lock released.  Once the budget ran out the process is
+ * marked degraded and later frames do not wait (they are queued, and
+ * dropped when the queue is full).
+ */
 static void
-unlock_send(void)
+drain_patiently(void)
 {
-	atomic_flag_clear_explicit(&send_lock, memory_order_release);
+	uint64_t deadline = 0;
+
+	for (;;) {
+		int fd;
+
+		roar_lock_take(&send_lock);
+		flush_unlocked();
+		fd = conn_fd;
+		if (!queue_len || fd < 0 || degraded) {
+			if (!queue_len)
+				degraded = false;
+			roar_lock_release(&send_lock);
+			return;
+		}
+		roar_lock_release(&send_lock);
+		if (!deadline)
+			deadline = now_ms() + STALL_BUDGET_MS;
+		if (!wait_writable(fd, deadline))
+			break;
+	}
+	roar_lock_take(&send_lock);
+	degraded = queue_len != 0;
+	roar_lock_release(&send_lock);
 }
 
 int
 roar_transport_send(const void *frame, size_t len)
 {
-	int rc = 0;
+	bool wait;
 
 	if (!enabled)
 		return -ENOTCONN;
-	if (!lock_send()) {
+	roar_lock_take(&send_lock);
+	ensure_connected_unlocked();
+	push_unlocked(frame, len);
+	if (queue_len == 0)
+		report_drops_unlocked();
+	wait = queue_len && conn_fd >= 0 && !degraded;
+	roar_lock_release(&send_lock);
+	if (wait)
+		drain_patiently();
+	return 0;
+}
+
+void
+roar_transport_send_later(const void *frame, size_t len)
+{
+	if (!enabled)
+		return;
+	roar_lock_take(&send_lock);
+	if (!enqueue_unlocked(frame, len))
 		atomic_fetch_add(&dropped, 1);
-		return -EBUSY;
-	}
-	if (ensure_connected_unlocked()) {
-		flush_queue_unlocked();
-		if (queue_len == 0)
-			rc = send_unlocked(frame, len);
-		else
-			rc = -EAGAIN;
-		if (rc == 0)
-			report_drops_unlocked();
-	} else {
-		rc = -ENOTCONN;
-	}
-	if (rc != 0) {
-		/* Keep it for a collector that is late or slow. */
-		if (len <= QUEUE_SIZE - queue_len) {
-			memcpy(queue + queue_len, frame, len);
-			queue_len += len;
-			rc = 0;
-		} else {
-			atomic_fetch_add(&dropped, 1);
-		}
-	}
-	unlock_send();
-	return rc;
+	roar_lock_release(&send_lock);
 }
 
 int
@@ -328,12 +426,12 @@ roar_transport_send_oneshot(const void *frame, size_t len)
 
 	if (!enabled)
 		return -ENOTCONN;
-	fd = open_connection();
+	fd = open_connection(true);
 	if (fd < 0) {
 		atomic_fetch_add(&dropped, 1);
 		return fd;
 	}
-	rc = write_all(fd, frame, len, true);
+	rc = write_all_patient(fd, frame, len);
 	close_fd(fd);
 	if (rc != 0)
 		atomic_fetch_add(&dropped, 1);
@@ -351,8 +449,7 @@ roar_transport_vacate(int fd)
 {
 	int moved, rc = 0;
 
-	if (!lock_send())
-		return -EBUSY;
+	roar_lock_take(&send_lock);
 	if (fd == conn_fd) {
 		moved = (int)roar_sys(SYS_fcntl, conn_fd, F_DUPFD_CLOEXEC,
 				     high_fd_floor());
@@ -367,7 +464,7 @@ roar_transport_vacate(int fd)
 			conn_fd = moved;
 		}
 	}
-	unlock_send();
+	roar_lock_release(&send_lock);
 	return rc;
 }
 
@@ -380,13 +477,20 @@ roar_transport_fd(void)
 void
 roar_transport_fd_lost(int fd)
 {
-	if (fd < 0 || fd != conn_fd || !lock_send())
+	if (fd < 0 || fd != conn_fd)
 		return;
+	roar_lock_take(&send_lock);
 	if (fd == conn_fd) {
+		/* The number may be the program's now: never close it.  A
+		 * frame torn in the queue's head is lost with the stream. */
 		conn_fd = -1;
 		retry_at_ms = 0;
+		if (queue_len) {
+			atomic_fetch_add(&dropped, 1);
+			queue_len = 0;
+		}
 	}
-	unlock_send();
+	roar_lock_release(&send_lock);
 }
 
 uint64_t
@@ -402,9 +506,21 @@ roar_transport_count_drop(void)
 }
 
 void
+roar_transport_prepare(void)
+{
+	roar_lock_take(&send_lock);
+}
+
+void
+roar_transport_parent(void)
+{
+	roar_lock_release(&send_lock);
+}
+
+void
 roar_transport_atfork_child(void)
 {
-	atomic_flag_clear(&send_lock);
+	roar_lock_reset(&send_lock);
 	/* The inherited fd is the parent's stream: never write to it. */
 	if (conn_fd >= 0)
 		close_fd(conn_fd);
@@ -417,15 +533,80 @@ roar_transport_atfork_child(void)
 	dropped_sent = 0;
 }
 
+int
+roar_transport_handover(void)
+{
+	int fd;
+
+	roar_lock_take(&send_lock);
+	report_drops_unlocked();
+	degraded = false;
+	roar_lock_release(&send_lock);
+	drain_patiently();
+	roar_lock_take(&send_lock);
+	if (queue_len) {
+		/* A torn frame must not be the new image's first bytes. */
+		atomic_fetch_add(&dropped, 1);
+		queue_len = 0;
+		drop_connection_unlocked();
+	}
+	fd = conn_fd;
+	if (fd >= 0 && roar_sys(SYS_fcntl, fd, F_SETFD, 0) != 0) {
+		drop_connection_unlocked();
+		fd = -1;
+	}
+	/* Kept until the exec fails (lock.h): a frame another thread began
+	 * now would be torn by the exec, mid-stream of the new image. */
+	return fd;
+}
+
+void
+roar_transport_handover_failed(void)
+{
+	if (conn_fd >= 0)
+		roar_sys(SYS_fcntl, (int)conn_fd, F_SETFD, FD_CLOEXEC);
+	roar_lock_release(&send_lock);
+}
+
+void
+roar_transport_adopt(int fd)
+{
+	struct stat st;
+	struct sockaddr_un peer;
+	socklen_t len = sizeof(peer);
+
+	/* Only a stream socket connected to our collector's very path. */
+	if (!enabled || fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    roar_sys(SYS_getpeername, fd, &peer, &len) != 0 ||
+	    peer.sun_family != AF_UNIX ||
+	    strncmp(peer.sun_path, sock_addr.sun_path,
+		    sizeof(peer.sun_path)) != 0 ||
+	    roar_sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) != 0)
+		return;
+	roar_lock_take(&send_lock);
+	if (conn_fd < 0)
+		conn_fd = fd;
+	roar_lock_release(&send_lock);
+}
+
 void
 roar_transport_close(void)
 {
-	if (!lock_send())
-		return;
-	if (conn_fd >= 0) {
-		flush_queue_unlocked();
+	roar_lock_take(&send_lock);
+	if (conn_fd >= 0)
 		report_drops_unlocked();
+	roar_lock_release(&send_lock);
+	/* The end of an image: the queue gets its budget even if an
+	 * earlier frame exhausted one. */
+	roar_lock_take(&send_lock);
+	degraded = false;
+	roar_lock_release(&send_lock);
+	drain_patiently();
+	roar_lock_take(&send_lock);
+	if (queue_len) {
+		atomic_fetch_add(&dropped, 1);
+		queue_len = 0;
 	}
 	drop_connection_unlocked();
-	unlock_send();
+	roar_lock_release(&send_lock);
 }

@@ -18,11 +18,20 @@ void roar_transport_init(const char *sock_path);
 
 /**
  * Send one finished frame.  When the collector is not reachable yet the
- * frame waits in a small static queue and goes out on a later send; when
- * that is full, or the collector is stalled past a short budget, the frame
- * is dropped and counted.  @return 0 when sent or queued, else -errno.
+ * frame waits in a static queue and goes out on a later send; when the
+ * collector is slow, the sender waits for it (lock released) up to a
+ * short budget once, then queues without waiting, and drops and counts
+ * what the queue cannot hold.  Must be called with the guard held.
+ * @return 0 when sent or queued, else -errno.
  */
 int roar_transport_send(const void *frame, size_t len);
+
+/**
+ * Keep one finished frame to go out with the next frame sent (or at the
+ * next flush: exec, exit, a handover), for news that nobody waits for.
+ * Must be called with the guard held.
+ */
+void roar_transport_send_later(const void *frame, size_t len);
 
 /**
  * Send one frame on a connection of its own, opened and closed here.  For
@@ -56,8 +65,36 @@ uint64_t roar_transport_dropped(void);
 /** Count one lost event (the frame could not even be built). */
 void roar_transport_count_drop(void);
 
-/** In a fork child: forget the parent's connection and queue. */
+/** Before a fork: take send_lock (last in the order of lock.h). */
+void roar_transport_prepare(void);
+
+/** After a fork, in the parent: release send_lock. */
+void roar_transport_parent(void);
+
+/** In a new process: reset the lock, forget the parent's connection and
+ *  queue (never write to the inherited stream). */
 void roar_transport_atfork_child(void);
+
+/**
+ * Before an exec in this process: send what waits, and let the connection
+ * live on into the new image (close-on-exec cleared), which adopts it
+ * instead of connecting anew.  Returns with send_lock held, so that no
+ * other thread starts a frame the exec would tear; the exec must follow,
+ * and roar_transport_handover_failed if it returns.
+ * @return its fd, or -1 when there is none (the new image connects
+ * itself).
+ */
+int roar_transport_handover(void);
+
+/** The exec failed: the connection is close-on-exec again, and
+ *  send_lock is released. */
+void roar_transport_handover_failed(void);
+
+/**
+ * In a new image's constructor: take fd, handed over by the image before
+ * it, as the connection, if it is a socket connected to our collector.
+ */
+void roar_transport_adopt(int fd);
 
 /** Close the connection (tests, and the end of a process). */
 void roar_transport_close(void);

@@ -103,6 +103,16 @@ is_file_kind(enum roar_kind k)
 static char *const sample_argv[] = { "cc", "-c", "a.c", NULL };
 static char *const sample_env[] = { "PATH=/usr/bin", "HOME=/root", NULL };
 
+static size_t
+count_list(char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
 /* Pack one representative event of kind k. */
 static int
 pack_kind(struct roar_frame *f, enum roar_kind k)
@@ -129,11 +139,12 @@ pack_kind(struct roar_frame *f, enum roar_kind k)
 	case ROAR_KIND_FORK:
 		return roar_event_fork(f, &ids, 4000);
 	case ROAR_KIND_EXEC:
-		return roar_event_exec(f, &ids, "/bin/sh", sample_argv, 12.5);
+		return roar_event_exec(f, &ids, 0, 77, "/bin/sh", sample_argv,
+				       12.5);
 	case ROAR_KIND_EXEC_FAILED:
 		return roar_event_exec_failed(f, &ids, ENOENT, 12.5);
 	case ROAR_KIND_EXIT:
-		return roar_event_exit(f, &ids, 3, 13.0);
+		return roar_event_exit(f, &ids, 77, 3, 13.0);
 	case ROAR_KIND_REAPED:
 		return roar_event_reaped(f, &ids, 4000, 3 << 8);
 	case ROAR_KIND_DROPPED:
@@ -352,6 +363,7 @@ START_TEST(hello_exec_fields)
 	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE), "/bin/prog"));
 	ck_assert_ptr_null(mp_get(d.map, "truncated"));
 	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_PATH));
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_LATE));
 	decoded_free(&d);
 }
 END_TEST
@@ -379,7 +391,33 @@ START_TEST(hello_fork_minimal)
 	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_ENV));
 	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_CWD));
 	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_EXE));
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_LATE));
 	ck_assert_uint_eq(d.map->via.map.size, 7);
+	decoded_free(&d);
+}
+END_TEST
+
+START_TEST(hello_fork_late)
+{
+	/* A process noticed after the fact (raw clone, _Fork) says so. */
+	struct roar_hello h = {
+		.ppid = 4000,
+		.origin = ROAR_ORIGIN_FORK,
+		.time = 5.0,
+		.late = true,
+	};
+	unsigned char buf[512];
+	struct roar_frame f;
+	struct decoded d;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_hello(&f, &ids, &h), 0);
+	decode_frame(&f, &d);
+	check_head(d.map, ROAR_KIND_HELLO, &ids);
+	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_ORIGIN), "fork"));
+	ck_assert(mp_is_true(mp_get(d.map, ROAR_KEY_LATE)));
+	ck_assert_double_eq(mp_get(d.map, ROAR_KEY_TIME)->via.f64, 5.0);
+	ck_assert_uint_eq(d.map->via.map.size, 8);
 	decoded_free(&d);
 }
 END_TEST
@@ -398,11 +436,14 @@ START_TEST(other_event_fields)
 	decoded_free(&d);
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exec(&f, &ids, "/bin/sh", sample_argv,
-					 99.75),
+	ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 4194299, "/bin/sh",
+					 sample_argv, 99.75),
 			 0);
 	decode_frame(&f, &d);
 	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE), "/bin/sh"));
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4194299));
+	/* Subject 0: the sender itself execs. */
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_SUBJECT));
 	o = mp_get(d.map, ROAR_KEY_ARGV);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_uint_eq(o->via.array.size, 3);
@@ -419,9 +460,10 @@ START_TEST(other_event_fields)
 	decoded_free(&d);
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exit(&f, &ids, -1, 100.0), 0);
+	ck_assert_int_eq(roar_event_exit(&f, &ids, 4194299, -1, 100.0), 0);
 	decode_frame(&f, &d);
 	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_STATUS), -1));
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4194299));
 	decoded_free(&d);
 
 	roar_frame_init(&f, buf, sizeof(buf));
@@ -442,9 +484,142 @@ START_TEST(other_event_fields)
 }
 END_TEST
 
+START_TEST(exec_subject_and_ppid)
+{
+	/* A parent announcing the exec of the child posix_spawn made: the
+	 * sender stays the sender, the child is the subject. */
+	unsigned char buf[1024];
+	struct roar_frame f;
+	struct decoded d;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_exec(&f, &ids, 5151, 4242, "/usr/bin/cc",
+					 sample_argv, 3.5),
+			 0);
+	decode_frame(&f, &d);
+	check_head(d.map, ROAR_KIND_EXEC, &ids);
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_SUBJECT), 5151));
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4242));
+	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE), "/usr/bin/cc"));
+	ck_assert_uint_eq(mp_get(d.map, ROAR_KEY_ARGV)->via.array.size, 3);
+	ck_assert_double_eq(mp_get(d.map, ROAR_KEY_TIME)->via.f64, 3.5);
+	/* kind pid tid subject ppid exe argv time */
+	ck_assert_uint_eq(d.map->via.map.size, 8);
+	decoded_free(&d);
+
+	/* No subject: the same without the key. */
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 4242, "/usr/bin/cc",
+					 sample_argv, 3.5),
+			 0);
+	decode_frame(&f, &d);
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_SUBJECT));
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4242));
+	ck_assert_uint_eq(d.map->via.map.size, 7);
+	decoded_free(&d);
+
+	/* ppid 0: the collector knows the parent already; no key. */
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 0, "/usr/bin/cc",
+					 sample_argv, 3.5),
+			 0);
+	decode_frame(&f, &d);
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_SUBJECT));
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_PPID));
+	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE), "/usr/bin/cc"));
+	ck_assert_uint_eq(d.map->via.map.size, 6);
+	decoded_free(&d);
+}
+END_TEST
+
+START_TEST(exit_has_ppid)
+{
+	/* A vfork child announces itself by its exit: it carries ppid. */
+	unsigned char buf[256];
+	struct roar_frame f;
+	struct decoded d;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_exit(&f, &ids, 4242, 3, 13.0), 0);
+	decode_frame(&f, &d);
+	check_head(d.map, ROAR_KIND_EXIT, &ids);
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4242));
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_STATUS), 3));
+	ck_assert_double_eq(mp_get(d.map, ROAR_KEY_TIME)->via.f64, 13.0);
+	/* kind pid tid ppid status time */
+	ck_assert_uint_eq(d.map->via.map.size, 6);
+	decoded_free(&d);
+
+	/* ppid 0 leaves it out. */
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_exit(&f, &ids, 0, 3, 13.0), 0);
+	decode_frame(&f, &d);
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_PPID));
+	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_STATUS), 3));
+	ck_assert_uint_eq(d.map->via.map.size, 5);
+	decoded_free(&d);
+}
+END_TEST
+
+/*
+ * roar_event_exec_size is what track_proc.c sizes an exec's frame by: an
+ * exec event packed into exactly that many bytes goes out whole (no
+ * argument dropped, no "truncated") and writes nothing past them.
+ *
+ * Was a bug: it did not count the array header that fitting() charges
+ * before the first argument, so the last argument of every argv was
+ * dropped.
+ */
+START_TEST(regression_exec_size_is_enough)
+{
+	static char big[70000];
+	char *const one[] = { "true", NULL };
+	char *const none[] = { NULL };
+	char *const mixed[] = { "a", "", "-Wl,--as-needed", big + 69000,
+				big + 60000, big, NULL };
+	const struct {
+		const char *exe;
+		char *const *argv;
+	} cases[] = {
+		{ "/bin/true", one },
+		{ "", none },
+		{ "/usr/bin/cc", sample_argv },
+		{ "/usr/bin/ld", mixed },
+	};
+	static unsigned char buf[200000];
+
+	/* Strings of 999 (str16), 9999 (str16) and 69999 (str32) bytes. */
+	memset(big, 'b', sizeof(big) - 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t need = roar_event_exec_size(cases[i].exe,
+						   cases[i].argv);
+		size_t n = count_list(cases[i].argv);
+		struct roar_frame f;
+		struct decoded d;
+
+		ck_assert_uint_lt(need + 64, sizeof(buf));
+		memset(buf, 0xa5, sizeof(buf));
+		roar_frame_init(&f, buf, need);
+		ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 1, cases[i].exe,
+						 cases[i].argv, 1.0),
+				 0);
+		for (size_t j = need; j < need + 64; j++)
+			ck_assert_uint_eq(buf[j], 0xa5);
+		decode_frame(&f, &d);
+		ck_assert_msg(mp_get(d.map, "truncated") == NULL,
+			      "case %zu truncated in %zu bytes", i, need);
+		ck_assert_uint_eq(mp_get(d.map, ROAR_KEY_ARGV)->via.array.size,
+				  n);
+		ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE),
+				    cases[i].exe));
+		decoded_free(&d);
+	}
+}
+END_TEST
+
 START_TEST(exec_without_argv)
 {
-	/* track.c passes an empty vector for a NULL argv. */
+	/* track_proc.c passes an empty vector for a NULL argv. */
 	char *const empty[] = { NULL };
 	unsigned char buf[1024];
 	struct roar_frame f;
@@ -452,7 +627,7 @@ START_TEST(exec_without_argv)
 	const msgpack_object *o;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exec(&f, &ids, "", empty, 1.0), 0);
+	ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 1, "", empty, 1.0), 0);
 	decode_frame(&f, &d);
 	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE), ""));
 	o = mp_get(d.map, ROAR_KEY_ARGV);
@@ -681,12 +856,13 @@ END_TEST
 START_TEST(exec_huge_argv_truncated)
 {
 	char **argv = make_list(5000, 100, 'x');
-	static unsigned char buf[16 * 1024]; /* track.c's EXEC_FRAME_SIZE */
+	static unsigned char buf[16 * 1024];
 	struct roar_frame f;
 	struct decoded d;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exec(&f, &ids, "/usr/bin/xargs", argv, 2.0),
+	ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 1, "/usr/bin/xargs",
+					 argv, 2.0),
 			 0);
 	decode_frame(&f, &d);
 	check_head(d.map, ROAR_KIND_EXEC, &ids);
@@ -755,7 +931,10 @@ event_suite(void)
 	tcase_add_test(tc, long_paths_round_trip);
 	tcase_add_test(tc, hello_exec_fields);
 	tcase_add_test(tc, hello_fork_minimal);
+	tcase_add_test(tc, hello_fork_late);
 	tcase_add_test(tc, other_event_fields);
+	tcase_add_test(tc, exec_subject_and_ppid);
+	tcase_add_test(tc, exit_has_ppid);
 	tcase_add_test(tc, exec_without_argv);
 	tcase_add_test(tc, too_small_buffer_is_emsgsize);
 	tcase_add_test(tc, overflow_never_writes_past_cap);
@@ -773,6 +952,7 @@ event_suite(void)
 		TCase *bugs = tcase_create("regressions");
 
 		tcase_add_test(bugs, regression_hello_huge_lists_long_cwd);
+		tcase_add_test(bugs, regression_exec_size_is_enough);
 		suite_add_tcase(s, bugs);
 	}
 	return s;

@@ -251,12 +251,12 @@ END_TEST
 START_TEST(claim_again_after_fork_generation)
 {
 	struct roar_path *p = roar_path_intern("/gen/x", 6);
-	uint32_t gen = roar_fd_generation;
+	uint32_t gen = roar_path_generation;
 
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_READ));
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_WRITE));
-	roar_fdtable_atfork_child();
-	ck_assert_uint_ne(roar_fd_generation, gen);
+	roar_intern_atfork_child();
+	ck_assert_uint_ne(roar_path_generation, gen);
 	/* Both credits are wanted again, once each. */
 	ck_assert(roar_path_wants(p, ROAR_CREDIT_READ));
 	ck_assert(roar_path_wants(p, ROAR_CREDIT_WRITE));
@@ -267,7 +267,7 @@ START_TEST(claim_again_after_fork_generation)
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_WRITE));
 	ck_assert(!roar_path_claim(p, ROAR_CREDIT_WRITE));
 	/* And once more. */
-	roar_fdtable_atfork_child();
+	roar_intern_atfork_child();
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_WRITE));
 	ck_assert(!roar_path_claim(p, ROAR_CREDIT_WRITE));
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_READ));
@@ -278,10 +278,10 @@ START_TEST(generation_wraps_past_zero)
 {
 	struct roar_path *p = roar_path_intern("/gen/wrap", 9);
 
-	roar_fd_generation = UINT32_MAX;
+	roar_path_generation = UINT32_MAX;
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_READ));
-	roar_fdtable_atfork_child();
-	ck_assert_uint_ne(roar_fd_generation, 0);
+	roar_intern_atfork_child();
+	ck_assert_uint_ne(roar_path_generation, 0);
 	ck_assert(roar_path_claim(p, ROAR_CREDIT_READ));
 	ck_assert(!roar_path_claim(p, ROAR_CREDIT_READ));
 }
@@ -631,7 +631,7 @@ START_TEST(fork_child_generation)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		roar_fdtable_atfork_child();
+		roar_intern_atfork_child();
 		_exit(roar_path_claim(p, ROAR_CREDIT_READ) &&
 				      !roar_path_claim(p, ROAR_CREDIT_READ)
 			      ? 0

@@ -893,7 +893,7 @@ START_TEST(open_success_keeps_errno)
 	close((int)o.ret);
 
 	/* The same name again: it exists, O_RDWR earns nothing. */
-	roar_fdtable_atfork_child(); /* forget the credits */
+	roar_intern_atfork_child(); /* forget the credits */
 	expect(fake_open, 0, 0);
 	F.open_for_real = true;
 	CALL_HOOK(o, 1234, open(path, O_RDWR | O_CREAT, 0640));

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of preload/track.c: fopen modes as open flags, which opens
- * need an existence probe, environment doctoring for exec (LD_PRELOAD and
- * the socket variable), which credit each kind of open earns, and the
- * events the track layer hands to the transport (read back from a real
- * listening socket).
+ * Unit tests of preload/track_*.c: fopen modes as open flags, which opens
+ * need an existence probe, environment doctoring for exec (LD_PRELOAD, the
+ * socket variable and the ROAR_PRELOAD_INJECTED marker) and its undoing in
+ * the new image, which credit each kind of open earns, and the events the
+ * track layer hands to the transport (read back from a real listening
+ * socket).
  */
 #include "config.h"
 
@@ -207,7 +208,8 @@ END_TEST
 
 /* ---- environment doctoring ------------------------------------------- */
 
-#define DOCTOR_BUF (2 * PATH_MAX + 64) /* hooks_proc.c's PRELOAD_BUF */
+#define DOCTOR_BUF (4 * PATH_MAX)
+#define MARK ROAR_ENV_INJECTED "="
 
 struct doctored {
 	char *out[16];
@@ -218,7 +220,11 @@ struct doctored {
 static void
 doctor(struct doctored *d, char *const envp[])
 {
-	ck_assert_uint_le(roar_track_count(envp) + 3, 16);
+	size_t n;
+
+	ck_assert_uint_le(roar_track_doctor_size(envp, &n), sizeof(d->buf));
+	ck_assert_uint_eq(n, roar_track_count(envp));
+	ck_assert_uint_le(n + 4, 16);
 	memset(d->out, 0x5a, sizeof(d->out));
 	d->env = roar_track_doctor_env(envp, d->out, d->buf, sizeof(d->buf));
 }
@@ -240,11 +246,13 @@ START_TEST(doctor_adds_missing_preload_and_sock)
 
 	doctor(&d, envp);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 4);
+	ck_assert_uint_eq(env_len(&d), 5);
 	ck_assert_ptr_eq(d.env[0], envp[0]);
 	ck_assert_ptr_eq(d.env[1], envp[1]);
 	ck_assert_str_eq(d.env[2], "LD_PRELOAD=" LIB);
 	ck_assert_str_eq(d.env[3], ROAR_ENV_SOCK "=" SOCK);
+	/* Both were added: the child takes both back out. */
+	ck_assert_str_eq(d.env[4], MARK "PS");
 	/* The caller's vector is untouched. */
 	ck_assert_str_eq(envp[0], "PATH=/bin");
 	ck_assert_ptr_null(envp[2]);
@@ -258,13 +266,15 @@ START_TEST(doctor_null_and_empty_env)
 
 	doctor(&d, NULL);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 2);
+	ck_assert_uint_eq(env_len(&d), 3);
 	ck_assert_str_eq(d.env[0], "LD_PRELOAD=" LIB);
 	ck_assert_str_eq(d.env[1], ROAR_ENV_SOCK "=" SOCK);
+	ck_assert_str_eq(d.env[2], MARK "PS");
 
 	doctor(&d, empty);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 2);
+	ck_assert_uint_eq(env_len(&d), 3);
+	ck_assert_str_eq(d.env[2], MARK "PS");
 }
 END_TEST
 
@@ -276,13 +286,15 @@ START_TEST(doctor_prepends_to_other_preload)
 
 	doctor(&d, envp);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 4);
+	ck_assert_uint_eq(env_len(&d), 5);
 	ck_assert_ptr_eq(d.env[0], envp[0]);
 	/* Ours first, theirs kept after a colon, in place. */
 	ck_assert_str_eq(d.env[1], "LD_PRELOAD=" LIB ":/usr/lib/libfoo.so");
 	/* A socket variable already there is left as the caller set it. */
 	ck_assert_ptr_eq(d.env[2], envp[2]);
 	ck_assert_ptr_eq(d.env[3], envp[3]);
+	/* Only the prepending is ours to undo. */
+	ck_assert_str_eq(d.env[4], MARK "p");
 }
 END_TEST
 
@@ -296,7 +308,8 @@ START_TEST(doctor_prepends_to_list_of_others)
 	ck_assert_ptr_eq(d.env, d.out);
 	ck_assert_str_eq(d.env[0],
 			 "LD_PRELOAD=" LIB ":liba.so libb.so:/x/libc2.so");
-	ck_assert_uint_eq(env_len(&d), 2);
+	ck_assert_uint_eq(env_len(&d), 3);
+	ck_assert_str_eq(d.env[2], MARK "p");
 }
 END_TEST
 
@@ -309,7 +322,9 @@ START_TEST(doctor_empty_preload_value)
 	ck_assert_ptr_eq(d.env, d.out);
 	/* No dangling colon. */
 	ck_assert_str_eq(d.env[0], "LD_PRELOAD=" LIB);
-	ck_assert_uint_eq(env_len(&d), 2);
+	ck_assert_uint_eq(env_len(&d), 3);
+	/* It was there (empty): p, so the child gets "LD_PRELOAD=" back. */
+	ck_assert_str_eq(d.env[2], MARK "p");
 }
 END_TEST
 
@@ -333,6 +348,8 @@ START_TEST(doctor_lookalike_names_are_not_ours)
 		snprintf(want, sizeof(want), "LD_PRELOAD=%s:%s", LIB,
 			 values[i] + strlen("LD_PRELOAD="));
 		ck_assert_str_eq(d.env[0], want);
+		ck_assert_uint_eq(env_len(&d), 3);
+		ck_assert_str_eq(d.env[2], MARK "p");
 	}
 }
 END_TEST
@@ -372,10 +389,11 @@ START_TEST(doctor_adds_only_sock_when_preload_is_ours)
 
 	doctor(&d, envp);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 3);
+	ck_assert_uint_eq(env_len(&d), 4);
 	ck_assert_ptr_eq(d.env[0], envp[0]);
 	ck_assert_ptr_eq(d.env[1], envp[1]);
 	ck_assert_str_eq(d.env[2], ROAR_ENV_SOCK "=" SOCK);
+	ck_assert_str_eq(d.env[3], MARK "S");
 }
 END_TEST
 
@@ -390,8 +408,9 @@ START_TEST(doctor_without_socket_configured)
 	ck_assert_ptr_eq(d.env, ours);
 	doctor(&d, none);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 2);
+	ck_assert_uint_eq(env_len(&d), 3);
 	ck_assert_str_eq(d.env[1], "LD_PRELOAD=" LIB);
+	ck_assert_str_eq(d.env[2], MARK "P");
 }
 END_TEST
 
@@ -415,9 +434,474 @@ START_TEST(doctor_does_not_match_prefix_names)
 
 	doctor(&d, envp);
 	ck_assert_ptr_eq(d.env, d.out);
-	ck_assert_uint_eq(env_len(&d), 4);
+	ck_assert_uint_eq(env_len(&d), 5);
 	ck_assert_str_eq(d.env[2], "LD_PRELOAD=" LIB);
 	ck_assert_str_eq(d.env[3], ROAR_ENV_SOCK "=" SOCK);
+	ck_assert_str_eq(d.env[4], MARK "PS");
+}
+END_TEST
+
+/* The one marker entry of a doctored environment, or NULL. */
+static const char *
+marker_of(char *const *env)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], MARK, strlen(MARK))) {
+			ck_assert_msg(!found, "two markers");
+			found = env[i] + strlen(MARK);
+		}
+	return found;
+}
+
+START_TEST(doctor_marker_flags)
+{
+	/* Each flag says what was put there, so the child can undo it. */
+	static char *const add_both[] = { "A=1", NULL };
+	static char *const add_pre[] = { "A=1", ROAR_ENV_SOCK "=" SOCK, NULL };
+	static char *const prepend[] = { "LD_PRELOAD=/x/libfoo.so",
+					 ROAR_ENV_SOCK "=" SOCK, NULL };
+	static char *const add_sock[] = { "LD_PRELOAD=" LIB, NULL };
+	static char *const prepend_sock[] = { "LD_PRELOAD=/x/libfoo.so", "B=2",
+					      NULL };
+	static char *const nothing[] = { "LD_PRELOAD=" LIB,
+					 ROAR_ENV_SOCK "=" SOCK, NULL };
+	static const struct {
+		char *const *envp;
+		const char *flags; /* NULL: nothing to add */
+	} cases[] = {
+		{ add_both, "PS" },   { add_pre, "P" },
+		{ prepend, "p" },     { add_sock, "S" },
+		{ prepend_sock, "pS" }, { nothing, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct doctored d;
+		size_t n;
+
+		doctor(&d, cases[i].envp);
+		if (!cases[i].flags) {
+			ck_assert_msg(d.env == cases[i].envp, "case %zu", i);
+			ck_assert_ptr_null(marker_of(d.env));
+			continue;
+		}
+		ck_assert_ptr_eq(d.env, d.out);
+		n = env_len(&d);
+		/* What was there, what was added, and the marker. */
+		ck_assert_uint_eq(n, roar_track_count(cases[i].envp) +
+					     !!strchr(cases[i].flags, 'P') +
+					     !!strchr(cases[i].flags, 'S') + 1);
+		/* Last, and only once. */
+		ck_assert_str_eq(marker_of(d.env), cases[i].flags);
+		ck_assert_str_eq(d.env[n - 1] + strlen(MARK), cases[i].flags);
+	}
+}
+END_TEST
+
+START_TEST(doctor_drops_stale_marker)
+{
+	/* A marker in the caller's vector is never ours to pass on: with
+	 * nothing else to do it is dropped, and ours replaces it. */
+	char *const stale[] = { "LD_PRELOAD=" LIB, MARK "PS",
+				ROAR_ENV_SOCK "=" SOCK, "B=2", NULL };
+	char *const again[] = { "A=1", MARK "L", NULL };
+	struct doctored d;
+
+	doctor(&d, stale);
+	ck_assert_ptr_eq(d.env, d.out);
+	ck_assert_uint_eq(env_len(&d), 3);
+	ck_assert_ptr_eq(d.env[0], stale[0]);
+	ck_assert_ptr_eq(d.env[1], stale[2]);
+	ck_assert_ptr_eq(d.env[2], stale[3]);
+	ck_assert_ptr_null(marker_of(d.env));
+
+	doctor(&d, again);
+	ck_assert_ptr_eq(d.env, d.out);
+	ck_assert_uint_eq(env_len(&d), 4);
+	ck_assert_ptr_eq(d.env[0], again[0]);
+	ck_assert_str_eq(d.env[1], "LD_PRELOAD=" LIB);
+	ck_assert_str_eq(d.env[2], ROAR_ENV_SOCK "=" SOCK);
+	ck_assert_str_eq(marker_of(d.env), "PS");
+}
+END_TEST
+
+/* Make roar_session's library path len bytes long (ending in our name). */
+static void
+long_lib_path(size_t len)
+{
+	static const char base[] = "/libroar_preload.so";
+	char *p = roar_session.lib_path;
+
+	ck_assert_uint_lt(len, sizeof(roar_session.lib_path));
+	ck_assert_uint_gt(len, sizeof(base));
+	memset(p, 'd', len);
+	p[0] = '/';
+	memcpy(p + len - (sizeof(base) - 1), base, sizeof(base));
+	snprintf(roar_session.env_preload, sizeof(roar_session.env_preload),
+		 "LD_PRELOAD=%s", p);
+}
+
+/* The doctored strings of envp fit in exactly roar_track_doctor_size
+ * bytes and out in n + 4 pointers: nothing is written past either, and
+ * the result is what an ample buffer gives. */
+static void
+check_doctor_size(char *const envp[])
+{
+	const char guard = (char)0xa5;
+	char *const sentinel = (char *)&guard;
+	struct doctored *ref = malloc(sizeof(*ref));
+	char *const *env;
+	size_t n, bytes = roar_track_doctor_size(envp, &n);
+	char *buf = malloc(bytes + 64);
+	char **out = malloc((n + 4 + 1) * sizeof(*out));
+
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(n, roar_track_count(envp));
+	memset(buf, guard, bytes + 64);
+	for (size_t i = 0; i < n + 5; i++)
+		out[i] = sentinel;
+	env = roar_track_doctor_env(envp, out, buf, bytes);
+	for (size_t i = bytes; i < bytes + 64; i++)
+		ck_assert_msg(buf[i] == guard, "byte %zu of %zu written", i,
+			      bytes);
+	ck_assert_ptr_eq(out[n + 4], sentinel);
+
+	ck_assert_uint_le(roar_track_count(envp) + 4,
+			  sizeof(ref->out) / sizeof(ref->out[0]));
+	ref->env = roar_track_doctor_env(envp, ref->out, ref->buf,
+					 sizeof(ref->buf));
+	if (ref->env == envp) {
+		ck_assert_ptr_eq(env, envp);
+	} else {
+		size_t k = roar_track_count(ref->env);
+
+		ck_assert_ptr_eq(env, out);
+		ck_assert_uint_eq(roar_track_count(env), k);
+		for (size_t i = 0; i < k; i++)
+			ck_assert_str_eq(env[i], ref->env[i]);
+	}
+	free(out);
+	free(buf);
+	free(ref);
+}
+
+START_TEST(doctor_size_is_enough)
+{
+	static char theirs[PATH_MAX + 32];
+	char *const add_both[] = { "A=1", NULL };
+	char *const prepend[] = { "LD_PRELOAD=/x/libfoo.so", NULL };
+	char *const prepend_long[] = { "A=1", theirs, "B=2", NULL };
+	char *const prepend_empty[] = { "LD_PRELOAD=", NULL };
+	char *const stale[] = { MARK "PSpL", "LD_PRELOAD=x.so", NULL };
+	char *const nothing[] = { "LD_PRELOAD=" LIB, ROAR_ENV_SOCK "=" SOCK,
+				  NULL };
+	char *const *const cases[] = { add_both,      prepend, prepend_long,
+				       prepend_empty, stale,   nothing,
+				       NULL };
+
+	memset(theirs, 't', sizeof(theirs) - 1);
+	memcpy(theirs, "LD_PRELOAD=/", 12);
+	for (size_t i = 0; cases[i]; i++)
+		check_doctor_size(cases[i]);
+	/* The longest library path the session can hold. */
+	long_lib_path(sizeof(roar_session.lib_path) - 1);
+	for (size_t i = 0; cases[i]; i++)
+		check_doctor_size(cases[i]);
+}
+END_TEST
+
+/* ---- undoing it in the new image ------------------------------------- */
+
+/* An environment the process owns, as the constructor sees environ. */
+struct own_env {
+	char *v[32];
+	char *all[32]; /* for freeing: unmend drops entries from v */
+};
+
+static void
+own_env(struct own_env *e, const char *const list[])
+{
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	for (i = 0; list[i]; i++) {
+		ck_assert_uint_lt(i, 31);
+		e->all[i] = e->v[i] = strdup(list[i]);
+		ck_assert_ptr_nonnull(e->v[i]);
+	}
+}
+
+static void
+own_env_free(struct own_env *e)
+{
+	for (size_t i = 0; e->all[i]; i++)
+		free(e->all[i]);
+}
+
+/* env is exactly want, in order. */
+static void
+check_env(char *const env[], const char *const want[])
+{
+	size_t n = roar_track_count(env);
+
+	ck_assert_uint_eq(n, roar_track_count((char *const *)want));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(env[i], want[i]);
+}
+
+/* Unmend in a copy of list and require want. */
+static void
+check_unmend(const char *const list[], const char *const want[])
+{
+	struct own_env e;
+
+	own_env(&e, list);
+	roar_track_unmend_environ(e.v);
+	check_env(e.v, want);
+	own_env_free(&e);
+}
+
+START_TEST(unmend_removes_added_preload)
+{
+	check_unmend((const char *const[]){ "A=1", "LD_PRELOAD=" LIB,
+					    ROAR_ENV_SOCK "=" SOCK, MARK "P",
+					    NULL },
+		     (const char *const[]){ "A=1", ROAR_ENV_SOCK "=" SOCK,
+					    NULL });
+}
+END_TEST
+
+START_TEST(unmend_restores_their_preload)
+{
+	struct own_env e;
+	char *entry;
+
+	/* In place: the same string, now the program's value again. */
+	own_env(&e, (const char *const[]){ "LD_PRELOAD=" LIB ":theirs",
+					   MARK "p", "Z=9", NULL });
+	entry = e.v[0];
+	roar_track_unmend_environ(e.v);
+	check_env(e.v, (const char *const[]){ "LD_PRELOAD=theirs", "Z=9",
+					      NULL });
+	ck_assert_ptr_eq(e.v[0], entry);
+	own_env_free(&e);
+
+	/* Only our one element goes: theirs may be a list. */
+	check_unmend((const char *const[]){ MARK "p",
+					    "LD_PRELOAD=" LIB
+					    ":a.so b.so:/x/c.so",
+					    NULL },
+		     (const char *const[]){ "LD_PRELOAD=a.so b.so:/x/c.so",
+					    NULL });
+}
+END_TEST
+
+START_TEST(unmend_removes_added_sock)
+{
+	check_unmend((const char *const[]){ ROAR_ENV_SOCK "=" SOCK, "A=1",
+					    "LD_PRELOAD=" LIB, MARK "S",
+					    NULL },
+		     (const char *const[]){ "A=1", "LD_PRELOAD=" LIB, NULL });
+}
+END_TEST
+
+START_TEST(unmend_removes_lib_var)
+{
+	/* The launcher sets ROAR_PRELOAD_LIB and says so with L. */
+	check_unmend((const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1",
+					    MARK "L", NULL },
+		     (const char *const[]){ "A=1", NULL });
+	/* Without L it is the program's. */
+	check_unmend((const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1",
+					    MARK "S", NULL },
+		     (const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1",
+					    NULL });
+}
+END_TEST
+
+START_TEST(unmend_combined_flags)
+{
+	check_unmend((const char *const[]){ "LD_PRELOAD=" LIB,
+					    ROAR_ENV_SOCK "=" SOCK,
+					    ROAR_ENV_LIB "=" LIB, MARK "PSL",
+					    "HOME=/root", NULL },
+		     (const char *const[]){ "HOME=/root", NULL });
+	check_unmend((const char *const[]){ "A=1",
+					    "LD_PRELOAD=" LIB ":/x/f.so",
+					    ROAR_ENV_SOCK "=" SOCK, MARK "pS",
+					    NULL },
+		     (const char *const[]){ "A=1", "LD_PRELOAD=/x/f.so",
+					    NULL });
+	/* Only what the marker lists: S alone leaves LD_PRELOAD. */
+	check_unmend((const char *const[]){ "LD_PRELOAD=" LIB, MARK "S",
+					    ROAR_ENV_SOCK "=" SOCK, NULL },
+		     (const char *const[]){ "LD_PRELOAD=" LIB, NULL });
+	/* An empty marker goes, and nothing else. */
+	check_unmend((const char *const[]){ "LD_PRELOAD=" LIB, MARK,
+					    ROAR_ENV_SOCK "=" SOCK, NULL },
+		     (const char *const[]){ "LD_PRELOAD=" LIB,
+					    ROAR_ENV_SOCK "=" SOCK, NULL });
+}
+END_TEST
+
+START_TEST(unmend_without_marker_changes_nothing)
+{
+	static const char *const list[] = { "LD_PRELOAD=" LIB ":theirs",
+					    ROAR_ENV_SOCK "=" SOCK,
+					    ROAR_ENV_LIB "=" LIB,
+					    ROAR_ENV_INJECTED "X=PS", NULL };
+	char *empty[] = { NULL };
+	struct own_env e;
+	char *before[32];
+
+	own_env(&e, list);
+	memcpy(before, e.v, sizeof(before));
+	roar_track_unmend_environ(e.v);
+	ck_assert_mem_eq(before, e.v, sizeof(before));
+	check_env(e.v, list);
+	own_env_free(&e);
+	roar_track_unmend_environ(empty);
+	ck_assert_ptr_null(empty[0]);
+	roar_track_unmend_environ(NULL);
+}
+END_TEST
+
+/* Doctor list for an exec, then undo it as the new image would: the
+ * program gets back exactly the environment it passed. */
+static void
+check_round_trip(const char *const list[])
+{
+	struct doctored d;
+	struct own_env e;
+	const char *copy[32];
+	size_t n;
+
+	doctor(&d, (char *const *)list);
+	n = roar_track_count(d.env);
+	ck_assert_uint_lt(n, 32);
+	for (size_t i = 0; i <= n; i++)
+		copy[i] = d.env[i];
+	/* The kernel copies the strings into the new image. */
+	own_env(&e, copy);
+	roar_track_unmend_environ(e.v);
+	check_env(e.v, list);
+	own_env_free(&e);
+}
+
+START_TEST(doctor_unmend_round_trip)
+{
+	static const char *const cases[][6] = {
+		{ NULL },
+		{ "A=1", "HOME=/root", NULL },
+		{ "A=1", "LD_PRELOAD=/x/libfoo.so", "B=2", NULL },
+		{ "LD_PRELOAD=a.so b.so:c.so", ROAR_ENV_SOCK "=/other",
+		  NULL },
+		{ "LD_PRELOAD=/usr/lib/libfoo.so " LIB, "X=y", NULL },
+		{ ROAR_ENV_SOCK "=" SOCK, "LD_PRELOAD=" LIB, NULL },
+		{ ROAR_ENV_LIB "=" LIB, "LD_PRELOADX=1", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_round_trip(cases[i]);
+	roar_session.have_sock = false;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_round_trip(cases[i]);
+}
+END_TEST
+
+#define CONN_VAR ROAR_ENV_CONN "="
+
+/* mend_env of list handing over conn (one ROAR_PRELOAD_CONN entry, or
+ * none for -1), then unmend as the new image: the program gets back
+ * exactly list. */
+static void
+check_mend_round_trip(const char *const list[], int conn, bool shared)
+{
+	struct roar_scratch sc;
+	char *const *env;
+	struct own_env e;
+	const char *copy[32];
+	char want[32];
+	size_t n, nconn = 0;
+
+	snprintf(want, sizeof(want), CONN_VAR "%d", conn);
+	env = roar_track_mend_env((char *const *)list, &sc, shared, conn);
+	n = roar_track_count(env);
+	ck_assert_uint_lt(n, 32);
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(env[i], CONN_VAR, strlen(CONN_VAR))) {
+			ck_assert_str_eq(env[i], want);
+			nconn++;
+		}
+		copy[i] = env[i];
+	}
+	copy[n] = NULL;
+	ck_assert_uint_eq(nconn, conn >= 0);
+	own_env(&e, copy);
+	roar_scratch_put(&sc);
+	roar_track_unmend_environ(e.v);
+	check_env(e.v, list);
+	own_env_free(&e);
+}
+
+START_TEST(mend_env_hands_over_connection)
+{
+	static char big[8192];
+	const char *const cases[][6] = {
+		{ NULL },
+		{ "A=1", NULL },
+		{ "LD_PRELOAD=/x/libfoo.so", "B=2", NULL },
+		/* Nothing to doctor: the handover alone. */
+		{ "A=1", "LD_PRELOAD=" LIB, ROAR_ENV_SOCK "=" SOCK, NULL },
+		/* Too big for the inline scratch buffer: mapped. */
+		{ big, "LD_PRELOAD=/x/libfoo.so", NULL },
+	};
+	static const int conns[] = { -1, 0, 7, 1009, 2147483647 };
+
+	memset(big, 'v', sizeof(big) - 1);
+	memcpy(big, "BIG=", 4);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (size_t j = 0; j < sizeof(conns) / sizeof(conns[0]); j++) {
+			check_mend_round_trip(cases[i], conns[j], false);
+			check_mend_round_trip(cases[i], conns[j], true);
+		}
+}
+END_TEST
+
+START_TEST(mend_env_without_handover_is_doctor_env)
+{
+	char *const envp[] = { "A=1", "LD_PRELOAD=/x/libfoo.so", NULL };
+	char *const ours[] = { "LD_PRELOAD=" LIB, ROAR_ENV_SOCK "=" SOCK,
+			       NULL };
+	struct roar_scratch sc;
+	struct doctored d;
+	char *const *env;
+
+	doctor(&d, envp);
+	env = roar_track_mend_env(envp, &sc, false, -1);
+	ck_assert_uint_eq(roar_track_count(env), env_len(&d));
+	for (size_t i = 0; d.env[i]; i++)
+		ck_assert_str_eq(env[i], d.env[i]);
+	roar_scratch_put(&sc);
+	/* Nothing to change and nothing handed over: the caller's own. */
+	ck_assert_ptr_eq(roar_track_mend_env(ours, &sc, false, -1), ours);
+	roar_scratch_put(&sc);
+}
+END_TEST
+
+/*
+ * Was a bug: an exec environment with an empty "LD_PRELOAD=" was doctored
+ * to "LD_PRELOAD=<ours>" and marked P (added), so the new image's unmend
+ * removed the entry: the program found LD_PRELOAD unset where its parent
+ * had set it to "".  Now it is marked p and unmend gives "" back.
+ */
+START_TEST(regression_round_trip_empty_preload)
+{
+	check_round_trip((const char *const[]){ "A=1", "LD_PRELOAD=",
+						NULL });
 }
 END_TEST
 
@@ -605,7 +1089,7 @@ START_TEST(path_credit_for_names)
 	close(fd);
 
 	/* Not following it: a symlink is not a file for the report. */
-	roar_fdtable_atfork_child();
+	roar_intern_atfork_child();
 	roar_track_path(AT_FDCWD, link, ROAR_CREDIT_WRITE, false, "link");
 	ck_assert(roar_path_wants(record_of("target"), ROAR_CREDIT_WRITE));
 
@@ -739,7 +1223,9 @@ listen_on(struct listener *l)
 }
 
 /* Read until one whole frame is buffered (or time out), and decode it;
- * the result is valid until the next call. */
+ * the result is valid until the next call.  A connection that ends
+ * between frames (the transport closes at exec and exit) is followed by
+ * the next one; one that ends inside a frame is a torn frame. */
 static bool
 next_frame(struct listener *l, msgpack_unpacked *u, int timeout_ms)
 {
@@ -780,8 +1266,15 @@ next_frame(struct listener *l, msgpack_unpacked *u, int timeout_ms)
 		if (poll(&pfd, 1, timeout_ms) <= 0)
 			return false;
 		n = read(l->cfd, l->buf + l->len, sizeof(l->buf) - l->len);
-		if (n <= 0)
+		if (n < 0)
 			return false;
+		if (n == 0) {
+			ck_assert_msg(l->len == 0, "torn frame: %zu bytes",
+				      l->len);
+			close(l->cfd);
+			l->cfd = -1;
+			continue;
+		}
 		l->len += (size_t)n;
 	}
 }
@@ -797,6 +1290,20 @@ check_kind(const msgpack_unpacked *u, const char *want)
 							  : 1,
 		      k && k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : "?",
 		      want);
+}
+
+/* The frame's argv is want, whole and in order. */
+static void
+check_argv(const msgpack_unpacked *u, char *const want[])
+{
+	const msgpack_object *a = mp_get(&u->data, ROAR_KEY_ARGV);
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->type, MSGPACK_OBJECT_ARRAY);
+	ck_assert_uint_eq(a->via.array.size, roar_track_count(want));
+	ck_assert_ptr_null(mp_get(&u->data, "truncated"));
+	for (uint32_t i = 0; i < a->via.array.size; i++)
+		ck_assert(mp_is_str(&a->via.array.ptr[i], want[i]));
 }
 
 static void
@@ -858,13 +1365,25 @@ START_TEST(process_events_in_order)
 	char *const argv[] = { "ls", "-l", NULL };
 	msgpack_unpacked u;
 	double t;
+	int conn;
 
 	listen_on(l);
+	/* As the hooks call them: inside the guard (roar_lifecycle_enter
+	 * said ROAR_WHO_SELF and entered it). */
+	roar_guard_depth++;
 	roar_track_fork_parent(4242);
-	t = roar_track_exec("/bin/ls", argv);
-	roar_track_exec_failed(ENOENT, t);
+	t = roar_track_exec(ROAR_WHO_SELF, "/bin/ls", argv, &conn);
+	/* The connection is handed over to the new image: it survives the
+	 * exec until the exec fails. */
+	ck_assert_int_ge(conn, 0);
+	ck_assert_int_eq(conn, roar_transport_fd());
+	ck_assert_int_eq(fcntl(conn, F_GETFD) & FD_CLOEXEC, 0);
+	roar_track_exec_failed(ROAR_WHO_SELF, ENOENT, t);
+	ck_assert_int_eq(roar_transport_fd(), conn);
+	ck_assert_int_eq(fcntl(conn, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	roar_track_reaped(4242, 7 << 8);
-	roar_track_exit(3);
+	roar_track_exit(ROAR_WHO_SELF, 3);
+	roar_guard_depth--;
 
 	ck_assert(next_frame(l, &u, 2000));
 	check_kind(&u, "fork");
@@ -875,8 +1394,13 @@ START_TEST(process_events_in_order)
 	ck_assert(next_frame(l, &u, 2000));
 	check_kind(&u, "exec");
 	ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_EXE), "/bin/ls"));
-	ck_assert_uint_eq(mp_get(&u.data, ROAR_KEY_ARGV)->via.array.size, 2);
+	check_argv(&u, argv);
 	ck_assert_double_eq(mp_get(&u.data, ROAR_KEY_TIME)->via.f64, t);
+	/* The sender execs itself: no subject, and no ppid (the
+	 * collector knows the session's parent from its hello). */
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), getpid()));
+	ck_assert_ptr_null(mp_get(&u.data, ROAR_KEY_PPID));
+	ck_assert_ptr_null(mp_get(&u.data, ROAR_KEY_SUBJECT));
 	msgpack_unpacked_destroy(&u);
 
 	ck_assert(next_frame(l, &u, 2000));
@@ -896,7 +1420,9 @@ START_TEST(process_events_in_order)
 	check_kind(&u, "exit");
 	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_STATUS), 3));
 	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), getpid()));
+	ck_assert_ptr_null(mp_get(&u.data, ROAR_KEY_PPID));
 	msgpack_unpacked_destroy(&u);
+	ck_assert(!next_frame(l, &u, 100));
 	listener_close(l);
 	free(l);
 }
@@ -917,12 +1443,116 @@ START_TEST(spawned_announces_child_exec)
 	msgpack_unpacked_destroy(&u);
 	ck_assert(next_frame(l, &u, 2000));
 	check_kind(&u, "exec");
-	/* On the child's behalf. */
-	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), 5151));
+	/* On the child's behalf: sent by us (the collector checks the
+	 * sender), naming the child as its subject and us as its parent. */
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), getpid()));
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_SUBJECT), 5151));
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PPID), getpid()));
 	ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_EXE), "/usr/bin/cc"));
-	ck_assert_uint_eq(mp_get(&u.data, ROAR_KEY_ARGV)->via.array.size, 3);
+	check_argv(&u, argv);
 	/* Stamped when the spawn started. */
 	ck_assert_double_eq(mp_get(&u.data, ROAR_KEY_TIME)->via.f64, 12.5);
+	msgpack_unpacked_destroy(&u);
+	listener_close(l);
+	free(l);
+}
+END_TEST
+
+START_TEST(shared_exec_uses_own_connection)
+{
+	/* A vfork child (ROAR_WHO_SHARED) sends on a connection of its own
+	 * and leaves the parent's connection and queue alone. */
+	struct listener *l = calloc(1, sizeof(*l));
+	char *const argv[] = { "sh", "-c", "true", NULL };
+	msgpack_unpacked u;
+	double t;
+	int conn, handed, fd = open_file("before", O_RDONLY);
+
+	listen_on(l);
+	roar_track_open(fd, O_RDONLY, false);
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "read");
+	msgpack_unpacked_destroy(&u);
+	conn = roar_transport_fd();
+	ck_assert_int_ge(conn, 0);
+
+	t = roar_track_exec(ROAR_WHO_SHARED, "/bin/sh", argv, &handed);
+	/* Nothing to hand over: the parent's connection is not ours. */
+	ck_assert_int_eq(handed, -1);
+	roar_track_exec_failed(ROAR_WHO_SHARED, ENOEXEC, t);
+	ck_assert_int_eq(roar_transport_fd(), conn);
+	ck_assert_int_eq(fcntl(conn, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	{
+		/* Each one-shot frame came on a connection of its own. */
+		struct listener *o = calloc(1, sizeof(*o));
+
+		o->lfd = l->lfd;
+		o->cfd = -1;
+		ck_assert(next_frame(o, &u, 2000));
+		check_kind(&u, "exec");
+		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), getpid()));
+		/* A vfork child has said nothing before: it names its
+		 * parent. */
+		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PPID),
+				    getppid()));
+		ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_EXE), "/bin/sh"));
+		check_argv(&u, argv);
+		msgpack_unpacked_destroy(&u);
+		ck_assert(next_frame(o, &u, 2000));
+		check_kind(&u, "exec_failed");
+		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_ERRNO), ENOEXEC));
+		msgpack_unpacked_destroy(&u);
+		if (o->cfd >= 0)
+			close(o->cfd);
+		free(o);
+	}
+	/* The parent's connection still works. */
+	roar_track_fd(fd, ROAR_CREDIT_WRITE);
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "write");
+	msgpack_unpacked_destroy(&u);
+	close(fd);
+	listener_close(l);
+	free(l);
+}
+END_TEST
+
+/*
+ * Was a bug: roar_event_exec_size did not count the array header that
+ * fitting() charges first, so every exec frame sized by it lost its last
+ * argument and said "truncated": true (`ls` reported for `ls -l`).
+ */
+START_TEST(regression_exec_event_keeps_whole_argv)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	char *const argv[] = { "ls", "-l", NULL };
+	char *const cc[] = { "cc", "-c", "x.c", NULL };
+	msgpack_unpacked u;
+	double t;
+	int conn;
+
+	listen_on(l);
+	roar_guard_depth++;
+	t = roar_track_exec(ROAR_WHO_SELF, "/bin/ls", argv, &conn);
+	roar_track_exec_failed(ROAR_WHO_SELF, ENOENT, t);
+	roar_guard_depth--;
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "exec");
+	ck_assert_uint_eq(mp_get(&u.data, ROAR_KEY_ARGV)->via.array.size, 2);
+	ck_assert_ptr_null(mp_get(&u.data, "truncated"));
+	msgpack_unpacked_destroy(&u);
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "exec_failed");
+	msgpack_unpacked_destroy(&u);
+
+	roar_track_spawned(5151, "/usr/bin/cc", cc, 12.5);
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "fork");
+	msgpack_unpacked_destroy(&u);
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "exec");
+	ck_assert_uint_eq(mp_get(&u.data, ROAR_KEY_ARGV)->via.array.size, 3);
+	ck_assert_ptr_null(mp_get(&u.data, "truncated"));
 	msgpack_unpacked_destroy(&u);
 	listener_close(l);
 	free(l);
@@ -938,7 +1568,9 @@ START_TEST(nothing_sent_without_socket)
 	roar_transport_init(NULL);
 	roar_track_open(fd, O_RDONLY, false);
 	roar_track_fork_parent(1234);
-	roar_track_exit(0);
+	roar_guard_depth++;
+	roar_track_exit(ROAR_WHO_SELF, 0);
+	roar_guard_depth--;
 	ck_assert(!roar_transport_owns_fd(fd));
 	close(fd);
 }
@@ -981,6 +1613,18 @@ track_suite(void)
 	tcase_add_test(env, doctor_without_socket_configured);
 	tcase_add_test(env, doctor_without_library_path);
 	tcase_add_test(env, doctor_does_not_match_prefix_names);
+	tcase_add_test(env, doctor_marker_flags);
+	tcase_add_test(env, doctor_drops_stale_marker);
+	tcase_add_test(env, doctor_size_is_enough);
+	tcase_add_test(env, unmend_removes_added_preload);
+	tcase_add_test(env, unmend_restores_their_preload);
+	tcase_add_test(env, unmend_removes_added_sock);
+	tcase_add_test(env, unmend_removes_lib_var);
+	tcase_add_test(env, unmend_combined_flags);
+	tcase_add_test(env, unmend_without_marker_changes_nothing);
+	tcase_add_test(env, doctor_unmend_round_trip);
+	tcase_add_test(env, mend_env_hands_over_connection);
+	tcase_add_test(env, mend_env_without_handover_is_doctor_env);
 	suite_add_tcase(s, env);
 
 	tcase_add_checked_fixture(credit, setup, teardown);
@@ -999,8 +1643,19 @@ track_suite(void)
 	tcase_add_test(events, open_sends_one_event_per_credit);
 	tcase_add_test(events, process_events_in_order);
 	tcase_add_test(events, spawned_announces_child_exec);
+	tcase_add_test(events, shared_exec_uses_own_connection);
 	tcase_add_test(events, nothing_sent_without_socket);
 	suite_add_tcase(s, events);
+
+	{
+		/* Regressions: each was a bug these tests found. */
+		TCase *bugs = tcase_create("regressions");
+
+		tcase_add_checked_fixture(bugs, setup, teardown);
+		tcase_add_test(bugs, regression_exec_event_keeps_whole_argv);
+		tcase_add_test(bugs, regression_round_trip_empty_preload);
+		suite_add_tcase(s, bugs);
+	}
 	return s;
 }
 

@@ -2,7 +2,11 @@
 /*
  * Shared scaffolding of the unit suites: running one check Suite with TAP
  * on stdout (meson's protocol: 'tap') and temporary directories.  Tests
- * named regression_* pin bugs these suites once found.
+ * named regression_* pin bugs these suites once found.  Tests named bug_*
+ * show a bug the code under test still has (each says which, in a BUG
+ * comment): they are registered only when ROAR_UNIT_BUGS is set, so the
+ * suite stays green while `ROAR_UNIT_BUGS=1 meson test --suite unit`
+ * shows them failing; once fixed, a bug_ test becomes a regression_ one.
  */
 #ifndef ROAR_UNIT_H
 #define ROAR_UNIT_H
@@ -14,6 +18,15 @@
 #include <stdlib.h>
 
 #include <check.h>
+
+/** Whether tests showing known, unfixed bugs should be registered. */
+static inline bool
+unit_want_bugs(void)
+{
+	const char *v = getenv("ROAR_UNIT_BUGS");
+
+	return v && *v;
+}
 
 /**
  * Run s with TAP on stdout and nothing else there (CK_SILENT), so that

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Owns the fork protocol (lifecycle.h): the atfork handlers, the fork
+ * canary, and what a new process does first.  The child side runs between
+ * fork and exec of possibly threaded programs, so it does only
+ * async-signal-safe work: resets, a socket, one frame.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "guard.h"
+#include "intern.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "real.h"
+#include "session.h"
+#include "shell.h"
+#include "track.h"
+#include "transport.h"
+
+/* Until the constructor maps the canary page (and in unit tests, which
+ * never fork behind our back) the canary is a word that stays armed. */
+static _Atomic(unsigned) armed_word ROAR_HOT = 1;
+_Atomic(unsigned) *roar_canary ROAR_HOT = &armed_word;
+
+/* What the thread that forks knows before the fork, for its child (which
+ * inherits this thread's TLS). */
+static __thread struct {
+	bool locked;     /* prepare took the locks (and the guard) */
+	pid_t parent;    /* the process that forks */
+	double time;     /* just before the fork */
+} fork_state __attribute__((tls_model("initial-exec")));
+
+/*
+ * Reset every module to a fresh process's state and announce it.  Runs
+ * with one thread (a fork child), with the guard held or entered here.
+ */
+static void
+become_new_process(pid_t ppid, double time, bool late)
+{
+	unsigned char buf[256];
+	struct roar_frame f;
+	struct roar_hello h = {
+		.ppid = ppid,
+		.origin = ROAR_ORIGIN_FORK,
+		.time = time,
+		.late = late,
+	};
+
+	roar_session_atfork_child((pid_t)roar_sys(SYS_getpid));
+	roar_intern_atfork_child();
+	roar_track_atfork_child();
+	roar_shell_atfork_child();
+	roar_transport_atfork_child();
+	roar_frame_init(&f, buf, sizeof(buf));
+	if (roar_event_hello(&f, &(struct roar_event_ids){
+				     roar_session.pid, roar_session.pid },
+			     &h) == 0)
+		roar_transport_send(f.data, f.len);
+	else
+		roar_transport_count_drop();
+}
+
+void
+roar_lifecycle_noticed(void)
+{
+	int saved = errno;
+
+	/* One winner, even against a signal handler on this thread. */
+	if (atomic_exchange(roar_canary, 1u) != 0)
+		return;
+	roar_guard_depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* No handler saw the fork: its time is now, its parent the
+	 * kernel's (the forker, unless that has already gone). */
+	become_new_process((pid_t)roar_sys(SYS_getppid), roar_session_now(),
+			   true);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	roar_guard_depth--;
+	errno = saved;
+}
+
+void
+roar_lifecycle_clone_child(pid_t parent, double time)
+{
+	/* The canary says whether this is news (the copy of memory wiped
+	 * it); the trampoline runs before any hook could notice. */
+	if (atomic_exchange(roar_canary, 1u) != 0 || !roar_ready)
+		return;
+	roar_guard_depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	become_new_process(parent, time, false);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	roar_guard_depth--;
+}
+
+static void
+at_prepare(void)
+{
+	int saved = errno;
+
+	fork_state.parent = roar_session.pid;
+	fork_state.time = roar_session_now();
+	/* A fork from inside roar (a handler that interrupted a hook) must
+	 * not wait for locks its own thread may hold. */
+	fork_state.locked = roar_ready && roar_guard_depth == 0;
+	if (fork_state.locked) {
+		roar_guard_depth++;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		/* The order of lock.h. */
+		roar_intern_prepare();
+		roar_track_prepare();
+		roar_shell_prepare();
+		roar_transport_prepare();
+	}
+	errno = saved;
+}
+
+static void
+at_parent(void)
+{
+	int saved = errno;
+
+	if (fork_state.locked) {
+		roar_transport_parent();
+		roar_shell_parent();
+		roar_track_parent();
+		roar_intern_parent();
+		fork_state.locked = false;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		roar_guard_depth--;
+	}
+	errno = saved;
+}
+
+static void
+at_child(void)
+{
+	int saved = errno;
+
+	/* The kernel wiped the canary; this handler is the notice. */
+	atomic_store(roar_canary, 1u);
+	if (roar_ready)
+		become_new_process(fork_state.parent, fork_state.time, false);
+	if (fork_state.locked) {
+		fork_state.locked = false;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		roar_guard_depth--;
+	}
+	errno = saved;
+}
+
+void
+roar_lifecycle_init(void)
+{
+	/* One page or more: mmap rounds up (sysconf would fault in pages
+	 * of libc's in every process for nothing). */
+	long page = 4096;
+	void *p = roar_real_get()->mmap(NULL, (size_t)page,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED && madvise(p, (size_t)page, MADV_WIPEONFORK) == 0) {
+		atomic_store((_Atomic(unsigned) *)p, 1u);
+		roar_canary = p;
+	} else {
+		/* Before Linux 4.14: forks that bypass the C library's
+		 * handlers go unnoticed until they exec or exit. */
+		roar_log("lifecycle: no MADV_WIPEONFORK, raw clones unseen");
+		if (p != MAP_FAILED)
+			munmap(p, (size_t)page);
+	}
+	pthread_atfork(at_prepare, at_parent, at_child);
+}
+
+enum roar_who
+roar_lifecycle_enter(void)
+{
+	if (!roar_ready || roar_guard_depth)
+		return ROAR_WHO_INSIDE;
+	/* A wiped canary: memory of our own, a process nobody announced
+	 * (roar_guard_enter announces it).  Otherwise a pid that is not
+	 * the session's means memory shared with a parent: a vfork child. */
+	if (atomic_load_explicit(roar_canary, memory_order_relaxed) &&
+	    (pid_t)roar_sys(SYS_getpid) != roar_session.pid)
+		return ROAR_WHO_SHARED;
+	return roar_guard_enter() ? ROAR_WHO_SELF : ROAR_WHO_INSIDE;
+}

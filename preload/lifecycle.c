@@ -60,6 +60,11 @@ become_new_process(pid_t ppid, double time, bool late)
 	roar_shell_atfork_child();
 	roar_transport_atfork_child();
 	roar_frame_init(&f, buf, sizeof(buf));
+	/*
+	 * At once, not with the child's first frame: the fork may have been
+	 * made inside libc (daemon(3)) with no fork event from the parent,
+	 * and the collector must know the child before its parent ends.
+	 */
 	if (roar_event_hello(&f, &(struct roar_event_ids){
 				     roar_session.pid, roar_session.pid },
 			     &h) == 0)

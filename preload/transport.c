@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
@@ -571,12 +570,12 @@ roar_transport_handover_failed(void)
 void
 roar_transport_adopt(int fd)
 {
-	struct stat st;
 	struct sockaddr_un peer;
 	socklen_t len = sizeof(peer);
 
-	/* Only a stream socket connected to our collector's very path. */
-	if (!enabled || fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	/* Only a socket connected to our collector's very path (getpeername
+	 * fails on anything that is not a connected socket). */
+	if (!enabled || fd < 0 ||
 	    roar_sys(SYS_getpeername, fd, &peer, &len) != 0 ||
 	    peer.sun_family != AF_UNIX ||
 	    strncmp(peer.sun_path, sock_addr.sun_path,

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "roar/protocol.h"
 #include "conn.h"
+#include "mp.h"
 
 struct roar_conn *
 roar_conn_new(int fd)
@@ -48,6 +50,57 @@ bad(struct roar_conn *c, struct roar_merge *m, char *err, size_t errlen,
 	snprintf(err, errlen, "bad frame #%lu from pid %d: %s", c->frames + 1,
 		 (int)c->peer_pid, why);
 	return -EINVAL;
+}
+
+/*
+ * A sender in a PID namespace of its own (unshare -p, a container) names
+ * itself by its pid there: learn that pid once per connection, from the
+ * kernel, when a frame first disagrees with SO_PEERCRED.
+ */
+static uint64_t
+own_pidns(void)
+{
+	static uint64_t ns;
+	struct stat st;
+
+	if (!ns && stat("/proc/self/ns/pid", &st) == 0)
+		ns = (uint64_t)st.st_ino;
+	return ns;
+}
+
+/*
+ * A sender in a PID namespace of its own (unshare -p, a sandbox) names
+ * itself by its pid there.  Learnt once per connection, when a frame
+ * first disagrees with SO_PEERCRED: from the hello's "pidns" (the
+ * library's first frame on every connection), else from the kernel
+ * (NSpid in /proc/<peer>/status, while the peer lives).  Either way the
+ * frames are then taken as the peer's own, by the kernel's pid: a sender
+ * can still speak only for itself.
+ */
+static pid_t
+conn_alias(struct roar_conn *c, struct roar_merge *m,
+	   const msgpack_object *ev)
+{
+	const msgpack_object *pid, *ns;
+	pid_t inner;
+
+	if (c->alias_known || c->peer_pid <= 0)
+		return c->alias;
+	pid = roar_mp_get(ev, ROAR_KEY_PID);
+	if (!pid || pid->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    pid->via.u64 == (uint64_t)c->peer_pid ||
+	    pid->via.u64 > 0x7fffffff)
+		return 0;
+	c->alias_known = true;
+	ns = roar_mp_get(ev, ROAR_KEY_PIDNS);
+	if (ns && ns->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    own_pidns() && ns->via.u64 != own_pidns())
+		c->alias = (pid_t)pid->via.u64;
+	else if (m->proc_inner_pid &&
+		 m->proc_inner_pid(c->peer_pid, &inner) == 0 &&
+		 inner != c->peer_pid)
+		c->alias = inner;
+	return c->alias;
 }
 
 int
@@ -89,7 +142,8 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 			msgpack_unpacked_destroy(&u);
 			return bad(c, m, err, errlen, "payload is not one msgpack value");
 		}
-		rc = roar_merge_event(m, &u.data, c->peer_pid);
+		rc = roar_merge_event_as(m, &u.data, c->peer_pid,
+					 conn_alias(c, m, &u.data));
 		msgpack_unpacked_destroy(&u);
 		if (rc != 0)
 			return bad(c, m, err, errlen, "malformed event");

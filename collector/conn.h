@@ -19,6 +19,9 @@
 struct roar_conn {
 	int fd;
 	pid_t peer_pid;    /* SO_PEERCRED */
+	pid_t alias;       /* the peer's pid in its own PID namespace, when
+			      that is not ours (0: not known, or the same) */
+	bool alias_known;
 	unsigned char *buf;
 	size_t len;
 	size_t cap;

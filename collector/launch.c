@@ -167,7 +167,8 @@ set_child_env(const char *lib, const char *sock)
 			snprintf(v, n, "%s:%s", lib, old);
 		else
 			snprintf(v, n, "%s", lib);
-		flags[k++] = old && *old ? 'p' : 'P';
+		/* Set, even to "": the command gets it back as it was. */
+		flags[k++] = old ? 'p' : 'P';
 		setenv("LD_PRELOAD", v, 1);
 		free(v);
 	}

@@ -131,6 +131,7 @@ roar_merge_init(struct roar_merge *m, pid_t root_pid)
 	m->root_pid = root_pid;
 	m->self_pid = getpid();
 	m->proc_stat = roar_proc_stat;
+	m->proc_inner_pid = roar_proc_inner_pid;
 }
 
 static void
@@ -594,7 +595,8 @@ retire_exec(struct roar_proc *p)
 /* ---- events ----------------------------------------------------------- */
 
 static int
-on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
+on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
+	 bool foreign_ns)
 {
 	struct roar_proc *p;
 	struct roar_bytes origin;
@@ -617,6 +619,13 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		return -EINVAL;
 	}
 	get_pid(ev, ROAR_KEY_PPID, &ppid);
+	if (foreign_ns) {
+		/* Its ppid is in its own namespace's numbering: ask ours. */
+		struct roar_proc_stat st;
+
+		ppid = m->proc_stat && m->proc_stat(pid, &st) == 0 ? st.ppid
+								   : 0;
+	}
 	p = roar_merge_proc(m, pid);
 	if (!p->start_time || (t && t < p->start_time))
 		p->start_time = t;
@@ -813,6 +822,13 @@ int
 roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 		 pid_t peer_pid)
 {
+	return roar_merge_event_as(m, ev, peer_pid, 0);
+}
+
+int
+roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
+		    pid_t peer_pid, pid_t alias)
+{
 	const msgpack_object *kind;
 	bool verify = peer_pid > 0;
 	pid_t pid, subject;
@@ -829,7 +845,18 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 		    !memcmp(kind_names[k], kind->via.str.ptr,
 			    kind->via.str.size))
 			break;
-	/* The kernel knows who is speaking; the payload may not say else. */
+	/* The kernel knows who is speaking; the payload may not say else
+	 * (but a sender in a PID namespace of its own says its pid there). */
+	if (verify && alias > 0 && pid == alias) {
+		if (roar_mp_get(ev, ROAR_KEY_SUBJECT) ||
+		    k == ROAR_KIND_FORK || k == ROAR_KIND_REAPED)
+			return refuse(m, "pid %d (pid %d in its own PID "
+				      "namespace) spoke of another process",
+				      (int)peer_pid, (int)pid);
+		pid = peer_pid;
+		if (k == ROAR_KIND_HELLO)
+			return on_hello(m, ev, pid, true);
+	}
 	if (verify && pid != peer_pid)
 		return refuse(m, "pid %d sent a frame saying it is pid %d",
 			      (int)peer_pid, (int)pid);
@@ -859,7 +886,7 @@ roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 	case ROAR_KIND_WRITE:
 		return on_file(m, ev, pid, true);
 	case ROAR_KIND_HELLO:
-		return on_hello(m, ev, pid);
+		return on_hello(m, ev, pid, false);
 	case ROAR_KIND_FORK:
 		return on_fork(m, ev, pid, verify);
 	case ROAR_KIND_EXEC:

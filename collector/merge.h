@@ -162,6 +162,9 @@ struct roar_merge {
 	/* The kernel's word on a process: roar_proc_stat unless a test
 	 * fakes it.  Consulted only for frames whose sender is known. */
 	roar_proc_stat_fn proc_stat;
+	/* A sender's pid in its own PID namespace (roar_proc_inner_pid
+	 * unless a test replaced it; NULL: never translated). */
+	int (*proc_inner_pid)(pid_t pid, pid_t *inner);
 	double start_time;
 	double end_time;
 	/* Paths that are ours, never the program's: excluded from files. */
@@ -194,6 +197,15 @@ void roar_merge_free(struct roar_merge *m);
  */
 int roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
 		     pid_t peer_pid);
+
+/**
+ * roar_merge_event for a sender that, in a PID namespace of its own,
+ * calls itself alias (0: none): its frames naming alias are taken as
+ * peer_pid's; what it says about other pids (fork, reaped, subject) is
+ * in a numbering we cannot read, and refused.
+ */
+int roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
+			pid_t peer_pid, pid_t alias);
 
 /** The process record of pid, created (and announced) when new. */
 struct roar_proc *roar_merge_proc(struct roar_merge *m, pid_t pid);

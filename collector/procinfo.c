@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,4 +109,52 @@ roar_proc_stat(pid_t pid, struct roar_proc_stat *st)
 	}
 	close(fd);
 	return roar_proc_parse_stat(buf, len, st);
+}
+
+int
+roar_proc_inner_pid(pid_t pid, pid_t *inner)
+{
+	char path[40], buf[4096];
+	ssize_t n;
+	size_t len = 0;
+	const char *line, *p;
+	long last = -1;
+	int fd;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	line = strstr(buf, "\nNSpid:");
+	if (!line)
+		return -ENOENT;
+	/* "NSpid:\t<ours>\t...\t<innermost>": the last number. */
+	for (p = line + 7; *p && *p != '\n';) {
+		char *end;
+		long v;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		last = v;
+		p = end;
+	}
+	if (last <= 0 || last > 0x7fffffff)
+		return -EINVAL;
+	*inner = (pid_t)last;
+	return 0;
 }

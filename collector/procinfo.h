@@ -19,6 +19,13 @@ struct roar_proc_stat {
 };
 
 /**
+ * The pid by which pid knows itself in its own (innermost) PID namespace,
+ * from the NSpid line of /proc/<pid>/status.
+ * @return 0 and *inner (== pid when it is in our namespace), or -errno
+ */
+int roar_proc_inner_pid(pid_t pid, pid_t *inner);
+
+/**
  * A reader of process stats: roar_proc_stat, or a fake in unit tests.
  * Returns 0 and *st, -ESRCH when pid does not exist, or another -errno
  * when the kernel cannot be asked.

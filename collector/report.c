@@ -53,6 +53,9 @@ static const char *const blind_spots[] = {
 	"without libc's syscall(), are not seen; such processes are listed "
 	"with traced: false",
 	"files the dynamic loader maps (shared libraries) are not reported",
+	"commands glibc starts for itself with the process environment "
+	"(wordexp(3) command substitution) run untraced: the library keeps "
+	"its variables out of the program's own environment",
 };
 
 struct proc_vec {

@@ -75,6 +75,7 @@ static void
 on_exit_cb(int status, void *arg)
 {
 	enum roar_who who;
+	int saved = errno;
 
 	(void)arg;
 	who = roar_lifecycle_enter();
@@ -82,6 +83,28 @@ on_exit_cb(int status, void *arg)
 		roar_track_exit(who, status);
 	if (who == ROAR_WHO_SELF)
 		roar_guard_leave();
+	errno = saved;
+}
+
+/*
+ * ROAR_PRELOAD_CONN is "<fd>:<pid>": the stream the image before us, in
+ * this process, handed over.  Handed over in another process (an image
+ * between us that did not load the library kept it open), it is not ours
+ * to write to: close our copy if it is a connection to our collector.
+ */
+static void
+adopt_connection(const char *v)
+{
+	char *end;
+	long fd = strtol(v, &end, 10);
+	long pid = *end == ':' ? strtol(end + 1, NULL, 10) : 0;
+
+	if (fd < 0 || fd > 0x7fffffff || end == v)
+		return;
+	if (pid == (long)roar_session.pid)
+		roar_transport_adopt((int)fd);
+	else
+		roar_transport_disown((int)fd);
 }
 
 static void
@@ -97,6 +120,7 @@ announce(int argc, char **argv, char **envp)
 		.argv = argv,
 		.envp = envp,
 		.time = roar_session_now(),
+		.pidns = roar_session_pidns(),
 	};
 
 	(void)argc;
@@ -157,7 +181,7 @@ prepare(void)
 	}
 	/* The image before us may have handed us its connection. */
 	if (roar_session.have_sock && getenv(ROAR_ENV_CONN))
-		roar_transport_adopt(atoi(getenv(ROAR_ENV_CONN)));
+		adopt_connection(getenv(ROAR_ENV_CONN));
 	/* What our parent's library put in our environment for us goes
 	 * back out now that it is copied: the program sees the environment
 	 * its parent gave it. */

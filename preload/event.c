@@ -160,7 +160,7 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		nkeys++;
 	}
 	nkeys += (h->cwd != NULL) + (h->exe != NULL) +
-		 (!all_argv || !all_env) + h->late;
+		 (!all_argv || !all_env) + h->late + (h->pidns != 0);
 	pack_head(&pk, f, nkeys, ROAR_KIND_HELLO, ids);
 	pack_key(&pk, ROAR_KEY_PROTO);
 	msgpack_pack_uint32(&pk, ROAR_PROTOCOL_VERSION);
@@ -193,6 +193,10 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 	if (h->late) {
 		pack_key(&pk, ROAR_KEY_LATE);
 		msgpack_pack_true(&pk);
+	}
+	if (h->pidns) {
+		pack_key(&pk, ROAR_KEY_PIDNS);
+		msgpack_pack_uint64(&pk, h->pidns);
 	}
 	return roar_frame_finish(f);
 }

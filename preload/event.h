@@ -38,6 +38,7 @@ struct roar_hello {
 	const char *exe;          /* may be NULL */
 	double time;              /* fork origin: just before the fork */
 	bool late;                /* fork origin: noticed after the fact */
+	uint64_t pidns;           /* PID namespace inode, 0 if unknown */
 };
 
 /** Start an empty frame in buf; cap must be > ROAR_FRAME_HEADER_SIZE. */

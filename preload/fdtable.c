@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "fmt.h"
 #include "real.h"
 
 _Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
@@ -86,18 +87,9 @@ void
 roar_fd_proc_path(int fd, char *buf)
 {
 	static const char prefix[] = "/proc/self/fd/";
-	char digits[12];
-	size_t n = 0, pos = sizeof(prefix) - 1;
-	unsigned u = (unsigned)fd;
 
-	memcpy(buf, prefix, pos);
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		buf[pos++] = digits[--n];
-	buf[pos] = '\0';
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	*roar_fmt_uint(buf + sizeof(prefix) - 1, (unsigned)fd) = '\0';
 }
 
 uintptr_t
@@ -113,24 +105,34 @@ roar_fdtable_name(int fd)
 	return roar_fdtable_name_stat(fd, &st);
 }
 
-uintptr_t
-roar_fdtable_name_stat(int fd, const struct stat *st)
+ssize_t
+roar_fdtable_read_name(int fd, const struct stat *st, char *buf, size_t cap)
 {
 	char link[ROAR_FD_PROC_PATH_SIZE];
-	char buf[4096];
-	struct roar_path *p;
 	ssize_t len;
 
 	/* Directories, pipes, sockets and devices are not files for the
 	 * report; an unlinked file (O_TMPFILE, tmpfile()) has no name. */
 	if (!S_ISREG(st->st_mode) || st->st_nlink == 0)
-		return ROAR_FD_IGNORED;
+		return -1;
 	roar_fd_proc_path(fd, link);
-	len = readlink(link, buf, sizeof(buf));
-	if (len <= 0 || (size_t)len >= sizeof(buf) || buf[0] != '/')
-		return ROAR_FD_IGNORED;
+	len = readlink(link, buf, cap);
+	if (len <= 0 || (size_t)len >= cap || buf[0] != '/')
+		return -1;
 	/* Kernel-made files are no lineage (roar's listeners skip them too). */
 	if (pseudo_fs(buf, (size_t)len))
+		return -1;
+	return len;
+}
+
+uintptr_t
+roar_fdtable_name_stat(int fd, const struct stat *st)
+{
+	char buf[4096];
+	struct roar_path *p;
+	ssize_t len = roar_fdtable_read_name(fd, st, buf, sizeof(buf));
+
+	if (len < 0)
 		return ROAR_FD_IGNORED;
 	p = roar_path_intern(buf, (size_t)len);
 	if (!p)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "roar/compiler.h"
 #include "intern.h"
@@ -77,6 +78,14 @@ uintptr_t roar_fdtable_name(int fd);
  * fstat.  Records st's device and inode in the path record.
  */
 uintptr_t roar_fdtable_name_stat(int fd, const struct stat *st);
+
+/**
+ * The canonical name of the regular file fd (whose fstat is st) into buf
+ * (cap bytes), without interning it.  @return its length, or -1 when fd
+ * is nothing to credit (not a named regular file, or kernel-made).
+ */
+ssize_t roar_fdtable_read_name(int fd, const struct stat *st, char *buf,
+			       size_t cap);
 
 /** Room for "/proc/self/fd/" and any fd number. */
 #define ROAR_FD_PROC_PATH_SIZE 32

@@ -21,6 +21,13 @@ extern __thread unsigned roar_guard_depth
 extern bool roar_ready;
 
 /*
+ * Set on the thread that called vfork until vfork returns in the parent
+ * (vfork.c): seen by the vfork child too, which shares that thread's
+ * memory and TLS and so must change no state of the library's.
+ */
+extern __thread int roar_in_vfork __attribute__((tls_model("initial-exec")));
+
+/*
  * The fork canary (lifecycle.c): a word on a page the kernel zeroes in
  * the child of every fork or clone that copies memory (MADV_WIPEONFORK).
  * Zero means this is a new process that no atfork handler announced (a
@@ -43,6 +50,9 @@ static inline bool
 roar_guard_enter(void)
 {
 	if (ROAR_UNLIKELY(!roar_ready) && !roar_entry_early())
+		return false;
+	/* In a vfork child: the state is the suspended parent's. */
+	if (ROAR_UNLIKELY(roar_in_vfork))
 		return false;
 	if (ROAR_UNLIKELY(!atomic_load_explicit(roar_canary,
 						 memory_order_relaxed)))

@@ -32,6 +32,12 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off,
 
 #define ROAR_REAL(name) (roar_real_get()->name)
 
+/**
+ * syscall(SYS_execve or SYS_execveat, ...) with a[6] its arguments: done
+ * as the exec hooks do it (environment mended, exec announced).
+ */
+long roar_hook_exec_syscall(long nr, const long a[6]);
+
 /* Run stmt as bookkeeping after a real call: guarded, errno kept. */
 #define ROAR_AFTER(stmt)                                                     \
 	do {                                                                 \

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "shell.h"
 #include "transport.h"
 
 enum open_call {
@@ -76,9 +77,15 @@ do_open(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 		errno = entry_errno;
 	}
 	ret = call_real(c, dirfd, path, flags, mode);
-	if (ret >= 0)
+	if (ROAR_UNLIKELY(roar_in_vfork) && ret >= 0) {
+		int saved = errno;
+
+		roar_track_open_shared(ret, flags, created);
+		errno = saved;
+	} else if (ret >= 0) {
 		ROAR_AFTER(roar_track_open_named(ret, dirfd, path, flags,
 						 created));
+	}
 	return ret;
 }
 
@@ -247,7 +254,12 @@ ROAR_EXPORT int
 fclose(FILE *stream)
 {
 	int fd = stream ? fileno(stream) : -1;
-	int ret = ROAR_REAL(fclose)(stream);
+	int ret;
+
+	if (ROAR_UNLIKELY(stream && roar_ready && roar_shell_fclose(stream,
+								      &ret)))
+		return ret;
+	ret = ROAR_REAL(fclose)(stream);
 
 	/* glibc's fclose closes through an internal alias, not close(). */
 	if (fd >= 0)

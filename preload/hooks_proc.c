@@ -6,8 +6,8 @@
  * internal aliases, so every entry point is hooked and each mends its own
  * environment.
  *
- * vfork is not hooked: a C wrapper cannot return twice from a real vfork,
- * and serving it with fork would change what the program sees (a vfork
+ * vfork stays the kernel's vfork (vfork.c only marks the calling thread):
+ * serving it with fork would change what the program sees (a vfork
  * child's stores to its parent's memory) and what it costs (page tables
  * of a big process copied, ENOMEM under strict overcommit).  A vfork
  * child is announced by its exec or its exit instead.  The exec shims may
@@ -26,6 +26,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 
 #include "hook.h"
 #include "session.h"
@@ -37,6 +39,9 @@ enum exec_call {
 	CALL_EXECVE,
 	CALL_EXECVPE,
 	CALL_FEXECVE,
+	CALL_EXECVEAT,      /* fd is the dirfd, flags in at_flags */
+	CALL_SYS_EXECVE,    /* syscall(SYS_execve, ...) */
+	CALL_SYS_EXECVEAT,  /* syscall(SYS_execveat, ...) */
 };
 
 /* execl* copy up to this many arguments onto the stack; more go to a
@@ -44,8 +49,8 @@ enum exec_call {
 #define EXECL_STACK_ARGS 64
 
 static int
-call_exec(enum exec_call c, const char *file, int fd, char *const argv[],
-	  char *const envp[])
+call_exec(enum exec_call c, const char *file, int fd, int at_flags,
+	  char *const argv[], char *const envp[])
 {
 	const struct roar_real *r = roar_real_get();
 
@@ -56,15 +61,23 @@ call_exec(enum exec_call c, const char *file, int fd, char *const argv[],
 		return r->execvpe(file, argv, envp);
 	case CALL_FEXECVE:
 		return r->fexecve(fd, argv, envp);
+	case CALL_EXECVEAT:
+		return r->execveat(fd, file, argv, envp, at_flags);
+	case CALL_SYS_EXECVE:
+		return (int)r->syscall(SYS_execve, file, argv, envp);
+	case CALL_SYS_EXECVEAT:
+		return (int)r->syscall(SYS_execveat, fd, file, argv, envp,
+				       at_flags);
 	}
 	__builtin_unreachable();
 }
 
 static int
-do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
-	char *const envp[])
+do_exec_at(enum exec_call c, const char *file, int fd, int at_flags,
+	   char *const argv[], char *const envp[])
 {
 	char fdname[ROAR_FD_PROC_PATH_SIZE];
+	const char *name;
 	enum roar_who who = roar_lifecycle_enter();
 	struct roar_scratch sc;
 	char *const *env;
@@ -74,14 +87,17 @@ do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
 	sc.base = NULL;
 	/* Inside roar already (a handler interrupting a hook): pass on. */
 	if (who == ROAR_WHO_INSIDE)
-		return call_exec(c, file, fd, argv, envp);
-	if (c == CALL_FEXECVE) {
+		return call_exec(c, file, fd, at_flags, argv, envp);
+	name = file;
+	if (c == CALL_FEXECVE ||
+	    ((c == CALL_EXECVEAT || c == CALL_SYS_EXECVEAT) &&
+	     (at_flags & AT_EMPTY_PATH) && file && !*file)) {
 		roar_fd_proc_path(fd, fdname);
-		file = fdname;
+		name = fdname;
 	}
-	t = roar_track_exec(who, file, argv, &conn);
+	t = roar_track_exec(who, name, argv, &conn);
 	env = roar_track_mend_env(envp, &sc, who == ROAR_WHO_SHARED, conn);
-	ret = call_exec(c, file, fd, argv, env);
+	ret = call_exec(c, file, fd, at_flags, argv, env);
 	saved = errno;
 	roar_scratch_put(&sc);
 	roar_track_exec_failed(who, saved, t);
@@ -89,6 +105,30 @@ do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
 		roar_guard_leave();
 	errno = saved;
 	return ret;
+}
+
+static int
+do_exec(enum exec_call c, const char *file, int fd, char *const argv[],
+	char *const envp[])
+{
+	return do_exec_at(c, file, fd, 0, argv, envp);
+}
+
+long
+roar_hook_exec_syscall(long nr, const long a[6])
+{
+	if (nr == SYS_execve)
+		return do_exec_at(CALL_SYS_EXECVE, (const char *)a[0], -1, 0,
+				  (char *const *)a[1], (char *const *)a[2]);
+	return do_exec_at(CALL_SYS_EXECVEAT, (const char *)a[1], (int)a[0],
+			  (int)a[4], (char *const *)a[2], (char *const *)a[3]);
+}
+
+ROAR_EXPORT int
+execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+	 int flags)
+{
+	return do_exec_at(CALL_EXECVEAT, path, dirfd, flags, argv, envp);
 }
 
 ROAR_EXPORT int
@@ -140,7 +180,8 @@ fexecve(int fd, char *const argv[], char *const envp[])
 	va_end(ap);                                                          \
 	if (argc > EXECL_STACK_ARGS) {                                       \
 		argv = roar_scratch_get(&sc, ROAR_SCRATCH_ARGV,              \
-					(argc + 1) * sizeof(char *), true);  \
+					(argc + 1) * sizeof(char *),         \
+					roar_in_vfork != 0);                 \
 		if (!argv) {                                                 \
 			errno = ENOMEM;                                      \
 			return -1;                                           \
@@ -153,7 +194,15 @@ fexecve(int fd, char *const argv[], char *const envp[])
 	if (with_env)                                                        \
 		envp = va_arg(ap, char *const *);                            \
 	va_end(ap);                                                          \
-	return do_exec(call, file, -1, argv, envp);
+	{                                                                    \
+		int ret_ = do_exec(call, file, -1, argv, envp);              \
+		int err_ = errno;                                            \
+                                                                             \
+		if (argv != small)                                           \
+			roar_scratch_put(&sc);                               \
+		errno = err_;                                                \
+		return ret_;                                                 \
+	}
 
 ROAR_EXPORT int
 execl(const char *path, const char *arg0, ...)
@@ -290,6 +339,7 @@ struct clone_start {
 	void *arg;
 	pid_t parent;
 	double time;
+	bool shares_fds;
 };
 
 static int
@@ -299,7 +349,7 @@ clone_trampoline(void *p)
 	struct clone_start *cs = p;
 	int saved = errno;
 
-	roar_lifecycle_clone_child(cs->parent, cs->time);
+	roar_lifecycle_clone_child(cs->parent, cs->time, cs->shares_fds);
 	errno = saved;
 	return cs->fn(cs->arg);
 }
@@ -308,7 +358,7 @@ ROAR_EXPORT int
 clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 {
 	struct clone_start cs = { fn, arg, roar_session.pid,
-				  roar_session_now() };
+				  roar_session_now(), (flags & CLONE_FILES) != 0 };
 	void *ptid = NULL, *tls = NULL, *ctid = NULL;
 	int ret;
 

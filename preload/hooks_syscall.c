@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "hook.h"
 
@@ -24,6 +25,9 @@ syscall(long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	/* A raw exec must keep the child traced as the wrappers do. */
+	if (nr == SYS_execve || nr == SYS_execveat)
+		return roar_hook_exec_syscall(nr, a);
 	if (roar_ready && !roar_guard_depth) {
 		int entry_errno = errno;
 

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/kcmp.h>
 
 #include "event.h"
 #include "guard.h"
@@ -43,7 +44,7 @@ static __thread struct {
  * with one thread (a fork child), with the guard held or entered here.
  */
 static void
-become_new_process(pid_t ppid, double time, bool late)
+become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 {
 	unsigned char buf[256];
 	struct roar_frame f;
@@ -52,13 +53,15 @@ become_new_process(pid_t ppid, double time, bool late)
 		.origin = ROAR_ORIGIN_FORK,
 		.time = time,
 		.late = late,
+		/* A fork child may be the first of a new PID namespace. */
+		.pidns = roar_session_pidns(),
 	};
 
 	roar_session_atfork_child((pid_t)roar_sys(SYS_getpid));
 	roar_intern_atfork_child();
 	roar_track_atfork_child();
 	roar_shell_atfork_child();
-	roar_transport_atfork_child();
+	roar_transport_atfork_child(shares_fds);
 	roar_frame_init(&f, buf, sizeof(buf));
 	/*
 	 * At once, not with the child's first frame: the fork may have been
@@ -85,15 +88,20 @@ roar_lifecycle_noticed(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	/* No handler saw the fork: its time is now, its parent the
 	 * kernel's (the forker, unless that has already gone). */
-	become_new_process((pid_t)roar_sys(SYS_getppid), roar_session_now(),
-			   true);
+	pid_t ppid = (pid_t)roar_sys(SYS_getppid);
+
+	/* Made by a raw clone: with CLONE_FILES the connection's fd is the
+	 * parent's own (kcmp says 0 for one fd table). */
+	become_new_process(ppid, roar_session_now(), true,
+			   roar_sys(SYS_kcmp, (pid_t)roar_sys(SYS_getpid), ppid,
+				    KCMP_FILES, 0, 0) == 0);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	roar_guard_depth--;
 	errno = saved;
 }
 
 void
-roar_lifecycle_clone_child(pid_t parent, double time)
+roar_lifecycle_clone_child(pid_t parent, double time, bool shares_fds)
 {
 	/* The canary says whether this is news (the copy of memory wiped
 	 * it); the trampoline runs before any hook could notice. */
@@ -101,7 +109,7 @@ roar_lifecycle_clone_child(pid_t parent, double time)
 		return;
 	roar_guard_depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	become_new_process(parent, time, false);
+	become_new_process(parent, time, false, shares_fds);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	roar_guard_depth--;
 }
@@ -111,6 +119,11 @@ at_prepare(void)
 {
 	int saved = errno;
 
+	/* A process nobody announced yet (made by _Fork or a raw clone)
+	 * becomes itself first, so that its child gets the right parent. */
+	if (roar_ready && roar_guard_depth == 0 && !roar_in_vfork &&
+	    !atomic_load_explicit(roar_canary, memory_order_relaxed))
+		roar_lifecycle_noticed();
 	fork_state.parent = roar_session.pid;
 	fork_state.time = roar_session_now();
 	/* A fork from inside roar (a handler that interrupted a hook) must
@@ -153,7 +166,8 @@ at_child(void)
 	/* The kernel wiped the canary; this handler is the notice. */
 	atomic_store(roar_canary, 1u);
 	if (roar_ready)
-		become_new_process(fork_state.parent, fork_state.time, false);
+		become_new_process(fork_state.parent, fork_state.time, false,
+				   false);
 	if (fork_state.locked) {
 		fork_state.locked = false;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -190,9 +204,13 @@ roar_lifecycle_enter(void)
 {
 	if (!roar_ready || roar_guard_depth)
 		return ROAR_WHO_INSIDE;
+	if (roar_in_vfork)
+		return ROAR_WHO_SHARED;
 	/* A wiped canary: memory of our own, a process nobody announced
 	 * (roar_guard_enter announces it).  Otherwise a pid that is not
-	 * the session's means memory shared with a parent: a vfork child. */
+	 * the session's means memory shared with a parent: a child of a
+	 * vfork the shim did not see (other architectures, a raw clone
+	 * with CLONE_VM). */
 	if (atomic_load_explicit(roar_canary, memory_order_relaxed) &&
 	    (pid_t)roar_sys(SYS_getpid) != roar_session.pid)
 		return ROAR_WHO_SHARED;

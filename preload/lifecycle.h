@@ -36,8 +36,9 @@ enum roar_who roar_lifecycle_enter(void);
 
 /**
  * In the child of a clone we saw (our clone hook's trampoline): become a
- * new process now, child of parent, forked at time.
+ * new process now, child of parent, forked at time.  shares_fds: made
+ * with CLONE_FILES (the parent's fds are this process's too).
  */
-void roar_lifecycle_clone_child(pid_t parent, double time);
+void roar_lifecycle_clone_child(pid_t parent, double time, bool shares_fds);
 
 #endif /* ROAR_LIFECYCLE_H */

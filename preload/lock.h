@@ -7,25 +7,31 @@
  * signal handler on the thread that holds it never waits for it: the
  * handler's hooks pass through.  It is never held across a real call nor
  * across a system call that can block, and never taken in code that may
- * run in a vfork child.  One exception, on purpose: an exec that hands
- * the connection over to its new image holds send_lock across execve, so
+ * run in a vfork child (the lock word would be the suspended parent's).
+ * So a holder lets go within a few instructions, and a waiter spins
+ * (yielding the core, then sleeping 50 us a turn so that a holder of
+ * lower real-time priority can run) until it does; there is no give-up
+ * and no timeout.  One exception, on purpose: an exec that hands the
+ * connection over to its new image holds send_lock across execve, so
  * that no other thread begins a frame the exec would tear (transport.c);
- * if the exec returns, the lock is released at once.  So a holder always lets go within a few
- * instructions, and a waiter spins (yielding the core) until it does;
- * there is no give-up and no timeout.  The only holder that never lets
- * go is a thread that does not exist: the other threads of a process
- * that forked.  The atfork prepare handler takes every lock before a fork
- * and the child handler resets every lock (lifecycle.c), and a process
- * created without atfork handlers (a raw clone, _Fork) resets them when
- * it is first noticed.
+ * if the exec returns, the lock is released at once.
  *
- * Lock order.  No code path holds two of these locks at once, except the
- * atfork prepare handler, which takes all of them in this order and the
- * parent handler, which releases them in reverse:
+ * The only holder that never lets go is a thread that does not exist:
+ * the other threads of a process that forked.  The atfork prepare
+ * handler takes every lock before a fork and the child handler resets
+ * every lock (lifecycle.c), and a process created without atfork
+ * handlers (a raw clone, _Fork) resets them when it is first noticed.
+ *
+ * Lock order.  Where locks nest they are taken in this order: the atfork
+ * prepare handler takes all of them (the parent handler releases them in
+ * reverse), and popen sends its child's events (4) while it holds (3).
+ * No other path holds two:
  *
  *   1. intern_lock   intern.c      the path records and their arena
  *   2. cwd_lock      track_file.c  the cached working directory
- *   3. popen_lock    shell.c       the streams popen() made
+ *   3. popen_mutex   shell.c       the streams popen() made: a pthread
+ *                                  mutex, held across popen's spawn as
+ *                                  glibc holds its own popen lock
  *   4. send_lock     transport.c   the connection and its queue
  *
  * A new lock takes a place in this list and in lifecycle.c.
@@ -35,6 +41,7 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 struct roar_lock {
 	atomic_flag held;
@@ -45,9 +52,20 @@ struct roar_lock {
 static inline void
 roar_lock_take(struct roar_lock *l)
 {
+	unsigned spins = 0;
+
 	while (atomic_flag_test_and_set_explicit(&l->held,
-						 memory_order_acquire))
-		sched_yield();
+						 memory_order_acquire)) {
+		/* Yield; after a while sleep too, so that a holder of lower
+		 * real-time priority on this core gets to run and let go. */
+		if (++spins < 1000) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 50000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 static inline void

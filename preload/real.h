@@ -140,6 +140,8 @@
 	X(E, execve, int, (const char *, char *const[], char *const[]))         \
 	X(E, execvpe, int, (const char *, char *const[], char *const[]))        \
 	X(E, fexecve, int, (int, char *const[], char *const[]))                 \
+	X(E, execveat, int, (int, const char *, char *const[], char *const[],  \
+			     int))                                             \
 	X(Q, _exit, void, (int))                                                \
 	X(Q, _Exit, void, (int))                                                \
 	X(E, waitpid, pid_t, (pid_t, int *, int))                               \

@@ -7,6 +7,7 @@
 #include "real.h"
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,4 +60,12 @@ bool
 roar_session_is_self(void)
 {
 	return (pid_t)roar_sys(SYS_getpid) == roar_session.pid;
+}
+
+uint64_t
+roar_session_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
 }

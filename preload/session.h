@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "roar/compiler.h"
@@ -25,6 +26,10 @@ struct roar_session {
 	char env_lib[PATH_MAX + 24];     /* "ROAR_PRELOAD_LIB=<lib_path>" */
 	bool have_sock;
 };
+
+/** The inode of this process's PID namespace (0 when /proc cannot say):
+ *  one stat, for hellos. */
+uint64_t roar_session_pidns(void);
 
 extern struct roar_session roar_session;
 

@@ -2,9 +2,10 @@
 /*
  * Owns system, popen and pclose (shell.h).  Not async-signal-safe (nor
  * are the functions it stands for): it may allocate.  Its lock,
- * popen_lock, guards the list of open popen streams and the shared
- * signal dispositions of concurrent system() calls, and is held only
- * around list edits and sigaction, never across a spawn or a wait.
+ * popen_mutex, guards the list of open popen streams and the shared
+ * signal dispositions of concurrent system() calls.  It is a pthread
+ * mutex, not a roar_lock (lock.h), because popen holds it across the
+ * spawn, as glibc holds its own popen lock; never across a wait.
  *
  * What glibc 2.36 does and we keep: system runs "sh -c CMD" with SIGINT
  * and SIGQUIT ignored and SIGCHLD blocked in the caller while it waits
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -28,7 +30,6 @@
 #include <unistd.h>
 
 #include "guard.h"
-#include "lock.h"
 #include "real.h"
 #include "shell.h"
 #include "track.h"
@@ -44,29 +45,11 @@ struct stream {
 	struct stream *next;
 };
 
-static struct roar_lock popen_lock ROAR_HOT = ROAR_LOCK_INIT;
-static struct stream *streams ROAR_HOT;          /* guarded by popen_lock */
-static unsigned system_users ROAR_HOT;           /* guarded by popen_lock */
-static struct sigaction saved_int ROAR_HOT;
-static struct sigaction saved_quit ROAR_HOT; /* guarded by popen_lock */
-
-/* The lock is taken with the guard held, as lock.h wants; false when we
- * are inside roar already (then the caller falls back to libc). */
-static bool
-take(void)
-{
-	if (!roar_guard_enter())
-		return false;
-	roar_lock_take(&popen_lock);
-	return true;
-}
-
-static void
-release(void)
-{
-	roar_lock_release(&popen_lock);
-	roar_guard_leave();
-}
+static pthread_mutex_t popen_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct stream *streams;           /* guarded by popen_mutex */
+static unsigned system_users;            /* guarded by popen_mutex */
+static struct sigaction saved_int;       /* guarded by popen_mutex */
+static struct sigaction saved_quit;      /* guarded by popen_mutex */
 
 static pid_t
 wait_for(pid_t pid, int *status)
@@ -99,13 +82,12 @@ run_shell(const char *cmd)
 	int status = 0, ret, saved;
 
 	sigemptyset(&ign.sa_mask);
-	if (!take())
-		return roar_real_get()->system(cmd);
+	pthread_mutex_lock(&popen_mutex);
 	if (system_users++ == 0) {
 		sigaction(SIGINT, &ign, &saved_int);
 		sigaction(SIGQUIT, &ign, &saved_quit);
 	}
-	release();
+	pthread_mutex_unlock(&popen_mutex);
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old);
@@ -131,15 +113,15 @@ run_shell(const char *cmd)
 	} else {
 		status = W_EXITCODE(127, 0);
 	}
-	saved = errno;
+	/* glibc 2.36: a spawn that failed leaves its error in errno. */
+	saved = ret == 0 ? errno : ret;
 
-	if (take()) {
-		if (--system_users == 0) {
-			sigaction(SIGINT, &saved_int, NULL);
-			sigaction(SIGQUIT, &saved_quit, NULL);
-		}
-		release();
+	pthread_mutex_lock(&popen_mutex);
+	if (--system_users == 0) {
+		sigaction(SIGINT, &saved_int, NULL);
+		sigaction(SIGQUIT, &saved_quit, NULL);
 	}
+	pthread_mutex_unlock(&popen_mutex);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 	return status;
@@ -155,6 +137,50 @@ roar_shell_system(const char *cmd)
 	return run_shell(cmd);
 }
 
+/* glibc 2.36's reading of a popen mode: only r, w and e, exactly one of
+ * r and w (repeats allowed). */
+static bool
+parse_mode(const char *mode, bool *reading, bool *cloexec)
+{
+	bool r = false, w = false;
+
+	*cloexec = false;
+	for (; *mode; mode++) {
+		switch (*mode) {
+		case 'r':
+			r = true;
+			break;
+		case 'w':
+			w = true;
+			break;
+		case 'e':
+			*cloexec = true;
+			break;
+		default:
+			return false;
+		}
+	}
+	*reading = r;
+	return r != w;
+}
+
+/* The stream for fp, taken off the list; NULL when it is not ours. */
+static struct stream *
+unlist(FILE *fp)
+{
+	struct stream **pp, *s = NULL;
+
+	pthread_mutex_lock(&popen_mutex);
+	for (pp = &streams; *pp; pp = &(*pp)->next)
+		if ((*pp)->fp == fp) {
+			s = *pp;
+			*pp = s->next;
+			break;
+		}
+	pthread_mutex_unlock(&popen_mutex);
+	return s;
+}
+
 FILE *
 roar_shell_popen(const char *cmd, const char *mode)
 {
@@ -165,21 +191,18 @@ roar_shell_popen(const char *cmd, const char *mode)
 	int fds[2], parent_end, child_end, child_std, ret;
 	struct stream *s;
 	pid_t pid;
-	FILE *fp;
+	FILE *fp = NULL;
 
 	if (!roar_ready || !mode)
 		return r->popen(cmd, mode);
-	if ((mode[0] != 'r' && mode[0] != 'w') ||
-	    strchr(mode + 1, 'r') || strchr(mode + 1, 'w')) {
+	if (!parse_mode(mode, &reading, &cloexec)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	reading = mode[0] == 'r';
-	cloexec = strchr(mode, 'e') != NULL;
 	s = malloc(sizeof(*s));
 	if (!s)
 		return NULL;
-	if (pipe2(fds, O_CLOEXEC) != 0) {
+	if (r->pipe2(fds, O_CLOEXEC) != 0) {
 		free(s);
 		return NULL;
 	}
@@ -188,46 +211,54 @@ roar_shell_popen(const char *cmd, const char *mode)
 	child_std = reading ? STDOUT_FILENO : STDIN_FILENO;
 	if (child_end == child_std) {
 		/* dup2 onto itself would keep close-on-exec: move it. */
-		int moved = fcntl(child_end, F_DUPFD_CLOEXEC, 3);
+		int moved = r->fcntl(child_end, F_DUPFD_CLOEXEC, 3);
 
-		if (moved < 0)
-			goto fail_pipe;
+		if (moved < 0) {
+			r->close(fds[0]);
+			r->close(fds[1]);
+			free(s);
+			return NULL;
+		}
 		r->close(child_end);
 		child_end = moved;
 	}
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, child_end, child_std);
-	if (!take()) {
-		posix_spawn_file_actions_destroy(&fa);
-		r->close(fds[0]);
-		r->close(fds[1]);
-		free(s);
-		return r->popen(cmd, mode);
-	}
+	/*
+	 * Held from the walk of the list to the new stream's place in it,
+	 * across the spawn (as glibc holds its own popen lock): another
+	 * thread's popen child must neither miss this stream's close nor
+	 * inherit its end while close-on-exec is being cleared.
+	 */
+	pthread_mutex_lock(&popen_mutex);
 	/* POSIX: the child closes the streams of earlier popen() calls. */
 	for (struct stream *o = streams; o; o = o->next)
 		if (o->fd != child_std)
 			posix_spawn_file_actions_addclose(&fa, o->fd);
-	release();
 	ret = roar_track_spawn(false, &pid, SHELL_PATH, &fa, NULL, argv,
 			       environ);
 	posix_spawn_file_actions_destroy(&fa);
 	r->close(child_end);
-	if (ret != 0) {
-		r->close(parent_end);
-		free(s);
-		errno = ret;
-		return NULL;
+	if (ret == 0) {
+		if (!cloexec)
+			r->fcntl(parent_end, F_SETFD, 0);
+		fp = fdopen(parent_end, reading ? "r" : "w");
 	}
-	if (!cloexec)
-		fcntl(parent_end, F_SETFD, 0);
-	fp = fdopen(parent_end, reading ? "r" : "w");
+	if (fp) {
+		s->fp = fp;
+		s->fd = parent_end;
+		s->pid = pid;
+		s->next = streams;
+		streams = s;
+	}
+	pthread_mutex_unlock(&popen_mutex);
 	if (!fp) {
-		int saved = errno;
+		int saved = ret == 0 ? errno : ENOMEM; /* glibc: ENOMEM */
 
 		r->close(parent_end);
-		wait_for(pid, &ret);
+		if (ret == 0)
+			wait_for(pid, &ret);
 		free(s);
 		errno = saved;
 		return NULL;
@@ -236,65 +267,58 @@ roar_shell_popen(const char *cmd, const char *mode)
 		roar_track_not_a_file(parent_end);
 		roar_guard_leave();
 	}
-	s->fp = fp;
-	s->fd = parent_end;
-	s->pid = pid;
-	if (take()) {
-		s->next = streams;
-		streams = s;
-		release();
-	} else {
-		free(s); /* cannot happen outside roar; pclose then fails */
-	}
 	return fp;
-
-fail_pipe:
-	r->close(fds[0]);
-	r->close(fds[1]);
-	free(s);
-	return NULL;
 }
 
 int
 roar_shell_pclose(FILE *stream)
 {
-	struct stream **pp, *s = NULL;
+	struct stream *s = unlist(stream);
 	int status = -1;
 	pid_t pid;
 
-	if (take()) {
-		for (pp = &streams; *pp; pp = &(*pp)->next)
-			if ((*pp)->fp == stream) {
-				s = *pp;
-				*pp = s->next;
-				break;
-			}
-		release();
-	}
 	if (!s)
 		return roar_real_get()->pclose(stream);
 	pid = s->pid;
 	free(s);
-	fclose(stream);
+	roar_real_get()->fclose(stream);
 	if (wait_for(pid, &status) != pid)
 		return -1;
 	return status;
 }
 
+bool
+roar_shell_fclose(FILE *stream, int *ret)
+{
+	struct stream *s = unlist(stream);
+	int status, saved;
+
+	if (!s)
+		return false;
+	/* glibc's fclose of a popen stream waits for its child too. */
+	*ret = roar_real_get()->fclose(stream);
+	saved = errno;
+	wait_for(s->pid, &status);
+	free(s);
+	errno = saved;
+	return true;
+}
+
 void
 roar_shell_prepare(void)
 {
-	roar_lock_take(&popen_lock);
+	pthread_mutex_lock(&popen_mutex);
 }
 
 void
 roar_shell_parent(void)
 {
-	roar_lock_release(&popen_lock);
+	pthread_mutex_unlock(&popen_mutex);
 }
 
 void
 roar_shell_atfork_child(void)
 {
-	roar_lock_reset(&popen_lock);
+	/* The holder, if any, was another thread. */
+	pthread_mutex_init(&popen_mutex, NULL);
 }

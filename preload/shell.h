@@ -7,17 +7,24 @@
 #ifndef ROAR_SHELL_H
 #define ROAR_SHELL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 int roar_shell_system(const char *cmd);
 FILE *roar_shell_popen(const char *cmd, const char *mode);
 int roar_shell_pclose(FILE *stream);
 
-/** Before a fork: take popen_lock (lock order: lock.h). */
+/**
+ * fclose of stream: when it is a popen stream, close it, wait for its
+ * child (as glibc does), put fclose's result in *ret and return true.
+ */
+bool roar_shell_fclose(FILE *stream, int *ret);
+
+/** Before a fork: take popen_mutex (lock order: lock.h). */
 void roar_shell_prepare(void);
-/** After a fork, in the parent: release popen_lock. */
+/** After a fork, in the parent: release popen_mutex. */
 void roar_shell_parent(void);
-/** In a new process: reset popen_lock (the streams stay: POSIX leaves a
+/** In a new process: reset popen_mutex (the streams stay: POSIX leaves a
  *  fork child's pclose of an inherited stream unspecified). */
 void roar_shell_atfork_child(void);
 

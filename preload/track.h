@@ -64,6 +64,13 @@ void roar_track_open(int fd, int flags, bool created);
 void roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 			   bool created);
 
+/**
+ * An open in a vfork child (roar_in_vfork): credit it on a connection of
+ * its own, as the child, touching no state (the fd table and the path
+ * records are the suspended parent's).  Not deduplicated.
+ */
+void roar_track_open_shared(int fd, int flags, bool created);
+
 /** The process changed its working directory. */
 void roar_track_chdir(void);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "guard.h"
 #include "lock.h"
 #include "session.h"
 #include "track.h"
@@ -187,13 +188,53 @@ known_name(int dirfd, const char *path, const struct stat *st)
 	return (uintptr_t)p;
 }
 
+/* The credit an open with these flags earns (0: none yet). */
+static unsigned
+open_credit(int flags, bool created)
+{
+	int acc = flags & O_ACCMODE;
+
+	if (acc == O_WRONLY || (flags & (O_TRUNC | O_APPEND)) || created ||
+	    ((flags & O_CREAT) && (flags & O_EXCL)))
+		return ROAR_CREDIT_WRITE;
+	if (acc == O_RDONLY)
+		return ROAR_CREDIT_READ;
+	/* O_RDWR alone earns nothing until bytes move (roar's rule). */
+	return 0;
+}
+
+void
+roar_track_open_shared(int fd, int flags, bool created)
+{
+	unsigned credit = open_credit(flags, created);
+	unsigned char buf[FILE_FRAME_SIZE];
+	char name[PATH_MAX];
+	struct roar_frame f;
+	struct stat st;
+	ssize_t len;
+
+	if (!credit || !roar_ready || fstat(fd, &st) != 0)
+		return;
+	len = roar_fdtable_read_name(fd, &st, name, sizeof(name));
+	if (len < 0)
+		return;
+	roar_frame_init(&f, buf, sizeof(buf));
+	if (roar_event_file(&f, &(struct roar_event_ids){
+				    (pid_t)roar_sys(SYS_getpid),
+				    (pid_t)roar_sys(SYS_gettid) },
+			    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
+							: ROAR_KIND_READ,
+			    name, (size_t)len, "open") == 0)
+		roar_transport_send_oneshot(f.data, f.len);
+}
+
 void
 roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 		      bool created)
 {
 	struct stat st;
 	uintptr_t v;
-	int acc = flags & O_ACCMODE;
+	unsigned credit;
 
 	/* Always learn afresh: the slot may be stale if the previous owner
 	 * of this number was closed by a call we do not see. */
@@ -204,16 +245,9 @@ roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 	else if (!(v = known_name(dirfd, path, &st)))
 		v = roar_fdtable_name_stat(fd, &st);
 	roar_fdtable_set(fd, v);
-	if (v <= ROAR_FD_IGNORED)
-		return;
-	if (acc == O_WRONLY || (flags & (O_TRUNC | O_APPEND)) || created ||
-	    ((flags & O_CREAT) && (flags & O_EXCL)))
-		roar_track_send_credit((struct roar_path *)v, ROAR_CREDIT_WRITE,
-				       "open");
-	else if (acc == O_RDONLY)
-		roar_track_send_credit((struct roar_path *)v, ROAR_CREDIT_READ,
-				       "open");
-	/* O_RDWR alone earns nothing until bytes move (roar's rule). */
+	credit = open_credit(flags, created);
+	if (v > ROAR_FD_IGNORED && credit)
+		roar_track_send_credit((struct roar_path *)v, credit, "open");
 }
 
 void

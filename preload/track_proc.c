@@ -21,6 +21,7 @@
 #include "roar/protocol.h"
 #include "guard.h"
 #include "event.h"
+#include "fmt.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "scratch.h"
@@ -34,8 +35,8 @@ static const char env_mark[] = ROAR_ENV_INJECTED "=";
 static const char env_lib[] = ROAR_ENV_LIB "=";
 static const char env_conn[] = ROAR_ENV_CONN "=";
 
-/* Room for "ROAR_PRELOAD_CONN=<fd>". */
-#define CONN_ENTRY_SIZE (sizeof(env_conn) + 12)
+/* Room for "ROAR_PRELOAD_CONN=<fd>:<pid>". */
+#define CONN_ENTRY_SIZE (sizeof(env_conn) + 24)
 
 /* The identity of whoever runs now (a vfork child is not the session). */
 static struct roar_event_ids
@@ -317,22 +318,21 @@ roar_track_doctor_env(char *const envp[], char **out, char *buf,
 	return changed ? out : envp;
 }
 
-/* "ROAR_PRELOAD_CONN=<fd>" into buf (CONN_ENTRY_SIZE bytes). */
+/*
+ * "ROAR_PRELOAD_CONN=<fd>:<pid>" into buf (CONN_ENTRY_SIZE bytes).  The
+ * pid says whose stream it is: only the image that execs in this very
+ * process may adopt it (an image that does not load us, static or set-ID,
+ * keeps it open, and its children must not write to it).
+ */
 static char *
 conn_entry(char *buf, int fd)
 {
-	char digits[12];
-	size_t n = 0, pos = sizeof(env_conn) - 1;
-	unsigned u = (unsigned)fd;
+	char *w = buf + sizeof(env_conn) - 1;
 
-	memcpy(buf, env_conn, pos);
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		buf[pos++] = digits[--n];
-	buf[pos] = '\0';
+	memcpy(buf, env_conn, sizeof(env_conn) - 1);
+	w = roar_fmt_uint(w, (unsigned)fd);
+	*w++ = ':';
+	*roar_fmt_uint(w, (unsigned long)roar_session.pid) = '\0';
 	return buf;
 }
 

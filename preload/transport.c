@@ -224,12 +224,17 @@ write_all_patient(int fd, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* Must be called with send_lock held. */
+/* Must be called with send_lock held.  What the queue held continues
+ * the lost stream: it is lost with it (counted as one event, at least). */
 static void
 drop_connection_unlocked(void)
 {
 	if (conn_fd >= 0)
 		close_fd(conn_fd);
+	if (queue_len) {
+		atomic_fetch_add(&dropped, 1);
+		queue_len = 0;
+	}
 	conn_fd = -1;
 	retry_at_ms = 0;
 	retry_ms = RETRY_FIRST_MS;
@@ -286,12 +291,9 @@ flush_unlocked(void)
 		return true;
 	n = send_now(conn_fd, queue, queue_len);
 	if (n < 0) {
-		roar_log("transport: send failed (%d), reconnecting later",
-			 (int)-n);
-		/* What the queue held is lost with the stream: at least one
-		 * frame; the collector counts the torn one too. */
-		atomic_fetch_add(&dropped, 1);
-		queue_len = 0;
+		/* The queue is lost with the stream (counted there); the
+		 * collector counts the torn frame too.  No log here: the
+		 * lock is held and stderr may block. */
 		drop_connection_unlocked();
 		return false;
 	}
@@ -517,11 +519,13 @@ roar_transport_parent(void)
 }
 
 void
-roar_transport_atfork_child(void)
+roar_transport_atfork_child(bool shares_fds)
 {
 	roar_lock_reset(&send_lock);
-	/* The inherited fd is the parent's stream: never write to it. */
-	if (conn_fd >= 0)
+	/* The inherited fd is the parent's stream: never write to it.  With
+	 * an fd table shared with the parent (clone with CLONE_FILES) it is
+	 * the parent's very fd: forget it, do not close it. */
+	if (conn_fd >= 0 && !shares_fds)
 		close_fd(conn_fd);
 	conn_fd = -1;
 	queue_len = 0;
@@ -532,23 +536,32 @@ roar_transport_atfork_child(void)
 	dropped_sent = 0;
 }
 
+/*
+ * The end of an image (exit, or an exec): send the drop count and what
+ * waits, with the stall budget even if an earlier frame exhausted one.
+ * Returns with send_lock held.
+ */
+static void
+drain_at_end(void)
+{
+	roar_lock_take(&send_lock);
+	if (conn_fd >= 0)
+		report_drops_unlocked();
+	degraded = false;
+	roar_lock_release(&send_lock);
+	drain_patiently();
+	roar_lock_take(&send_lock);
+}
+
 int
 roar_transport_handover(void)
 {
 	int fd;
 
-	roar_lock_take(&send_lock);
-	report_drops_unlocked();
-	degraded = false;
-	roar_lock_release(&send_lock);
-	drain_patiently();
-	roar_lock_take(&send_lock);
-	if (queue_len) {
-		/* A torn frame must not be the new image's first bytes. */
-		atomic_fetch_add(&dropped, 1);
-		queue_len = 0;
+	drain_at_end();
+	/* A torn frame must not be the new image's first bytes. */
+	if (queue_len)
 		drop_connection_unlocked();
-	}
 	fd = conn_fd;
 	if (fd >= 0 && roar_sys(SYS_fcntl, fd, F_SETFD, 0) != 0) {
 		drop_connection_unlocked();
@@ -567,19 +580,32 @@ roar_transport_handover_failed(void)
 	roar_lock_release(&send_lock);
 }
 
-void
-roar_transport_adopt(int fd)
+/* Whether fd is a socket connected to our collector's very path
+ * (getpeername fails on anything that is not a connected socket). */
+static bool
+is_our_connection(int fd)
 {
 	struct sockaddr_un peer;
 	socklen_t len = sizeof(peer);
 
-	/* Only a socket connected to our collector's very path (getpeername
-	 * fails on anything that is not a connected socket). */
-	if (!enabled || fd < 0 ||
-	    roar_sys(SYS_getpeername, fd, &peer, &len) != 0 ||
-	    peer.sun_family != AF_UNIX ||
-	    strncmp(peer.sun_path, sock_addr.sun_path,
-		    sizeof(peer.sun_path)) != 0 ||
+	return enabled && fd >= 0 &&
+	       roar_sys(SYS_getpeername, fd, &peer, &len) == 0 &&
+	       peer.sun_family == AF_UNIX &&
+	       strncmp(peer.sun_path, sock_addr.sun_path,
+		       sizeof(peer.sun_path)) == 0;
+}
+
+void
+roar_transport_disown(int fd)
+{
+	if (is_our_connection(fd))
+		close_fd(fd);
+}
+
+void
+roar_transport_adopt(int fd)
+{
+	if (!is_our_connection(fd) ||
 	    roar_sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) != 0)
 		return;
 	roar_lock_take(&send_lock);
@@ -591,18 +617,9 @@ roar_transport_adopt(int fd)
 void
 roar_transport_close(void)
 {
-	roar_lock_take(&send_lock);
-	if (conn_fd >= 0)
-		report_drops_unlocked();
-	roar_lock_release(&send_lock);
-	/* The end of an image: the queue gets its budget even if an
-	 * earlier frame exhausted one. */
-	roar_lock_take(&send_lock);
-	degraded = false;
-	roar_lock_release(&send_lock);
-	drain_patiently();
-	roar_lock_take(&send_lock);
-	if (queue_len) {
+	drain_at_end();
+	if (queue_len && conn_fd < 0) {
+		/* Never connected: what waits has nowhere to go. */
 		atomic_fetch_add(&dropped, 1);
 		queue_len = 0;
 	}

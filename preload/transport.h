@@ -73,7 +73,7 @@ void roar_transport_parent(void);
 
 /** In a new process: reset the lock, forget the parent's connection and
  *  queue (never write to the inherited stream). */
-void roar_transport_atfork_child(void);
+void roar_transport_atfork_child(bool shares_fds);
 
 /**
  * Before an exec in this process: send what waits, and let the connection
@@ -95,6 +95,13 @@ void roar_transport_handover_failed(void);
  * it, as the connection, if it is a socket connected to our collector.
  */
 void roar_transport_adopt(int fd);
+
+/**
+ * In a new image's constructor: fd was handed over to another process's
+ * image (one that did not load us, so kept it open): close our copy if it
+ * is a connection to our collector, never write to it.
+ */
+void roar_transport_disown(int fd);
 
 /** Close the connection (tests, and the end of a process). */
 void roar_transport_close(void);

@@ -100,6 +100,10 @@ enum roar_kind {
 					   speaks for when that is not the
 					   sender (a posix_spawn child); see
 					   "Identity" below */
+#define ROAR_KEY_PIDNS "pidns"         /* uint, hello: the inode of the
+					   sender's PID namespace, so that a
+					   collector in another one knows the
+					   "pid" is that namespace's */
 #define ROAR_KEY_LATE "late"           /* bool, fork-origin hello: the
 					   process was noticed after the fact
 					   (a raw clone, _Fork), so "time" is

@@ -519,7 +519,7 @@ START_TEST(module_locks_reset_in_fork_child)
 		roar_intern_atfork_child();
 		roar_track_atfork_child();
 		roar_shell_atfork_child();
-		roar_transport_atfork_child();
+		roar_transport_atfork_child(false);
 		roar_intern_prepare();
 		roar_track_prepare();
 		roar_shell_prepare();

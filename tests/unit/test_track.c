@@ -814,9 +814,9 @@ END_TEST
 
 #define CONN_VAR ROAR_ENV_CONN "="
 
-/* mend_env of list handing over conn (one ROAR_PRELOAD_CONN entry, or
- * none for -1), then unmend as the new image: the program gets back
- * exactly list. */
+/* mend_env of list handing over conn (one ROAR_PRELOAD_CONN entry naming
+ * conn and this process, or none for -1), then unmend as the new image:
+ * the program gets back exactly list. */
 static void
 check_mend_round_trip(const char *const list[], int conn, bool shared)
 {
@@ -824,10 +824,12 @@ check_mend_round_trip(const char *const list[], int conn, bool shared)
 	char *const *env;
 	struct own_env e;
 	const char *copy[32];
-	char want[32];
+	char want[48];
 	size_t n, nconn = 0;
 
-	snprintf(want, sizeof(want), CONN_VAR "%d", conn);
+	/* "<fd>:<pid>": only this process's next image may adopt it. */
+	snprintf(want, sizeof(want), CONN_VAR "%d:%d", conn,
+		 (int)roar_session.pid);
 	env = roar_track_mend_env((char *const *)list, &sc, shared, conn);
 	n = roar_track_count(env);
 	ck_assert_uint_lt(n, 32);

@@ -20,15 +20,6 @@
 
 _Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
 
-static void *
-map_zeroed(size_t size)
-{
-	void *p = roar_real_get()->mmap(NULL, size, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 int
 roar_fdtable_set(int fd, uintptr_t v)
 {
@@ -44,7 +35,7 @@ roar_fdtable_set(int fd, uintptr_t v)
 
 		if (v == ROAR_FD_UNKNOWN)
 			return 0; /* an absent chunk already reads unknown */
-		fresh = map_zeroed(ROAR_FD_CHUNK_SIZE * sizeof(uintptr_t));
+		fresh = roar_map_anon(ROAR_FD_CHUNK_SIZE * sizeof(uintptr_t));
 		if (!fresh)
 			return -ENOMEM;
 		if (atomic_compare_exchange_strong_explicit(

@@ -70,11 +70,9 @@ arena_alloc_unlocked(size_t size)
 	size = (size + 7u) & ~(size_t)7u;
 	if (size > arena_left) {
 		size_t chunk = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-		char *fresh = roar_real_get()->mmap(
-			NULL, chunk, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *fresh = roar_map_anon(chunk);
 
-		if (fresh == MAP_FAILED)
+		if (!fresh)
 			return NULL;
 		arena_next = fresh;
 		arena_left = chunk;

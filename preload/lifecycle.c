@@ -182,18 +182,16 @@ roar_lifecycle_init(void)
 	/* One page or more: mmap rounds up (sysconf would fault in pages
 	 * of libc's in every process for nothing). */
 	long page = 4096;
-	void *p = roar_real_get()->mmap(NULL, (size_t)page,
-					PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = roar_map_anon((size_t)page);
 
-	if (p != MAP_FAILED && madvise(p, (size_t)page, MADV_WIPEONFORK) == 0) {
+	if (p && madvise(p, (size_t)page, MADV_WIPEONFORK) == 0) {
 		atomic_store((_Atomic(unsigned) *)p, 1u);
 		roar_canary = p;
 	} else {
 		/* Before Linux 4.14: forks that bypass the C library's
 		 * handlers go unnoticed until they exec or exit. */
 		roar_log("lifecycle: no MADV_WIPEONFORK, raw clones unseen");
-		if (p != MAP_FAILED)
+		if (p)
 			munmap(p, (size_t)page);
 	}
 	pthread_atfork(at_prepare, at_parent, at_child);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,4 +101,13 @@ roar_real_override(const struct roar_real *fake)
 	roar_real_init();
 	atomic_store_explicit(&real_current, fake ? fake : &real_table,
 			      memory_order_release);
+}
+
+void *
+roar_map_anon(size_t size)
+{
+	void *p = roar_real_get()->mmap(NULL, size, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }

@@ -169,6 +169,12 @@ struct roar_real {
  */
 const struct roar_real *roar_real_get(void);
 
+/**
+ * size bytes of fresh zeroed memory (anonymous private mmap through the
+ * real table: async-signal-safe, never malloc), or NULL.
+ */
+void *roar_map_anon(size_t size);
+
 /** Resolve the table now; called once from the constructor. */
 void roar_real_init(void);
 

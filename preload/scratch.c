@@ -25,15 +25,6 @@ round_up(size_t size)
 	return (size + 65535u) & ~(size_t)65535u;
 }
 
-static void *
-map(size_t size)
-{
-	void *p = roar_real_get()->mmap(NULL, size, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 void *
 roar_scratch_get(struct roar_scratch *s, enum roar_scratch_slot which,
 		 size_t size, bool shared)
@@ -50,11 +41,11 @@ roar_scratch_get(struct roar_scratch *s, enum roar_scratch_slot which,
 	s->size = round_up(size);
 	s->borrowed = shared;
 	if (!shared) {
-		s->base = map(s->size);
+		s->base = roar_map_anon(s->size);
 		return s->base;
 	}
 	if (s->size > t->cap) {
-		void *p = map(s->size);
+		void *p = roar_map_anon(s->size);
 
 		if (!p)
 			return NULL;

@@ -4,6 +4,7 @@ posix_spawn on small stacks, the program's own environment, commands of
 fork children, big heaps, and who may speak for whom on the socket).
 Every run is bounded: the fixtures carry their own deadlines and the
 launcher is killed, with its whole process group, when it overstays."""
+import errno
 import os
 import signal
 import subprocess
@@ -491,6 +492,261 @@ class Identity(LifecycleTest):
         self.assertGreaterEqual(refused, 4)
         self.assertIn(legit, root["written_paths"],
                       "the script's own frame was not accepted")
+
+
+# ---- 11. a vfork child's descriptors are its own -------------------------
+
+class VForkDescriptors(LifecycleTest):
+    """The vfork child shares the parent's memory, hence the tracer's
+    bookkeeping, but has its own descriptor table."""
+
+    def redirect(self, how):
+        exe = self.build("vfork_fds")
+        src = self.write("in.txt", "data\n")
+        later = self.write("other.txt", "o\n")
+        args = [exe, how, src, later]
+        plain = untraced(args, self.tmp)
+        self.assertEqual(plain.returncode, 0, "untraced control")
+        self.assertEqual(kv(plain.stdout, ("read",))["read"], "5")
+        run = launch(args, self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        out = kv(run.proc.stdout, ("child", "status", "read"))
+        self.assertEqual(out["status"], "0")
+        self.assertEqual(out["read"], "5", "the parent read the wrong file")
+        root = self.root(run)
+        self.assertIn(src, root["read_paths"], "the child's %s changed the "
+                      "parent's view of its descriptor" % how)
+        self.assertIn(later, root["read_paths"],
+                      "the parent's later open was lost")
+        procs = run.proc_by_pid()
+        cpid = int(out["child"])
+        if cpid in procs:
+            self.assertNotIn(src, procs[cpid]["read_paths"])
+        self.assertEqual(run.report.get("frames_refused"), 0)
+
+    def test_child_dup2_leaves_parent_fd(self):
+        self.redirect("dup2")
+
+    def test_child_close_range_leaves_parent_fd(self):
+        self.redirect("close_range")
+
+    def test_child_open_is_credited_to_child(self):
+        exe = self.build("vfork_fds")
+        src = self.write("child_only.txt", "c\n")
+        run = launch([exe, "open", src], self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        out = kv(run.proc.stdout, ("child", "status"))
+        self.assertEqual(out["status"], "0")
+        cpid = int(out["child"])
+        root = self.root(run)
+        procs = run.proc_by_pid()
+        self.assertIn(cpid, procs, "the vfork child is not in the report")
+        self.assertEqual(procs[cpid]["parent_pid"], root["pid"])
+        self.assertIn(src, procs[cpid]["read_paths"],
+                      "the vfork child's open is not credited to it")
+        self.assertNotIn(src, root["read_paths"],
+                         "the vfork child's open is credited to the parent")
+
+
+# ---- 12. execveat and syscall(SYS_execve) --------------------------------
+
+class ExecVariants(LifecycleTest):
+    def exec_cat(self, how):
+        exe = self.build("exec_variants")
+        src = self.write("in.txt", "catme\n")
+        plain = untraced([exe, how, src], self.tmp)
+        self.assertEqual(plain.returncode, 0, "untraced control")
+        self.assertTrue(plain.stdout.startswith(b"catme\n"), plain.stdout)
+        run = launch([exe, how, src], self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertEqual(run.proc.stdout.splitlines()[0], b"catme")
+        out = kv(run.proc.stdout.splitlines()[1], ("child", "status"))
+        self.assertEqual(out["status"], "0")
+        root = self.root(run)
+        procs = run.proc_by_pid()
+        cpid = int(out["child"])
+        self.assertIn(cpid, procs, "the fork child is not in the report")
+        cat = procs[cpid]
+        self.assertEqual(cat["parent_pid"], root["pid"])
+        self.assertEqual(cat["command"], ["cat", src],
+                         "the %s exec was not seen" % how)
+        self.assertTrue(cat["traced"], cat.get("untraced_reason"))
+        self.assertIn(src, cat["read_paths"])
+        self.assertEqual(run.report.get("frames_refused"), 0)
+
+    def test_execveat_at_fdcwd(self):
+        self.exec_cat("execveat")
+
+    def test_syscall_sys_execve(self):
+        self.exec_cat("syscall")
+
+
+# ---- 13. a statically linked program between traced ones -----------------
+
+class StaticProgram(LifecycleTest):
+    def build_static(self):
+        cc = rt.ensure_tool("gcc", "gcc")
+
+        def libc_a():
+            p = subprocess.run([cc, "-print-file-name=libc.a"],
+                               capture_output=True, text=True).stdout.strip()
+            return os.path.isabs(p) and os.path.exists(p)
+        if not libc_a() and os.geteuid() == 0 and rt.have("apt-get"):
+            subprocess.run(["apt-get", "install", "-y", "-q", "libc6-dev"],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL,
+                           env=dict(os.environ,
+                                    DEBIAN_FRONTEND="noninteractive"))
+        if not libc_a():
+            self.skipTest("no static libc (libc.a, package libc6-dev) "
+                          "could be installed here")
+        return self.build("static_fork_cat", ["-static"])
+
+    def static_cat(self, argv_prefix):
+        exe = self.build_static()
+        src = self.write("in.txt", "static\n")
+        args = list(argv_prefix) + [exe, src]
+        plain = untraced(args, self.tmp)
+        self.assertEqual(plain.returncode, 0, "untraced control")
+        run = launch(args, self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        lines = run.proc.stdout.splitlines()
+        self.assertEqual(len(lines), 3, lines)
+        me = kv(lines[0], ("self", "conn"))
+        self.assertEqual(lines[1], b"static")
+        out = kv(lines[2], ("child", "status"))
+        self.assertEqual(out["status"], "0")
+        spid, cpid = int(me["self"]), int(out["child"])
+        root = self.root(run)
+        self.assertEqual(root["pid"], spid)
+        procs = run.proc_by_pid()
+        self.assertIn(cpid, procs, "cat is not in the report")
+        cat = procs[cpid]
+        self.assertEqual(cat["command"], ["cat", src])
+        self.assertTrue(cat["traced"], cat.get("untraced_reason"))
+        self.assertIn(src, cat["read_paths"])
+        self.assertTrue(self.descends(run, cpid, spid))
+        self.assertEqual(run.report.get("frames_refused"), 0)
+        return me["conn"]
+
+    def test_static_root_forks_traced_cat(self):
+        self.static_cat([])
+
+    def test_static_exec_from_traced_root_hands_over(self):
+        """env (traced) execs the static program: the connection env
+        handed over lies unused in its environment, and the cat it
+        starts must be traced as itself, not speak for its parent.
+        The static program may see ROAR_PRELOAD_CONN: it is untraced."""
+        self.static_cat(["env"])
+
+
+# ---- 14. clone(CLONE_FILES) child ----------------------------------------
+
+class CloneFiles(LifecycleTest):
+    def test_clone_files_child_and_parent_reads(self):
+        exe = self.build("clone_files")
+        first, mine, theirs, after = (
+            self.write(n, n + "\n") for n in
+            ("first.txt", "child.txt", "parent.txt", "after.txt"))
+        args = [exe, first, mine, theirs, after]
+        plain = untraced(args, self.tmp)
+        self.assertEqual(plain.returncode, 0, "untraced control")
+        run = launch(args, self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        out = kv(run.proc.stdout, ("child", "parent", "status"))
+        self.assertEqual(out["status"], "0")
+        cpid, ppid = int(out["child"]), int(out["parent"])
+        root = self.root(run)
+        self.assertEqual(root["pid"], ppid)
+        procs = run.proc_by_pid()
+        self.assertIn(cpid, procs, "the clone child is not in the report")
+        self.assertEqual(procs[cpid]["parent_pid"], ppid)
+        self.assertEqual(sorted(procs[cpid]["read_paths"]), [mine])
+        self.assertEqual(sorted(root["read_paths"]),
+                         sorted([first, theirs, after]))
+        self.assertEqual(run.report.get("frames_refused"), 0)
+
+
+# ---- 15. _Fork then fork -------------------------------------------------
+
+class UnderscoreFork(LifecycleTest):
+    def test_grandchild_of_underscore_fork_has_right_parent(self):
+        exe = self.build("underscore_fork")
+        src = self.write("in.txt")
+        run = launch([exe, src], self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        out = kv(run.proc.stdout,
+                 ("child", "grandchild", "gstatus", "root", "status"))
+        self.assertEqual((out["gstatus"], out["status"]), ("0", "0"))
+        cpid, gpid = int(out["child"]), int(out["grandchild"])
+        root = self.root(run)
+        self.assertEqual(root["pid"], int(out["root"]))
+        procs = run.proc_by_pid()
+        self.assertIn(cpid, procs, "the _Fork child is not in the report")
+        self.assertIn(gpid, procs, "the grandchild is not in the report")
+        self.assertEqual(procs[cpid]["parent_pid"], root["pid"])
+        self.assertEqual(procs[gpid]["parent_pid"], cpid,
+                         "the grandchild is credited to the wrong parent")
+        self.assertIn(src, procs[gpid]["read_paths"])
+
+
+# ---- 16. popen: fclose and mode strings ----------------------------------
+
+class PopenDetails(LifecycleTest):
+    def test_fclose_of_popen_stream_reaps_child(self):
+        exe = self.build("popen_fclose")
+        want = "fclose=0 wait=-1 errno=%d children=0" % errno.ECHILD
+        plain = untraced([exe], self.tmp)
+        self.assertEqual(plain.stdout.decode().strip(), want,
+                         "untraced control")
+        run = launch([exe], self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertEqual(run.proc.stdout.decode().strip(), want,
+                         "fclose left the popen child unreaped")
+
+    def test_popen_modes_as_untraced(self):
+        exe = self.build("popen_modes")
+        args = [exe, "r", "re", "er", "rb", "r+", "rr", "we", "rw", ""]
+        plain = untraced(args, self.tmp)
+        self.assertEqual(plain.returncode, 0, "untraced control")
+        self.assertEqual(len(plain.stdout.splitlines()), len(args) - 1)
+        run = launch(args, self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertEqual(run.proc.stdout.decode().splitlines(),
+                         plain.stdout.decode().splitlines())
+
+
+# ---- 17. LD_PRELOAD set empty by the program -----------------------------
+
+class EmptyLdPreload(LifecycleTest):
+    def test_env_ld_preload_empty_env(self):
+        env = program_env()
+        argv = ["env", "LD_PRELOAD=", "env"]
+        plain = untraced(argv, self.tmp, env)
+        self.assertIn("LD_PRELOAD=", plain.stdout.decode().splitlines(),
+                      "untraced control")
+        run = launch(argv, self.tmp, env, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        text = run.proc.stdout.decode()
+        self.assertIn("LD_PRELOAD=", text.splitlines())
+        self.assertEqual(tracer_vars(text),
+                         tracer_vars(plain.stdout.decode()))
+
+    def test_empty_ld_preload_given_to_launcher(self):
+        """The launcher itself started as `env LD_PRELOAD= <launcher> ...
+        env`: the command gets LD_PRELOAD back set, and empty."""
+        env = dict(program_env(), LD_PRELOAD="")
+        plain = untraced(["env"], self.tmp, env)
+        self.assertIn("LD_PRELOAD=", plain.stdout.decode().splitlines(),
+                      "untraced control")
+        run = launch(["env"], self.tmp, env, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        text = run.proc.stdout.decode()
+        self.assertIn("LD_PRELOAD=", text.splitlines(),
+                      "the empty LD_PRELOAD came back unset")
+        self.assertEqual(tracer_vars(text),
+                         tracer_vars(plain.stdout.decode()))
+        self.assertTrue(self.root(run)["traced"])
 
 
 if __name__ == "__main__":

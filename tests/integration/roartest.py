@@ -81,6 +81,29 @@ class Run:
                 if p["command"] and os.path.basename(p["command"][0]) == name]
 
 
+_wrapper = None
+
+
+def traced_wrapper():
+    """What every traced run is prefixed with: [] normally; under
+    ROAR_TEST_NOPTRACE=1 the noptrace fixture (ptrace forbidden by
+    seccomp, CAP_SYS_PTRACE dropped), checked once to really ban both."""
+    global _wrapper
+    if _wrapper is not None:
+        return _wrapper
+    if not os.environ.get("ROAR_TEST_NOPTRACE"):
+        _wrapper = []
+        return _wrapper
+    out = os.path.join(tempfile.mkdtemp(prefix="roar-noptrace-"), "noptrace")
+    compile_c(os.path.join(FIXTURES, "lifecycle", "noptrace.c"), out)
+    check = subprocess.run([out, "--check"], capture_output=True)
+    if check.stdout != b"ptrace=EPERM cap_sys_ptrace=0\n":
+        raise AssertionError("noptrace does not ban ptrace here: %r %r"
+                             % (check.stdout, check.stderr))
+    _wrapper = [out]
+    return _wrapper
+
+
 def run_traced(argv, cwd, env=None, via="launcher", timeout=300, stdin=None,
                report=None):
     """Run argv traced and return a Run.  via: 'launcher'
@@ -99,8 +122,8 @@ def run_traced(argv, cwd, env=None, via="launcher", timeout=300, stdin=None,
         e["ROAR_REPORT"] = report
     else:
         raise ValueError(via)
-    proc = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True,
-                          timeout=timeout, stdin=stdin)
+    proc = subprocess.run(traced_wrapper() + cmd, cwd=cwd, env=e,
+                          capture_output=True, timeout=timeout, stdin=stdin)
     if via == "plain":
         wait_for_file(report, 30)
     if not os.path.exists(report):

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,22 @@ mark_running(struct roar_proc *p, void *arg)
 		p->still_running = true;
 }
 
+/*
+ * Let frames pile up for NAP_NS, but wake at once when the root ends or
+ * a signal comes: the end of a run must not wait for the nap.
+ */
+static void
+nap(struct loop *l)
+{
+	struct roar_proc *root = roar_merge_find(l->m, l->o->root_pid);
+	struct pollfd pfd[2] = {
+		{ .fd = l->sigfd, .events = POLLIN },
+		{ .fd = root ? root->pidfd : -1, .events = POLLIN },
+	};
+
+	poll(pfd, 2, (int)(NAP_NS / 1000000L));
+}
+
 static void
 loop_signals(sigset_t *mask)
 {
@@ -456,11 +473,8 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		 * frames, far more than a process sends in 5 ms, and the
 		 * listen backlog thousands of connections.
 		 */
-		if (!l.root_done && n > 0) {
-			struct timespec nap = { 0, NAP_NS };
-
-			nanosleep(&nap, NULL);
-		}
+		if (!l.root_done && n > 0)
+			nap(&l);
 	}
 out:
 	while (l.nconns)

@@ -33,7 +33,12 @@ extern __thread int roar_in_vfork __attribute__((tls_model("initial-exec")));
  * Zero means this is a new process that no atfork handler announced (a
  * raw clone, clone3, _Fork): one load per hook notices it.
  */
-extern _Atomic(unsigned) *roar_canary;
+#define ROAR_CANARY_PAGE_SIZE 4096
+extern _Atomic(unsigned) roar_canary_page[ROAR_CANARY_PAGE_SIZE /
+					  sizeof(unsigned)];
+
+/* The canary word: the first of its page (a direct load, no pointer). */
+#define roar_canary (&roar_canary_page[0])
 
 /** The canary was found zero: become a new process (lifecycle.c). */
 void roar_lifecycle_noticed(void);

@@ -226,7 +226,11 @@ execle(const char *path, const char *arg0, ...)
 ROAR_EXPORT pid_t
 fork(void)
 {
-	pid_t ret = ROAR_REAL(fork)();
+	pid_t ret;
+
+	roar_fork_hooked = true;
+	ret = ROAR_REAL(fork)();
+	roar_fork_hooked = false;
 
 	if (ret > 0)
 		ROAR_AFTER(roar_track_fork_parent(ret));

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -16,6 +18,7 @@
 #include <linux/kcmp.h>
 
 #include "event.h"
+#include "fmt.h"
 #include "guard.h"
 #include "intern.h"
 #include "lifecycle.h"
@@ -26,10 +29,22 @@
 #include "track.h"
 #include "transport.h"
 
-/* Until the constructor maps the canary page (and in unit tests, which
- * never fork behind our back) the canary is a word that stays armed. */
-static _Atomic(unsigned) armed_word ROAR_HOT = 1;
-_Atomic(unsigned) *roar_canary ROAR_HOT = &armed_word;
+/*
+ * The canary's page: a whole page of our own bss (which the loader maps
+ * private and anonymous), page-aligned, so that MADV_WIPEONFORK applies
+ * to it and nothing else, and the check is one load from a fixed
+ * address.  roar_lifecycle_init arms it and makes the kernel wipe it in
+ * children; arm_canary arms it for code that never calls that (unit
+ * tests), since a hook before our constructor sets the library up first.
+ */
+_Atomic(unsigned) roar_canary_page[ROAR_CANARY_PAGE_SIZE / sizeof(unsigned)]
+	__attribute__((aligned(ROAR_CANARY_PAGE_SIZE)));
+
+__attribute__((constructor(101))) static void
+arm_canary(void)
+{
+	atomic_store(roar_canary, 1u);
+}
 
 /* What the thread that forks knows before the fork, for its child (which
  * inherits this thread's TLS). */
@@ -141,6 +156,46 @@ at_prepare(void)
 	errno = saved;
 }
 
+__thread bool roar_fork_hooked __attribute__((tls_model("initial-exec")));
+
+/*
+ * A fork our fork hook did not see (daemon(3), forkpty(3), libc's own):
+ * nobody will report the child from this side, and its own hello may
+ * come after this process ended, the run with it.  The kernel lists this
+ * thread's children: report them at once (a fork event for a child
+ * already known changes nothing).
+ */
+static void
+report_children(void)
+{
+	char path[64] = "/proc/self/task/", buf[4096];
+	char *w = roar_fmt_uint(path + strlen(path),
+				(unsigned long)roar_session_tid());
+	long fd, n;
+
+	memcpy(w, "/children", sizeof("/children"));
+	fd = roar_sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = roar_sys(SYS_read, (int)fd, buf, sizeof(buf) - 1);
+	roar_sys(SYS_close, (int)fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *p = buf; *p;) {
+		long pid = 0;
+
+		while (*p == ' ' || *p == '\n')
+			p++;
+		while (*p >= '0' && *p <= '9')
+			pid = pid * 10 + (*p++ - '0');
+		if (pid > 0)
+			roar_track_fork_seen((pid_t)pid);
+		else if (*p)
+			p++;
+	}
+}
+
 static void
 at_parent(void)
 {
@@ -151,6 +206,8 @@ at_parent(void)
 		roar_shell_parent();
 		roar_track_parent();
 		roar_intern_parent();
+		if (!roar_fork_hooked)
+			report_children();
 		fork_state.locked = false;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		roar_guard_depth--;
@@ -179,21 +236,12 @@ at_child(void)
 void
 roar_lifecycle_init(void)
 {
-	/* One page or more: mmap rounds up (sysconf would fault in pages
-	 * of libc's in every process for nothing). */
-	long page = 4096;
-	void *p = roar_map_anon((size_t)page);
-
-	if (p && madvise(p, (size_t)page, MADV_WIPEONFORK) == 0) {
-		atomic_store((_Atomic(unsigned) *)p, 1u);
-		roar_canary = p;
-	} else {
+	atomic_store(roar_canary, 1u);
+	if (madvise(roar_canary_page, sizeof(roar_canary_page),
+		    MADV_WIPEONFORK) != 0)
 		/* Before Linux 4.14: forks that bypass the C library's
 		 * handlers go unnoticed until they exec or exit. */
 		roar_log("lifecycle: no MADV_WIPEONFORK, raw clones unseen");
-		if (p)
-			munmap(p, (size_t)page);
-	}
 	pthread_atfork(at_prepare, at_parent, at_child);
 }
 

@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/** Set by the fork hook around the real fork: the hook reports the
+ *  child itself, so the atfork parent handler need not. */
+extern __thread bool roar_fork_hooked __attribute__((tls_model("initial-exec")));
+
 /** Arm the canary and register the atfork handlers (constructor). */
 void roar_lifecycle_init(void);
 

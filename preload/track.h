@@ -95,6 +95,13 @@ void roar_track_parent(void);
 /** In a new process: reset cwd_lock (the cached cwd stays right). */
 void roar_track_atfork_child(void);
 
+/**
+ * In the parent of a fork no hook saw (made inside libc): report child
+ * now, not with the next frame, for such a parent may end through libc's
+ * own _exit (daemon(3)), which no hook sees either.
+ */
+void roar_track_fork_seen(pid_t child);
+
 /** In the parent of a fork that made child. */
 void roar_track_fork_parent(pid_t child);
 

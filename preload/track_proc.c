@@ -86,6 +86,12 @@ roar_track_fork_parent(pid_t child)
 	fork_event(child, true);
 }
 
+void
+roar_track_fork_seen(pid_t child)
+{
+	fork_event(child, false);
+}
+
 /* Build and send an exec event of exe and argv in scratch memory. */
 static void
 send_exec(enum roar_who who, pid_t subject, pid_t ppid, const char *exe,

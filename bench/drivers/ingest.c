@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,10 +201,39 @@ parent_hwm_kb(void)
 	return kb;
 }
 
+/*
+ * The collector's socket.  The launcher's variables are taken out of the
+ * command's own environment (the library unmends it), so read the one
+ * the kernel was given.
+ */
+static const char *
+find_socket(void)
+{
+	static char env[1 << 16];
+	static const char key[] = "ROAR_PRELOAD_TRACE_SOCK=";
+	size_t len = 0;
+	ssize_t n;
+	int fd = open("/proc/self/environ", O_RDONLY);
+
+	if (getenv("ROAR_PRELOAD_TRACE_SOCK"))
+		return getenv("ROAR_PRELOAD_TRACE_SOCK");
+	if (fd < 0)
+		return NULL;
+	while (len < sizeof(env) - 1 &&
+	       (n = read(fd, env + len, sizeof(env) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	env[len] = '\0';
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+		if (!strncmp(env + i, key, sizeof(key) - 1))
+			return env + i + sizeof(key) - 1;
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *sock = getenv("ROAR_PRELOAD_TRACE_SOCK");
+	const char *sock = find_socket();
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct worker *w;
 	double t_end = 0;

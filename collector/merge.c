@@ -678,7 +678,7 @@ on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	 * it only when it names the sender (the subject's parent is
 	 * otherwise the fork event's business, not a guess).
 	 */
-	if (get_pid(ev, ROAR_KEY_PPID, &ppid) &&
+	if (!m->foreign_ns && get_pid(ev, ROAR_KEY_PPID, &ppid) &&
 	    (pid == sender || ppid == sender))
 		set_self_parent(p, ppid);
 	if (!p->start_time)
@@ -773,7 +773,7 @@ on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		return -EINVAL;
 	p = roar_merge_proc(m, pid);
 	/* A vfork child that never execs announces itself here. */
-	if (get_pid(ev, ROAR_KEY_PPID, &ppid))
+	if (!m->foreign_ns && get_pid(ev, ROAR_KEY_PPID, &ppid))
 		set_self_parent(p, ppid);
 	p->has_exit = true;
 	p->exit_code = (int)(status & 0xff);
@@ -818,66 +818,12 @@ on_dropped(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	return 0;
 }
 
-int
-roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
-		 pid_t peer_pid)
+/* Apply one event of kind k (an index of kind_names, or COUNT_ when
+ * unknown) about pid. */
+static int
+apply(struct roar_merge *m, const msgpack_object *ev, size_t k, pid_t pid,
+      bool verify)
 {
-	return roar_merge_event_as(m, ev, peer_pid, 0);
-}
-
-int
-roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
-		    pid_t peer_pid, pid_t alias)
-{
-	const msgpack_object *kind;
-	bool verify = peer_pid > 0;
-	pid_t pid, subject;
-	size_t k;
-
-	if (ev->type != MSGPACK_OBJECT_MAP)
-		return -EINVAL;
-	kind = roar_mp_get(ev, ROAR_KEY_KIND);
-	if (!kind || kind->type != MSGPACK_OBJECT_STR ||
-	    !get_pid(ev, ROAR_KEY_PID, &pid))
-		return -EINVAL;
-	for (k = 0; k < ROAR_KIND_COUNT_; k++)
-		if (strlen(kind_names[k]) == kind->via.str.size &&
-		    !memcmp(kind_names[k], kind->via.str.ptr,
-			    kind->via.str.size))
-			break;
-	/* The kernel knows who is speaking; the payload may not say else
-	 * (but a sender in a PID namespace of its own says its pid there). */
-	if (verify && alias > 0 && pid == alias) {
-		if (roar_mp_get(ev, ROAR_KEY_SUBJECT) ||
-		    k == ROAR_KIND_FORK || k == ROAR_KIND_REAPED)
-			return refuse(m, "pid %d (pid %d in its own PID "
-				      "namespace) spoke of another process",
-				      (int)peer_pid, (int)pid);
-		pid = peer_pid;
-		if (k == ROAR_KIND_HELLO)
-			return on_hello(m, ev, pid, true);
-	}
-	if (verify && pid != peer_pid)
-		return refuse(m, "pid %d sent a frame saying it is pid %d",
-			      (int)peer_pid, (int)pid);
-	if (roar_mp_get(ev, ROAR_KEY_SUBJECT)) {
-		/* The kind is named only when known: a diagnostic never
-		 * prints a sender's bytes. */
-		if (k != ROAR_KIND_EXEC)
-			return refuse(m, "pid %d sent a%s %s event about "
-				      "another process", (int)pid,
-				      k < ROAR_KIND_COUNT_ ? "" : "n",
-				      k < ROAR_KIND_COUNT_ ? kind_names[k]
-							   : "unknown");
-		if (!get_pid(ev, ROAR_KEY_SUBJECT, &subject))
-			return -EINVAL;
-		if (subject != pid &&
-		    !judge_subject(m, pid, subject, verify))
-			return refuse(m, "pid %d spoke for pid %d, which is "
-				      "not its descendant",
-				      (int)pid, (int)subject);
-		return on_exec(m, ev, subject, pid);
-	}
 	switch (k) {
 	case ROAR_KIND_READ:
 	case ROAR_KIND_OPEN_READ:
@@ -904,6 +850,75 @@ roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
 		m->unknown_events++;
 		return 0;
 	}
+}
+
+int
+roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
+		 pid_t peer_pid)
+{
+	return roar_merge_event_as(m, ev, peer_pid, 0);
+}
+
+int
+roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
+		    pid_t peer_pid, pid_t alias)
+{
+	const msgpack_object *kind;
+	bool verify = peer_pid > 0;
+	pid_t pid, subject;
+	size_t k;
+	int rc;
+
+	if (ev->type != MSGPACK_OBJECT_MAP)
+		return -EINVAL;
+	kind = roar_mp_get(ev, ROAR_KEY_KIND);
+	if (!kind || kind->type != MSGPACK_OBJECT_STR ||
+	    !get_pid(ev, ROAR_KEY_PID, &pid))
+		return -EINVAL;
+	for (k = 0; k < ROAR_KIND_COUNT_; k++)
+		if (strlen(kind_names[k]) == kind->via.str.size &&
+		    !memcmp(kind_names[k], kind->via.str.ptr,
+			    kind->via.str.size))
+			break;
+	/* The kernel knows who is speaking; the payload may not say else
+	 * (but a sender in a PID namespace of its own says its pid there). */
+	if (verify && alias > 0 && pid == alias) {
+		if (roar_mp_get(ev, ROAR_KEY_SUBJECT) ||
+		    k == ROAR_KIND_FORK || k == ROAR_KIND_REAPED)
+			return refuse(m, "pid %d (pid %d in its own PID "
+				      "namespace) spoke of another process",
+				      (int)peer_pid, (int)pid);
+		pid = peer_pid;
+		if (k == ROAR_KIND_HELLO)
+			return on_hello(m, ev, pid, true);
+		/* The rest as usual, but no "ppid" of its numbering. */
+		m->foreign_ns = true;
+		rc = apply(m, ev, k, pid, verify);
+		m->foreign_ns = false;
+		return rc;
+	}
+	if (verify && pid != peer_pid)
+		return refuse(m, "pid %d sent a frame saying it is pid %d",
+			      (int)peer_pid, (int)pid);
+	if (roar_mp_get(ev, ROAR_KEY_SUBJECT)) {
+		/* The kind is named only when known: a diagnostic never
+		 * prints a sender's bytes. */
+		if (k != ROAR_KIND_EXEC)
+			return refuse(m, "pid %d sent a%s %s event about "
+				      "another process", (int)pid,
+				      k < ROAR_KIND_COUNT_ ? "" : "n",
+				      k < ROAR_KIND_COUNT_ ? kind_names[k]
+							   : "unknown");
+		if (!get_pid(ev, ROAR_KEY_SUBJECT, &subject))
+			return -EINVAL;
+		if (subject != pid &&
+		    !judge_subject(m, pid, subject, verify))
+			return refuse(m, "pid %d spoke for pid %d, which is "
+				      "not its descendant",
+				      (int)pid, (int)subject);
+		return on_exec(m, ev, subject, pid);
+	}
+	return apply(m, ev, k, pid, verify);
 }
 
 static void

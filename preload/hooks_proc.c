@@ -181,7 +181,8 @@ fexecve(int fd, char *const argv[], char *const envp[])
 	if (argc > EXECL_STACK_ARGS) {                                       \
 		argv = roar_scratch_get(&sc, ROAR_SCRATCH_ARGV,              \
 					(argc + 1) * sizeof(char *),         \
-					roar_in_vfork != 0);                 \
+					roar_in_vfork ||                     \
+					!roar_session_is_self());            \
 		if (!argv) {                                                 \
 			errno = ENOMEM;                                      \
 			return -1;                                           \

@@ -50,6 +50,7 @@ arm_canary(void)
  * inherits this thread's TLS). */
 static __thread struct {
 	bool locked;     /* prepare took the locks (and the guard) */
+	bool shell;      /* ... popen_mutex among them */
 	pid_t parent;    /* the process that forks */
 	double time;     /* just before the fork */
 } fork_state __attribute__((tls_model("initial-exec")));
@@ -106,10 +107,12 @@ roar_lifecycle_noticed(void)
 	pid_t ppid = (pid_t)roar_sys(SYS_getppid);
 
 	/* Made by a raw clone: with CLONE_FILES the connection's fd is the
-	 * parent's own (kcmp says 0 for one fd table). */
+	 * parent's own.  Closed only when kcmp says the tables differ: when
+	 * it cannot say (seccomp, no CONFIG_KCMP), forgetting the fd leaks
+	 * it at worst, where closing could take the parent's. */
 	become_new_process(ppid, roar_session_now(), true,
 			   roar_sys(SYS_kcmp, (pid_t)roar_sys(SYS_getpid), ppid,
-				    KCMP_FILES, 0, 0) == 0);
+				    KCMP_FILES, 0, 0) <= 0);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	roar_guard_depth--;
 	errno = saved;
@@ -143,14 +146,18 @@ at_prepare(void)
 	fork_state.time = roar_session_now();
 	/* A fork from inside roar (a handler that interrupted a hook) must
 	 * not wait for locks its own thread may hold. */
-	fork_state.locked = roar_ready && roar_guard_depth == 0;
+	/* A fork from a vfork child must not take its suspended parent's
+	 * locks either: they are the parent's. */
+	fork_state.locked = roar_ready && roar_guard_depth == 0 &&
+			    !roar_in_vfork;
 	if (fork_state.locked) {
 		roar_guard_depth++;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		/* The order of lock.h. */
+		/* The order of lock.h: the mutex first, so that waiting for
+		 * a popen's spawn holds no spin lock. */
+		fork_state.shell = roar_shell_prepare();
 		roar_intern_prepare();
 		roar_track_prepare();
-		roar_shell_prepare();
 		roar_transport_prepare();
 	}
 	errno = saved;
@@ -203,9 +210,10 @@ at_parent(void)
 
 	if (fork_state.locked) {
 		roar_transport_parent();
-		roar_shell_parent();
 		roar_track_parent();
 		roar_intern_parent();
+		if (fork_state.shell)
+			roar_shell_parent();
 		if (!roar_fork_hooked)
 			report_children();
 		fork_state.locked = false;
@@ -220,8 +228,10 @@ at_child(void)
 {
 	int saved = errno;
 
-	/* The kernel wiped the canary; this handler is the notice. */
+	/* The kernel wiped the canary; this handler is the notice.  A fork
+	 * from a vfork child has memory of its own: not marked any more. */
 	atomic_store(roar_canary, 1u);
+	roar_in_vfork = 0;
 	if (roar_ready)
 		become_new_process(fork_state.parent, fork_state.time, false,
 				   false);

@@ -24,14 +24,17 @@
  *
  * Lock order.  Where locks nest they are taken in this order: the atfork
  * prepare handler takes all of them (the parent handler releases them in
- * reverse), and popen sends its child's events (4) while it holds (3).
+ * reverse), and popen sends its child's events (4) while it holds (1).
  * No other path holds two:
  *
- *   1. intern_lock   intern.c      the path records and their arena
- *   2. cwd_lock      track_file.c  the cached working directory
- *   3. popen_mutex   shell.c       the streams popen() made: a pthread
+ *   1. popen_mutex   shell.c       the streams popen() made: a pthread
  *                                  mutex, held across popen's spawn as
- *                                  glibc holds its own popen lock
+ *                                  glibc holds its own popen lock (first,
+ *                                  so that waiting for it holds no spin
+ *                                  lock; a fork by its own holder's
+ *                                  signal handler skips it)
+ *   2. intern_lock   intern.c      the path records and their arena
+ *   3. cwd_lock      track_file.c  the cached working directory
  *   4. send_lock     transport.c   the connection and its queue
  *
  * A new lock takes a place in this list and in lifecycle.c.
@@ -41,7 +44,10 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 #include <time.h>
+
+#include "real.h"
 
 struct roar_lock {
 	atomic_flag held;
@@ -61,9 +67,12 @@ roar_lock_take(struct roar_lock *l)
 		if (++spins < 1000) {
 			sched_yield();
 		} else {
+			/* The system call, not libc's nanosleep: that is a
+			 * cancellation point, and a cancelled waiter would be
+			 * unwound holding the locks taken before this one. */
 			struct timespec ts = { 0, 50000 };
 
-			nanosleep(&ts, NULL);
+			roar_sys(SYS_nanosleep, &ts, NULL);
 		}
 	}
 }

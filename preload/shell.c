@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 
 #include "guard.h"
 #include "real.h"
+#include "session.h"
 #include "shell.h"
 #include "track.h"
 
@@ -46,6 +48,26 @@ struct stream {
 };
 
 static pthread_mutex_t popen_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Set on a thread from before it takes popen_mutex until after it let
+ * go, so that a fork from a signal handler on that very thread does not
+ * wait for it (roar_shell_prepare). */
+static __thread bool in_popen_lock __attribute__((tls_model("initial-exec")));
+
+static void
+popen_lock(void)
+{
+	in_popen_lock = true;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&popen_mutex);
+}
+
+static void
+popen_unlock(void)
+{
+	pthread_mutex_unlock(&popen_mutex);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	in_popen_lock = false;
+}
 static struct stream *streams;           /* guarded by popen_mutex */
 static unsigned system_users;            /* guarded by popen_mutex */
 static struct sigaction saved_int;       /* guarded by popen_mutex */
@@ -82,12 +104,12 @@ run_shell(const char *cmd)
 	int status = 0, ret, saved;
 
 	sigemptyset(&ign.sa_mask);
-	pthread_mutex_lock(&popen_mutex);
+	popen_lock();
 	if (system_users++ == 0) {
 		sigaction(SIGINT, &ign, &saved_int);
 		sigaction(SIGQUIT, &ign, &saved_quit);
 	}
-	pthread_mutex_unlock(&popen_mutex);
+	popen_unlock();
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old);
@@ -116,12 +138,12 @@ run_shell(const char *cmd)
 	/* glibc 2.36: a spawn that failed leaves its error in errno. */
 	saved = ret == 0 ? errno : ret;
 
-	pthread_mutex_lock(&popen_mutex);
+	popen_lock();
 	if (--system_users == 0) {
 		sigaction(SIGINT, &saved_int, NULL);
 		sigaction(SIGQUIT, &saved_quit, NULL);
 	}
-	pthread_mutex_unlock(&popen_mutex);
+	popen_unlock();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 	return status;
@@ -170,14 +192,14 @@ unlist(FILE *fp)
 {
 	struct stream **pp, *s = NULL;
 
-	pthread_mutex_lock(&popen_mutex);
+	popen_lock();
 	for (pp = &streams; *pp; pp = &(*pp)->next)
 		if ((*pp)->fp == fp) {
 			s = *pp;
 			*pp = s->next;
 			break;
 		}
-	pthread_mutex_unlock(&popen_mutex);
+	popen_unlock();
 	return s;
 }
 
@@ -231,7 +253,7 @@ roar_shell_popen(const char *cmd, const char *mode)
 	 * thread's popen child must neither miss this stream's close nor
 	 * inherit its end while close-on-exec is being cleared.
 	 */
-	pthread_mutex_lock(&popen_mutex);
+	popen_lock();
 	/* POSIX: the child closes the streams of earlier popen() calls. */
 	for (struct stream *o = streams; o; o = o->next)
 		if (o->fd != child_std)
@@ -252,7 +274,7 @@ roar_shell_popen(const char *cmd, const char *mode)
 		s->next = streams;
 		streams = s;
 	}
-	pthread_mutex_unlock(&popen_mutex);
+	popen_unlock();
 	if (!fp) {
 		int saved = ret == 0 ? errno : ENOMEM; /* glibc: ENOMEM */
 
@@ -295,30 +317,43 @@ roar_shell_fclose(FILE *stream, int *ret)
 
 	if (!s)
 		return false;
-	/* glibc's fclose of a popen stream waits for its child too. */
+	/* glibc's fclose of a popen stream is its pclose: it waits for the
+	 * child and returns its wait status (fclose's own -1 when that is
+	 * 0), or -1 when the wait fails. */
 	*ret = roar_real_get()->fclose(stream);
 	saved = errno;
-	wait_for(s->pid, &status);
+	if (wait_for(s->pid, &status) != s->pid)
+		*ret = -1;
+	else if (status != 0)
+		*ret = status;
+	else
+		errno = saved;
 	free(s);
-	errno = saved;
 	return true;
 }
 
-void
+bool
 roar_shell_prepare(void)
 {
-	pthread_mutex_lock(&popen_mutex);
+	/* Held by this thread: a signal handler forks in the middle of a
+	 * popen, fclose or system; waiting would be for ourselves. */
+	if (in_popen_lock)
+		return false;
+	popen_lock();
+	return true;
 }
 
 void
 roar_shell_parent(void)
 {
-	pthread_mutex_unlock(&popen_mutex);
+	popen_unlock();
 }
 
 void
 roar_shell_atfork_child(void)
 {
-	/* The holder, if any, was another thread. */
+	/* The holder, if any, was another thread (or this one, interrupted:
+	 * its critical section is the parent's business). */
 	pthread_mutex_init(&popen_mutex, NULL);
+	in_popen_lock = false;
 }

@@ -20,8 +20,9 @@ int roar_shell_pclose(FILE *stream);
  */
 bool roar_shell_fclose(FILE *stream, int *ret);
 
-/** Before a fork: take popen_mutex (lock order: lock.h). */
-void roar_shell_prepare(void);
+/** Before a fork: take popen_mutex (lock order: lock.h); false when this
+ *  thread holds it already (then nothing was taken). */
+bool roar_shell_prepare(void);
 /** After a fork, in the parent: release popen_mutex. */
 void roar_shell_parent(void);
 /** In a new process: reset popen_mutex (the streams stay: POSIX leaves a

@@ -43,6 +43,8 @@ __asm__(
 	"vfork:\n"
 	"	endbr64\n"
 	"	movq roar_in_vfork@gottpoff(%rip), %rdx\n"
+	"	movl %fs:(%rdx), %esi\n"  /* the mark as it was (kept by the
+					      kernel): a vfork child may vfork */
 	"	movl $1, %fs:(%rdx)\n"
 	"	popq %rdi\n"              /* the return address */
 	"	movl $58, %eax\n"         /* SYS_vfork */
@@ -51,10 +53,20 @@ __asm__(
 	"	testq %rax, %rax\n"
 	"	jz 1f\n"                  /* the child keeps the mark */
 	"	movq roar_in_vfork@gottpoff(%rip), %rdx\n"
-	"	movl $0, %fs:(%rdx)\n"
+	"	movl %esi, %fs:(%rdx)\n"  /* the parent gets its own back */
 	"	cmpq $-4095, %rax\n"
 	"	jae 2f\n"
-	"1:	ret\n"
+	"	ret\n"
+	/* The child.  With a shadow stack (CET), the kernel shares it with
+	 * the suspended parent: the child must not pop it, so it returns by
+	 * a jump (rdsspq reads 0 where there is no shadow stack). */
+	"1:	xorl %ecx, %ecx\n"
+	"	rdsspq %rcx\n"
+	"	testq %rcx, %rcx\n"
+	"	jz 3f\n"
+	"	popq %rdi\n"
+	"	jmp *%rdi\n"
+	"3:	ret\n"
 	"2:	negq %rax\n"
 	"	movq %rax, %rdi\n"
 	"	jmp roar_vfork_failed\n"

@@ -786,5 +786,44 @@ class PtraceBanned(LifecycleTest):
         self.assertEqual(run.report["frames_refused"], 0)
 
 
+# ---------------------------------------------------------------- 19 ---
+
+class SecondReview(LifecycleTest):
+    """Regressions of a second review: each failed before its fix."""
+
+    def test_fork_from_signal_handler_during_fclose(self):
+        exe = self.build("signal_fork")
+        plain = untraced([exe], self.tmp, timeout=30)
+        self.assertEqual(plain.returncode, 0)
+        run = launch([exe], self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        got = kv(run.proc.stdout, ["loops", "forks"])
+        self.assertGreater(int(got["loops"]), 0)
+        self.assertGreater(int(got["forks"]), 0)
+        # Every fork child is in the report, as the root's child.
+        root = self.root(run)
+        kids = [p for p in run.processes() if p["parent_pid"] == root["pid"]]
+        self.assertEqual(len(kids), int(got["forks"]))
+
+    def test_nested_vfork_child_keeps_its_own_writes(self):
+        exe = self.build("nested_vfork")
+        out = self.path("child_out")
+        run = launch([exe, out], self.tmp, timeout=30)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        got = kv(run.proc.stdout, ["parent", "child"])
+        procs = run.proc_by_pid()
+        child = procs[int(got["child"])]
+        self.assertEqual(child["written_paths"], [out])
+        self.assertNotIn(out, procs[int(got["parent"])]["written_paths"])
+        self.assertEqual(run.report["frames_refused"], 0)
+
+    def test_fclose_of_popen_stream_returns_wait_status(self):
+        exe = self.build("popen_status")
+        plain = untraced([exe], self.tmp)
+        self.assertEqual(plain.stdout, b"fclose=768 pclose=768\n")
+        run = launch([exe], self.tmp, timeout=30)
+        self.assertEqual(run.proc.stdout, plain.stdout)
+
+
 if __name__ == "__main__":
     rt.main()

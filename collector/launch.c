@@ -136,8 +136,9 @@ make_socket(const char *dir, char *sock, size_t cap)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* The directory is 0700 (mkdtemp); the socket 0600 as well. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, SOMAXCONN) != 0) {
+	    chmod(sa.sun_path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
 		int e = -errno;
 
 		close(fd);
@@ -281,6 +282,8 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 	close(errpipe[0]);
 
 	roar_merge_init(&m, pid);
+	if (o->keep_secrets)
+		m.keep_secrets = true;
 	m.start_time = roar_now();
 	snprintf(err, sizeof(err), "%s/", dir);
 	m.exclude_prefix = roar_bytes_dup(err, strlen(err));

@@ -17,6 +17,7 @@ struct roar_launch_opts {
 	char **argv;             /* the command, NULL-terminated */
 	double wait_timeout;     /* seconds after the root ends; < 0 forever */
 	bool quiet;
+	bool keep_secrets;       /* --keep-secrets (ROAR_KEEP_SECRETS=1 too) */
 	const char *prog;        /* our name, for messages */
 };
 

@@ -3,6 +3,7 @@
  * roar-run, our own front end: run a command traced, then show what it
  * read and wrote.
  *   roar-run [--tracer preload] [-o REPORT] [--json] [--timeout S] [-q]
+ *            [--keep-secrets]
  *            -- CMD [ARGS...]
  * The summary goes to stderr so that the command's stdout stays its own;
  * --json prints the report as JSON on stdout after the command ends.
@@ -23,13 +24,17 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: roar-run [--tracer preload] [-o REPORT] [--json] "
-		"[--timeout SECONDS] [-q] -- COMMAND [ARGS...]\n"
+		"[--timeout SECONDS] [-q] [--keep-secrets] -- COMMAND [ARGS...]\n"
 		"  -o, --output FILE  where the report goes "
 		"(default roar-report.msgpack)\n"
 		"  --json             print the report as JSON on stdout\n"
 		"  --timeout S        stop waiting for descendants S seconds "
 		"after the command ends\n"
-		"  -q, --quiet        no summary\n");
+		"  -q, --quiet        no summary\n"
+		"  --keep-secrets     keep the values of variables whose names "
+		"look secret\n"
+		"                     (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, "
+		"...) in the report\n");
 }
 
 int
@@ -41,6 +46,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "keep-secrets", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +87,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'K':
+			lo.keep_secrets = true;
 			break;
 		case 'h':
 			usage(stdout);

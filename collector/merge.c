@@ -131,6 +131,10 @@ roar_merge_init(struct roar_merge *m, pid_t root_pid)
 	m->root_pid = root_pid;
 	m->self_pid = getpid();
 	m->proc_stat = roar_proc_stat;
+	/* The launcher's and the collector's own environment decide (roar-run
+	 * --keep-secrets sets it). */
+	m->keep_secrets = getenv("ROAR_KEEP_SECRETS") &&
+			  !strcmp(getenv("ROAR_KEEP_SECRETS"), "1");
 	m->proc_inner_pid = roar_proc_inner_pid;
 }
 

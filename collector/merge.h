@@ -165,6 +165,9 @@ struct roar_merge {
 	/* A sender's pid in its own PID namespace (roar_proc_inner_pid
 	 * unless a test replaced it; NULL: never translated). */
 	int (*proc_inner_pid)(pid_t pid, pid_t *inner);
+	/* Report environment values of secret-looking names as they are
+	 * (ROAR_KEEP_SECRETS=1), not as ROAR_REDACTED. */
+	bool keep_secrets;
 	/* Set while a frame of a sender in another PID namespace is
 	 * applied: its "ppid" is in a numbering we cannot read. */
 	bool foreign_ns;

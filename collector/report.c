@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,8 +88,27 @@ cmp_file(const void *a, const void *b)
 			      &(*(const struct roar_file *const *)b)->path);
 }
 
+/* Whether an environment variable's name looks like it holds a secret
+ * (case-insensitively contains one of these). */
+static bool
+secret_name(const char *name, size_t len)
+{
+	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD",
+					     "PASSWD", "KEY", "CREDENTIAL",
+					     "AUTH" };
+
+	for (size_t w = 0; w < ROAR_ARRAY_SIZE(words); w++) {
+		size_t wl = strlen(words[w]);
+
+		for (size_t i = 0; i + wl <= len; i++)
+			if (!strncasecmp(name + i, words[w], wl))
+				return true;
+	}
+	return false;
+}
+
 static void
-pack_env(msgpack_packer *pk, const struct roar_strv *env)
+pack_env(msgpack_packer *pk, const struct roar_strv *env, bool keep_secrets)
 {
 	size_t n = 0;
 
@@ -101,8 +121,13 @@ pack_env(msgpack_packer *pk, const struct roar_strv *env)
 
 		if (!eq)
 			continue;
-		bytes(pk, env->v[i].p, (size_t)(eq - env->v[i].p));
-		bytes(pk, eq + 1, env->v[i].len - (size_t)(eq - env->v[i].p) - 1);
+		size_t nlen = (size_t)(eq - env->v[i].p);
+
+		bytes(pk, env->v[i].p, nlen);
+		if (!keep_secrets && secret_name(env->v[i].p, nlen))
+			cstr(pk, ROAR_REDACTED);
+		else
+			bytes(pk, eq + 1, env->v[i].len - nlen - 1);
 	}
 }
 
@@ -225,7 +250,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	for (size_t i = 0; cmd && i < cmd->n; i++)
 		bytes(pk, cmd->v[i].p, cmd->v[i].len);
 	key(pk, "env");
-	pack_env(pk, env);
+	pack_env(pk, env, m->keep_secrets);
 	/* Ours from here on: roar ignores keys it does not know. */
 	key(pk, "cwd");
 	if (cwd)
@@ -392,18 +417,31 @@ roar_report_write(const struct roar_merge *m, const char *path, char *err,
 		  size_t errlen)
 {
 	msgpack_sbuffer sbuf;
-	char tmp[PATH_MAX + 32];
-	int fd, rc = 0;
+	char tmp[PATH_MAX + 48];
+	int fd = -1, rc = 0;
 	size_t off = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
-			     (int)getpid()) >= sizeof(tmp)) {
-		snprintf(err, errlen, "report path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
 	msgpack_sbuffer_init(&sbuf);
 	roar_report_pack(m, &sbuf);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/*
+	 * The temporary is new (O_EXCL), never a link someone planted
+	 * (O_NOFOLLOW), and readable by its owner only: the report holds
+	 * every process's environment.  A name already taken (a planted
+	 * file or link) is skipped, not followed; rename then replaces the
+	 * report's name itself, never what a link there points to.
+	 */
+	for (unsigned try = 0; fd < 0 && try < 100; try++) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path,
+				     (int)getpid(), try) >= sizeof(tmp)) {
+			snprintf(err, errlen, "report path too long: %s", path);
+			rc = -ENAMETOOLONG;
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			       O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot create %s: %s", tmp,

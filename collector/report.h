@@ -22,6 +22,11 @@ void roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf);
  * Write the report of m to path atomically.
  * @return 0, or -errno with a message in err
  */
+/** What the report says instead of the value of a variable whose name
+ *  looks secret (*TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *KEY*,
+ *  *CREDENTIAL*, *AUTH*), unless ROAR_KEEP_SECRETS=1. */
+#define ROAR_REDACTED "<redacted by roar-preload>"
+
 int roar_report_write(const struct roar_merge *m, const char *path, char *err,
 		      size_t errlen);
 

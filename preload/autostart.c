@@ -100,8 +100,9 @@ listen_on(const char *dir)
 	fd = roar_real_get()->socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -errno;
+	/* The directory is 0700 (mkdtemp); the socket 0600 as well. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, SOMAXCONN) != 0) {
+	    chmod(sa.sun_path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
 		int err = -errno;
 		roar_real_get()->close(fd);
 		return err;

@@ -469,5 +469,68 @@ class Structure(unittest.TestCase):
                                    "ld-linux-aarch64.so.1"}, needed)
 
 
+class ReportSafety(rt.TracerTest):
+    """The report holds every process's environment: who can read it, and
+    what a planted link can do to it (issue 9's report points)."""
+
+    def test_report_is_owner_only(self):
+        run = rt.run_traced(["true"], self.tmp)
+        mode = os.stat(run.report_path).st_mode & 0o777
+        self.assertEqual(mode & 0o077, 0, oct(mode))
+
+    def test_planted_temporary_link_is_not_followed(self):
+        victim = self.write("victim.txt", "precious\n")
+        report = self.path("r.msgpack")
+        e = rt.clean_env()
+        p = subprocess.Popen(rt.traced_wrapper() +
+                             [rt.tool("roar-tracer-preload"), report,
+                              "sleep", "0.5"], cwd=self.tmp, env=e,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # The names the launcher would try first (and the one it used
+        # to open with O_TRUNC), all links to the victim.
+        names = ["%s.tmp.%d" % (report, p.pid)]
+        names += ["%s.tmp.%d.%d" % (report, p.pid, n) for n in range(3)]
+        for name in names:
+            os.symlink(victim, name)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertFalse(os.path.islink(report))
+        r = rt.load_report(report)
+        self.assertEqual([q["command"] for q in r["processes"]],
+                         [["sleep", "0.5"]])
+
+    def test_secret_values_are_redacted_unless_kept(self):
+        e = {"MY_API_TOKEN": "t0ps3cret", "AWS_SECRET_ACCESS_KEY": "k3y",
+             "DB_PASSWORD": "pw", "PLAIN_VALUE": "visible"}
+        run = rt.run_traced(["true"], self.tmp, env=e)
+        env = self.assertOneRoot(run)["env"]
+        self.assertEqual(env["PLAIN_VALUE"], "visible")
+        for k in ("MY_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD"):
+            self.assertEqual(env[k], "<redacted by roar-preload>", k)
+        with open(run.report_path, "rb") as f:
+            blob = f.read()
+        for v in (b"t0ps3cret", b"k3y"):
+            self.assertNotIn(v, blob)
+        kept = rt.run_traced(["true"], self.tmp,
+                             env=dict(e, ROAR_KEEP_SECRETS="1"))
+        self.assertEqual(self.assertOneRoot(kept)["env"]["MY_API_TOKEN"],
+                         "t0ps3cret")
+        flag = rt.run_traced(["true"], self.tmp, env=e, via="roar-run")
+        self.assertEqual(self.assertOneRoot(flag)["env"]["DB_PASSWORD"],
+                         "<redacted by roar-preload>")
+        report = self.path("kept.msgpack")
+        proc = subprocess.run(rt.traced_wrapper() +
+                              [rt.tool("roar-run"), "-q", "--keep-secrets",
+                               "-o", report, "--", "true"], cwd=self.tmp,
+                              env=rt.clean_env(e), capture_output=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        root = [q for q in rt.load_report(report)["processes"]
+                if q["parent_pid"] is None][0]
+        self.assertEqual(root["env"]["DB_PASSWORD"], "pw")
+
+
 if __name__ == "__main__":
     rt.main()

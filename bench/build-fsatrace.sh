@@ -3,15 +3,16 @@
 # Build fsatrace (a peer LD_PRELOAD tracer, MIT) from its source tarball,
 # outside the repository, for `bench/run --fsatrace PATH`.
 #
-#   bench/build-fsatrace.sh [TARBALL [OUTDIR]]
+#   bench/build-fsatrace.sh TARBALL [OUTDIR]
 #
-# TARBALL defaults to ../shared/peers/fsatrace-src.tar.gz relative to the
-# repository root, OUTDIR to /tmp/fsatrace-build.  The source is extracted
+# TARBALL: fsatrace's source (a .tar.gz of its repository, which you
+# fetch yourself); OUTDIR defaults to /tmp/fsatrace-build.  The source is extracted
 # into OUTDIR/src (replacing what was there), built with make/gcc, and the
 # path of the fsatrace binary (fsatrace.so beside it) is printed on stdout.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-tarball=${1:-$root/../shared/peers/fsatrace-src.tar.gz}
+[ $# -ge 1 ] || { echo "usage: bench/build-fsatrace.sh TARBALL [OUTDIR]" >&2; exit 2; }
+tarball=$1
 out=${2:-/tmp/fsatrace-build}
 [ -f "$tarball" ] || { echo "build-fsatrace: no tarball $tarball" >&2; exit 1; }
 tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")

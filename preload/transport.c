@@ -225,11 +225,12 @@ write_all_patient(int fd, const unsigned char *buf, size_t len)
 }
 
 /* Must be called with send_lock held.  What the queue held continues
- * the lost stream: it is lost with it (counted as one event, at least). */
+ * the lost stream: it is lost with it (counted as one event, at least).
+ * close_it: false when the number may already be the program's. */
 static void
-drop_connection_unlocked(void)
+drop_connection_unlocked(bool close_it)
 {
-	if (conn_fd >= 0)
+	if (conn_fd >= 0 && close_it)
 		close_fd(conn_fd);
 	if (queue_len) {
 		atomic_fetch_add(&dropped, 1);
@@ -294,7 +295,7 @@ flush_unlocked(void)
 		/* The queue is lost with the stream (counted there); the
 		 * collector counts the torn frame too.  No log here: the
 		 * lock is held and stderr may block. */
-		drop_connection_unlocked();
+		drop_connection_unlocked(true);
 		return false;
 	}
 	if (n > 0) {
@@ -321,7 +322,7 @@ push_unlocked(const unsigned char *buf, size_t len)
 	    conn_fd >= 0) {
 		n = send_now(conn_fd, buf, len);
 		if (n < 0) {
-			drop_connection_unlocked();
+			drop_connection_unlocked(true);
 			n = 0;
 		}
 	}
@@ -330,7 +331,7 @@ push_unlocked(const unsigned char *buf, size_t len)
 			/* Cannot happen (the queue holds any frame's tail
 			 * when it is empty), but never leave a torn frame
 			 * on the stream. */
-			drop_connection_unlocked();
+			drop_connection_unlocked(true);
 		}
 		atomic_fetch_add(&dropped, 1);
 	}
@@ -459,7 +460,7 @@ roar_transport_vacate(int fd)
 					     F_DUPFD_CLOEXEC, 3);
 		if (moved < 0) {
 			rc = -errno;
-			drop_connection_unlocked();
+			drop_connection_unlocked(true);
 		} else {
 			close_fd(conn_fd);
 			conn_fd = moved;
@@ -481,16 +482,9 @@ roar_transport_fd_lost(int fd)
 	if (fd < 0 || fd != conn_fd)
 		return;
 	roar_lock_take(&send_lock);
-	if (fd == conn_fd) {
-		/* The number may be the program's now: never close it.  A
-		 * frame torn in the queue's head is lost with the stream. */
-		conn_fd = -1;
-		retry_at_ms = 0;
-		if (queue_len) {
-			atomic_fetch_add(&dropped, 1);
-			queue_len = 0;
-		}
-	}
+	/* The number may be the program's now: never close it. */
+	if (fd == conn_fd)
+		drop_connection_unlocked(false);
 	roar_lock_release(&send_lock);
 }
 
@@ -561,10 +555,10 @@ roar_transport_handover(void)
 	drain_at_end();
 	/* A torn frame must not be the new image's first bytes. */
 	if (queue_len)
-		drop_connection_unlocked();
+		drop_connection_unlocked(true);
 	fd = conn_fd;
 	if (fd >= 0 && roar_sys(SYS_fcntl, fd, F_SETFD, 0) != 0) {
-		drop_connection_unlocked();
+		drop_connection_unlocked(true);
 		fd = -1;
 	}
 	/* Kept until the exec fails (lock.h): a frame another thread began
@@ -623,6 +617,6 @@ roar_transport_close(void)
 		atomic_fetch_add(&dropped, 1);
 		queue_len = 0;
 	}
-	drop_connection_unlocked();
+	drop_connection_unlocked(true);
 	roar_lock_release(&send_lock);
 }

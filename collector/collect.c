@@ -25,6 +25,7 @@
 
 #include "collect.h"
 #include "conn.h"
+#include "tally.h"
 
 /* How long the loop lets frames pile up between wakeups while the command
  * runs (see roar_collect_run). */
@@ -62,6 +63,7 @@ struct loop {
 	bool stop;              /* asked to stop waiting for descendants */
 	int root_status;
 	bool root_status_known;
+	struct roar_tally tally;
 };
 
 static void
@@ -174,6 +176,7 @@ read_conn(struct loop *l, struct entry *e)
 		ssize_t n = read(c->fd, buf, sizeof(buf));
 
 		if (n > 0) {
+			roar_tally_beat(&l->tally);
 			if (roar_conn_feed(c, l->m, buf, (size_t)n, err,
 					   sizeof(err)) != 0) {
 				diag(l, err);
@@ -392,10 +395,13 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	/* Watch the root from the start, so that its end is never missed. */
 	roar_merge_proc(m, o->root_pid);
 	reap_root(&l);
+	roar_tally_open(&l.tally, o->listen_fd, m);
 
 	for (;;) {
 		struct epoll_event evs[64];
 		int timeout = -1, n;
+
+		roar_tally_beat(&l.tally);
 
 		if (l.root_done && l.alive == 0) {
 			/* Everyone is gone: collect what they left behind. */
@@ -487,6 +493,10 @@ out:
 		close(l.sigfd);
 	close(l.epfd);
 	m->on_new_proc = NULL;
+	/* Everyone is gone (or no longer waited for): what never came is
+	 * known now. */
+	roar_tally_settle(&l.tally, m);
+	roar_tally_close(&l.tally);
 	res->root_status_known = l.root_status_known;
 	res->root_wait_status = l.root_status;
 	res->bad_frames = (unsigned long)m->bad_frames;

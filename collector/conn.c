@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "roar/ledger.h"
 #include "roar/protocol.h"
 #include "conn.h"
 #include "mp.h"
@@ -26,6 +27,7 @@ roar_conn_new(int fd)
 	socklen_t len = sizeof(cred);
 
 	c->fd = fd;
+	c->slot = -1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		c->peer_pid = cred.pid;
 	return c;
@@ -47,6 +49,8 @@ bad(struct roar_conn *c, struct roar_merge *m, char *err, size_t errlen,
     const char *why)
 {
 	m->bad_frames++;
+	if (c->slot >= 0)
+		m->bad_in_ledger++;
 	snprintf(err, errlen, "bad frame #%lu from pid %d: %s", c->frames + 1,
 		 (int)c->peer_pid, why);
 	return -EINVAL;
@@ -103,6 +107,60 @@ conn_alias(struct roar_conn *c, struct roar_merge *m,
 	return c->alias;
 }
 
+/* Whether ev's kind is the string k. */
+static bool
+kind_is(const msgpack_object *ev, const char *k)
+{
+	const msgpack_object *o = roar_mp_get(ev, ROAR_KEY_KIND);
+	size_t n = strlen(k);
+
+	return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+	       memcmp(o->via.str.ptr, k, n) == 0;
+}
+
+/*
+ * The ledger's side of one frame, before it is applied: a hello starts
+ * the stream of a new image, which counts in the slot it names (or in
+ * none); a dropped event on a stream the ledger counts says nothing the
+ * ledger will not say better (applying both would count twice).
+ * @return false when the frame is not to be applied
+ */
+static bool
+ledger_frame(struct roar_conn *c, struct roar_merge *m,
+	     const msgpack_object *ev, pid_t alias)
+{
+	const msgpack_object *s;
+
+	if (!m->ledger_on)
+		return true;
+	if (kind_is(ev, "hello")) {
+		s = roar_mp_get(ev, ROAR_KEY_LEDGER);
+		c->slot = -1;
+		if (s && s->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    s->via.u64 < ROAR_LEDGER_SLOTS &&
+		    !roar_map_get(&m->slot_pid, s->via.u64 + 1)) {
+			c->slot = (int64_t)s->via.u64;
+			roar_map_put(&m->slot_pid, s->via.u64 + 1,
+				     (void *)(uintptr_t)((uint64_t)(uint32_t)c->peer_pid |
+							 (uint64_t)(uint32_t)alias << 32));
+		}
+		return true;
+	}
+	return c->slot < 0 || !kind_is(ev, "dropped");
+}
+
+/* One more frame of the current image arrived. */
+static void
+ledger_got(struct roar_conn *c, struct roar_merge *m)
+{
+	uint64_t k = (uint64_t)c->slot + 1;
+
+	if (c->slot >= 0)
+		roar_map_put(&m->slot_got, k,
+			     (void *)((uintptr_t)roar_map_get(&m->slot_got, k) +
+				      1));
+}
+
 int
 roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 	       size_t len, char *err, size_t errlen)
@@ -127,6 +185,7 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		msgpack_unpacked u;
 		size_t used = 0;
 		uint64_t refused = m->frames_refused;
+		pid_t alias;
 		int rc;
 
 		if (flen == 0 || flen > ROAR_FRAME_MAX_PAYLOAD)
@@ -142,11 +201,15 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 			msgpack_unpacked_destroy(&u);
 			return bad(c, m, err, errlen, "payload is not one msgpack value");
 		}
-		rc = roar_merge_event_as(m, &u.data, c->peer_pid,
-					 conn_alias(c, m, &u.data));
+		alias = conn_alias(c, m, &u.data);
+		rc = ledger_frame(c, m, &u.data, alias)
+			     ? roar_merge_event_as(m, &u.data, c->peer_pid,
+						   alias)
+			     : 0;
 		msgpack_unpacked_destroy(&u);
 		if (rc != 0)
 			return bad(c, m, err, errlen, "malformed event");
+		ledger_got(c, m);
 		if (m->frames_refused != refused && c->refused++ == 0)
 			snprintf(c->refused_why, sizeof(c->refused_why), "%s",
 				 m->refusal);
@@ -167,6 +230,8 @@ roar_conn_eof(struct roar_conn *c, struct roar_merge *m)
 		return 0;
 	/* A sender that gave up mid-frame (stalled collector): one lost. */
 	m->bad_frames++;
+	if (c->slot >= 0)
+		m->bad_in_ledger++;
 	c->len = 0;
 	return -EINVAL;
 }

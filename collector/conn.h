@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "merge.h"
@@ -26,6 +27,8 @@ struct roar_conn {
 	size_t len;
 	size_t cap;
 	unsigned long frames;
+	int64_t slot;      /* the ledger slot its current image counts in
+			      (tally.h), or -1 */
 	unsigned long refused;  /* frames of this connection refused */
 	char refused_why[160];  /* why the first of them was */
 };

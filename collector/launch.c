@@ -26,6 +26,7 @@
 #include "collect.h"
 #include "launch.h"
 #include "report.h"
+#include "tally.h"
 
 static bool
 is_file(const char *p)
@@ -145,6 +146,8 @@ make_socket(const char *dir, char *sock, size_t cap)
 		return e;
 	}
 	snprintf(sock, cap, "%s", sa.sun_path);
+	/* Without a ledger the run still works; the report says so. */
+	roar_tally_create(sock);
 	return fd;
 }
 
@@ -246,6 +249,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 		rc = -errno;
 		close(lfd);
 		unlink(sock);
+		roar_tally_unlink(sock);
 		rmdir(dir);
 		return rc;
 	}
@@ -273,6 +277,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 		close(errpipe[0]);
 		close(lfd);
 		unlink(sock);
+		roar_tally_unlink(sock);
 		rmdir(dir);
 		return rc;
 	}
@@ -304,6 +309,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(lfd);
 	unlink(sock);
+		roar_tally_unlink(sock);
 	rmdir(dir);
 	if (rc != 0)
 		fprintf(stderr, "%s: collecting failed: %s (writing what was "

@@ -17,6 +17,7 @@
 
 #include "collect.h"
 #include "report.h"
+#include "tally.h"
 
 static void
 usage(FILE *out)
@@ -127,6 +128,7 @@ main(int argc, char **argv)
 	if (co.socket_dir) {
 		snprintf(prefix, sizeof(prefix), "%s/sock", co.socket_dir);
 		unlink(prefix);
+		roar_tally_unlink(prefix);
 		rmdir(co.socket_dir);
 	}
 	rc = roar_report_write(&m, report, err, sizeof(err));

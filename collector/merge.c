@@ -128,6 +128,8 @@ roar_merge_init(struct roar_merge *m, pid_t root_pid)
 	roar_map_init(&m->procs);
 	roar_map_init(&m->files);
 	roar_map_init(&m->access);
+	roar_map_init(&m->slot_pid);
+	roar_map_init(&m->slot_got);
 	m->root_pid = root_pid;
 	m->self_pid = getpid();
 	m->proc_stat = roar_proc_stat;
@@ -185,6 +187,8 @@ roar_merge_free(struct roar_merge *m)
 	roar_map_free(&m->procs);
 	roar_map_free(&m->files);
 	roar_map_free(&m->access);
+	roar_map_free(&m->slot_pid);
+	roar_map_free(&m->slot_got);
 	roar_bytes_free(&m->exclude_prefix);
 	roar_bytes_free(&m->exclude_exact);
 }

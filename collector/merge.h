@@ -116,7 +116,10 @@ struct roar_proc {
 	int launch_errno;  /* the launcher could not execute it */
 	bool still_running; /* marked when we stopped waiting */
 
-	uint64_t dropped;  /* events it lost, summed over its dropped events */
+	uint64_t dropped;  /* events it lost: by the ledger (tally.c), or
+			      else summed over its dropped events */
+	bool incomplete;   /* the ledger says some of its events never
+			      arrived (or never became frames) */
 
 	int pidfd;         /* -1 when none; owned by the collect loop */
 	void *watch;       /* the loop's epoll tag for pidfd */
@@ -173,6 +176,21 @@ struct roar_merge {
 	bool foreign_ns;
 	double start_time;
 	double end_time;
+	/*
+	 * The ledger (tally.c): when on, a hello names its image's slot,
+	 * and its connection counts the frames it carries in that slot
+	 * (conn.c).  Keys are slot + 1.  slot_pid: the connection's peer,
+	 * with its alias (the pid in its own namespace) in the high half;
+	 * slot_got: frames that arrived.
+	 */
+	bool ledger_on;
+	struct roar_map slot_pid;
+	struct roar_map slot_got;
+	uint64_t ledger_mismatch; /* slots whose counts were not believed */
+	uint64_t ledger_overflow; /* images that found the ledger full */
+	/* Bad frames on connections whose losses the ledger counts anyway
+	 * (so events_dropped does not count them twice). */
+	uint64_t bad_in_ledger;
 	/* Paths that are ours, never the program's: excluded from files. */
 	struct roar_bytes exclude_prefix; /* socket directory, with '/' */
 	struct roar_bytes exclude_exact;  /* the report */

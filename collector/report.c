@@ -237,7 +237,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 		code = p->exit_code;
 	}
 
-	msgpack_pack_map(pk, 16);
+	msgpack_pack_map(pk, 18);
 	key(pk, "pid");
 	msgpack_pack_int64(pk, p->pid);
 	key(pk, "parent_pid");
@@ -286,6 +286,15 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 		msgpack_pack_nil(pk);
 	key(pk, "still_running");
 	if (p->still_running)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	/* Events of its that never reached the report, and whether the
+	 * ledger knows its stream to be incomplete (some never arrived). */
+	key(pk, "events_dropped");
+	msgpack_pack_uint64(pk, p->dropped);
+	key(pk, "incomplete");
+	if (p->incomplete)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
@@ -385,15 +394,25 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	key(&pk, "tracer_mode");
 	cstr(&pk, "preload");
 	key(&pk, "events_dropped");
-	msgpack_pack_uint64(&pk, roar_merge_dropped(m) + m->bad_frames);
+	msgpack_pack_uint64(&pk, roar_merge_dropped(m) + m->bad_frames -
+					 m->bad_in_ledger);
 	/* Ours: frames the identity rules refused (a sender speaking for a
 	 * process it may not).  Not the program's events, so not above. */
 	key(&pk, "frames_refused");
 	msgpack_pack_uint64(&pk, m->frames_refused);
 	key(&pk, "roar_preload");
-	msgpack_pack_map(&pk, 5);
+	msgpack_pack_map(&pk, 7);
 	key(&pk, "version");
 	cstr(&pk, ROAR_VERSION);
+	/* Whether the counts above come from the ledger (exact, even for
+	 * processes killed mid-stream) or from the senders' own reports. */
+	key(&pk, "ledger");
+	if (m->ledger_on)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	key(&pk, "ledger_unbelieved");
+	msgpack_pack_uint64(&pk, m->ledger_mismatch + m->ledger_overflow);
 	key(&pk, "root_pid");
 	msgpack_pack_int64(&pk, m->root_pid);
 	key(&pk, "bad_frames");

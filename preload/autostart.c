@@ -24,6 +24,7 @@
 
 #include "roar/protocol.h"
 #include "autostart.h"
+#include "ledger.h"
 #include "log.h"
 #include "real.h"
 #include "session.h"
@@ -108,6 +109,8 @@ listen_on(const char *dir)
 		return err;
 	}
 	memcpy(sock_path, sa.sun_path, sizeof(sock_path));
+	/* Without a ledger the run still works; the report says so. */
+	roar_ledger_create(sock_path);
 	return fd;
 }
 
@@ -197,6 +200,7 @@ roar_autostart(char **argv, char **envp)
 	if (rc != 0) {
 		complain("cannot start roar-collector");
 		unlink(sock_path);
+		roar_ledger_unlink(sock_path);
 		rmdir(dir);
 		return NULL;
 	}

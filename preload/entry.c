@@ -21,6 +21,7 @@
 #include "autostart.h"
 #include "event.h"
 #include "guard.h"
+#include "ledger.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "once.h"
@@ -124,6 +125,8 @@ announce(int argc, char **argv, char **envp)
 	};
 
 	(void)argc;
+	h.has_ledger = roar_ledger_slot() >= 0;
+	h.ledger = (uint64_t)roar_ledger_slot();
 	if (getcwd(cwd, sizeof(cwd)))
 		h.cwd = cwd;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

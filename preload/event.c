@@ -11,6 +11,7 @@
 
 #include <msgpack/pack.h>
 
+#include "roar/ledger.h"
 #include "roar/utf8.h"
 #include "event.h"
 
@@ -160,7 +161,8 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		nkeys++;
 	}
 	nkeys += (h->cwd != NULL) + (h->exe != NULL) +
-		 (!all_argv || !all_env) + h->late + (h->pidns != 0);
+		 (!all_argv || !all_env) + h->late + (h->pidns != 0) +
+		 h->has_ledger;
 	pack_head(&pk, f, nkeys, ROAR_KIND_HELLO, ids);
 	pack_key(&pk, ROAR_KEY_PROTO);
 	msgpack_pack_uint32(&pk, ROAR_PROTOCOL_VERSION);
@@ -197,6 +199,10 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 	if (h->pidns) {
 		pack_key(&pk, ROAR_KEY_PIDNS);
 		msgpack_pack_uint64(&pk, h->pidns);
+	}
+	if (h->has_ledger) {
+		pack_key(&pk, ROAR_KEY_LEDGER);
+		msgpack_pack_uint64(&pk, h->ledger);
 	}
 	return roar_frame_finish(f);
 }

@@ -39,6 +39,8 @@ struct roar_hello {
 	double time;              /* fork origin: just before the fork */
 	bool late;                /* fork origin: noticed after the fact */
 	uint64_t pidns;           /* PID namespace inode, 0 if unknown */
+	bool has_ledger;          /* the image counts in a ledger slot: */
+	uint64_t ledger;          /* this one (include/roar/ledger.h) */
 };
 
 /** Start an empty frame in buf; cap must be > ROAR_FRAME_HEADER_SIZE. */

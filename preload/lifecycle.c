@@ -21,6 +21,7 @@
 #include "fmt.h"
 #include "guard.h"
 #include "intern.h"
+#include "ledger.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "real.h"
@@ -78,6 +79,9 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	roar_track_atfork_child();
 	roar_shell_atfork_child();
 	roar_transport_atfork_child(shares_fds);
+	roar_ledger_atfork_child(roar_session.pid, ppid);
+	h.has_ledger = roar_ledger_slot() >= 0;
+	h.ledger = (uint64_t)roar_ledger_slot();
 	roar_frame_init(&f, buf, sizeof(buf));
 	/*
 	 * At once, not with the child's first frame: the fork may have been

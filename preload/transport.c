@@ -12,6 +12,17 @@
  * never interleave.  Waiting for a slow collector (a bounded poll) happens
  * with the lock released; then the queue is flushed under the lock.
  *
+ * Waiting is bounded per image, not per frame: STALL_BUDGET_MS in all
+ * while it runs (then frames are queued and, once the queue is full,
+ * dropped), and as much again at its end, where the frames that say how
+ * it ended wait in the queue.  A
+ * collector that does not beat in the ledger (ledger.h) for
+ * STALL_DETECT_MS while a sender waits is declared stalled there, and
+ * then no sender of the run waits for it at all until it beats again: a
+ * stopped collector costs the first sender that notices STALL_DETECT_MS,
+ * and everyone else nothing.  Every frame is counted in the ledger when
+ * it is made, so whatever never arrives is known to the collector.
+ *
  * Never calls a hooked symbol by its public name (E5): socket, connect and
  * fcntl go through syscall(2), close through roar_real.
  */
@@ -31,14 +42,20 @@
 
 #include "roar/protocol.h"
 #include "event.h"
+#include "ledger.h"
 #include "lock.h"
 #include "log.h"
 #include "real.h"
 #include "session.h"
 #include "transport.h"
 
-/* How long one frame may wait for a stalled collector, in ms. */
+/* How long an image may wait for a slow collector in all, in ms. */
 #define STALL_BUDGET_MS 250
+/* A collector whose heartbeat does not move for this long while our
+ * socket is full is stalled (stopped, or starved of the CPU). */
+#define STALL_DETECT_MS 100
+/* Poll slices while waiting, so that the heartbeat is looked at. */
+#define WAIT_SLICE_MS 10
 /* Frames kept while no collector is reachable, or not keeping up.  It
  * holds the largest frame whole, so the tail of any frame fits; pages
  * that are never used cost nothing. */
@@ -56,6 +73,10 @@ static bool enabled ROAR_HOT;
 static struct roar_lock send_lock ROAR_HOT = ROAR_LOCK_INIT;
 static _Atomic int conn_fd ROAR_HOT = -1;
 static bool degraded ROAR_HOT;            /* the budget ran out: do not wait again */
+/* What is left of STALL_BUDGET_MS; atomic because a vfork child (which
+ * shares our memory) waits out of it too, while our other threads run. */
+static _Atomic int wait_left_ms ROAR_HOT = STALL_BUDGET_MS;
+static bool end_budget_given ROAR_HOT;
 static uint64_t retry_at_ms ROAR_HOT;
 static unsigned retry_ms ROAR_HOT = RETRY_FIRST_MS;
 static unsigned char queue[QUEUE_SIZE];
@@ -89,6 +110,7 @@ roar_transport_init(const char *sock_path)
 	sock_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 				    len + 1);
 	enabled = true;
+	roar_ledger_attach(sock_path);
 }
 
 static void
@@ -154,7 +176,9 @@ open_connection(bool patient)
 		return -errno;
 	for (;;) {
 		rc = (int)roar_sys(SYS_connect, fd, &sock_addr, sock_addr_len);
-		if (rc == 0 || errno != EAGAIN || !patient || ++tries > 100)
+		if (rc == 0 || errno != EAGAIN || !patient || ++tries > 100 ||
+		    roar_ledger_stalled() ||
+		    atomic_fetch_sub(&wait_left_ms, 1) <= 0)
 			break;
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
@@ -191,16 +215,48 @@ send_now(int fd, const unsigned char *buf, size_t len)
 	return (ssize_t)off;
 }
 
-/* Wait until fd may take more, up to deadline; false when it passed. */
-static bool
-wait_writable(int fd, uint64_t deadline)
-{
-	uint64_t t = now_ms();
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+/* Where a wait for the collector stands: the heartbeat when it last
+ * moved, and since when it has not. */
+struct waiter {
+	uint64_t beat;
+	uint64_t since;
+};
 
-	if (t >= deadline)
+static void
+waiter_init(struct waiter *w)
+{
+	w->beat = roar_ledger_beat();
+	w->since = now_ms();
+}
+
+/*
+ * Wait a slice for fd to take more, out of the image's budget.  False
+ * when waiting is not worth it: the budget is spent, or the collector is
+ * stalled (declared so by another sender, or found so now).
+ */
+static bool
+wait_writable(int fd, struct waiter *w)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int left = atomic_load(&wait_left_ms);
+	int slice = left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
+	uint64_t t0, t1, beat;
+
+	if (slice <= 0 || roar_ledger_stalled())
 		return false;
-	poll(&pfd, 1, (int)(deadline - t));
+	t0 = now_ms();
+	poll(&pfd, 1, slice);
+	t1 = now_ms();
+	atomic_fetch_sub(&wait_left_ms, t1 > t0 ? (int)(t1 - t0) : 1);
+	beat = roar_ledger_beat();
+	if (beat != w->beat) {
+		w->beat = beat;
+		w->since = t1;
+	} else if (beat && (pfd.revents & POLLOUT) == 0 &&
+		   t1 - w->since >= STALL_DETECT_MS) {
+		roar_ledger_declare_stall(beat);
+		return false;
+	}
 	return true;
 }
 
@@ -209,16 +265,17 @@ wait_writable(int fd, uint64_t deadline)
 static int
 write_all_patient(int fd, const unsigned char *buf, size_t len)
 {
-	uint64_t deadline = now_ms() + STALL_BUDGET_MS;
+	struct waiter w;
 	size_t off = 0;
 
+	waiter_init(&w);
 	while (off < len) {
 		ssize_t n = send_now(fd, buf + off, len - off);
 
 		if (n < 0)
 			return (int)n;
 		off += (size_t)n;
-		if (off < len && !wait_writable(fd, deadline))
+		if (off < len && !wait_writable(fd, &w))
 			return -ETIMEDOUT;
 	}
 	return 0;
@@ -353,20 +410,23 @@ report_drops_unlocked(void)
 				       roar_session.pid, roar_session_tid() },
 			       d - dropped_sent) == 0) {
 		dropped_sent = d;
+		roar_ledger_made();
 		push_unlocked(buf, f.len);
 	}
 }
 
 /*
- * Let a slow collector catch up with the queue, up to the stall budget,
- * waiting with the lock released.  Once the budget ran out the process is
- * marked degraded and later frames do not wait (they are queued, and
- * dropped when the queue is full).
+ * Let a slow collector catch up with the queue, out of the image's wait
+ * budget, waiting with the lock released.  When waiting is not worth it
+ * (budget spent, collector stalled) the image is marked degraded and
+ * later frames do not wait (they are queued, and dropped when the queue
+ * is full) until the queue empties.
  */
 static void
 drain_patiently(void)
 {
-	uint64_t deadline = 0;
+	struct waiter w;
+	bool started = false;
 
 	for (;;) {
 		int fd;
@@ -381,9 +441,11 @@ drain_patiently(void)
 			return;
 		}
 		roar_lock_release(&send_lock);
-		if (!deadline)
-			deadline = now_ms() + STALL_BUDGET_MS;
-		if (!wait_writable(fd, deadline))
+		if (!started) {
+			waiter_init(&w);
+			started = true;
+		}
+		if (!wait_writable(fd, &w))
 			break;
 	}
 	roar_lock_take(&send_lock);
@@ -398,6 +460,7 @@ roar_transport_send(const void *frame, size_t len)
 
 	if (!enabled)
 		return -ENOTCONN;
+	roar_ledger_made();
 	roar_lock_take(&send_lock);
 	ensure_connected_unlocked();
 	push_unlocked(frame, len);
@@ -415,6 +478,7 @@ roar_transport_send_later(const void *frame, size_t len)
 {
 	if (!enabled)
 		return;
+	roar_ledger_made();
 	roar_lock_take(&send_lock);
 	if (!enqueue_unlocked(frame, len))
 		atomic_fetch_add(&dropped, 1);
@@ -428,15 +492,18 @@ roar_transport_send_oneshot(const void *frame, size_t len)
 
 	if (!enabled)
 		return -ENOTCONN;
+	/* Not counted as made: it goes on a connection of its own, which
+	 * names no slot.  What fails is lost, in the caller's slot (in a
+	 * vfork child: its parent's, whose memory it shares). */
 	fd = open_connection(true);
 	if (fd < 0) {
-		atomic_fetch_add(&dropped, 1);
+		roar_transport_count_drop();
 		return fd;
 	}
 	rc = write_all_patient(fd, frame, len);
 	close_fd(fd);
 	if (rc != 0)
-		atomic_fetch_add(&dropped, 1);
+		roar_transport_count_drop();
 	return rc;
 }
 
@@ -498,6 +565,7 @@ void
 roar_transport_count_drop(void)
 {
 	atomic_fetch_add(&dropped, 1);
+	roar_ledger_lost(1);
 }
 
 void
@@ -528,12 +596,14 @@ roar_transport_atfork_child(bool shares_fds)
 	retry_ms = RETRY_FIRST_MS;
 	atomic_store(&dropped, 0);
 	dropped_sent = 0;
+	atomic_store(&wait_left_ms, STALL_BUDGET_MS);
+	end_budget_given = false;
 }
 
 /*
  * The end of an image (exit, or an exec): send the drop count and what
- * waits, with the stall budget even if an earlier frame exhausted one.
- * Returns with send_lock held.
+ * waits, with what is left of the wait budget (degraded or not: the
+ * queue may have room to drain now).  Returns with send_lock held.
  */
 static void
 drain_at_end(void)
@@ -543,6 +613,12 @@ drain_at_end(void)
 		report_drops_unlocked();
 	degraded = false;
 	roar_lock_release(&send_lock);
+	/* The end's own budget (once: an exec that fails and a later exit
+	 * share it). */
+	if (!end_budget_given) {
+		end_budget_given = true;
+		atomic_store(&wait_left_ms, STALL_BUDGET_MS);
+	}
 	drain_patiently();
 	roar_lock_take(&send_lock);
 }

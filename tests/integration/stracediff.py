@@ -128,12 +128,23 @@ def loader_file(p):
     return base.endswith(b".so") or b".so." in base
 
 
+def tracer_file(p):
+    """The tracer's own files, which strace sees every image map: the
+    ledger beside the collector's socket, in the socket directory the
+    launcher makes ($TMPDIR/roar-XXXXXX/sock.ledger)."""
+    d, base = os.path.split(p)
+    return (base == b"sock.ledger" and
+            os.path.basename(d).startswith(b"roar-"))
+
+
 def comparable(p, exclude=()):
     """Whether a path takes part in the comparison, on either side."""
     p = fsb(p)
     if not p.startswith(b"/") or p.startswith(_NOT_FILES):
         return False
     if loader_file(p):
+        return False
+    if tracer_file(p):
         return False
     for e in exclude:
         e = fsb(e)

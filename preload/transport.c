@@ -488,6 +488,33 @@ roar_transport_fd_lost(int fd)
 	roar_lock_release(&send_lock);
 }
 
+int
+roar_transport_starve(bool on)
+{
+	int rc = 0;
+
+	roar_lock_take(&send_lock);
+	if (!on) {
+		if (retry_at_ms == UINT64_MAX)
+			retry_at_ms = 0;
+	} else if (conn_fd < 0) {
+		rc = -EBADF;
+	} else {
+		/* What the socket does not take now continues a frame the
+		 * collector saw begin: it cannot start the next connection,
+		 * so it is dropped (and counted) with this one.  The frames
+		 * sent from now on wait whole in the queue. */
+		flush_unlocked();
+		if (conn_fd >= 0)
+			drop_connection_unlocked(true);
+		/* No retry comes due until the end of the image: connecting
+		 * sooner would take the slot the program needs again. */
+		retry_at_ms = UINT64_MAX;
+	}
+	roar_lock_release(&send_lock);
+	return rc;
+}
+
 uint64_t
 roar_transport_dropped(void)
 {

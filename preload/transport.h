@@ -59,6 +59,16 @@ int roar_transport_fd(void);
  */
 void roar_transport_fd_lost(int fd);
 
+/**
+ * on: the program ran out of fds and our connection holds one: push what
+ * the socket takes now without waiting, close the connection and stay
+ * unconnected ("starved"), frames waiting in the queue, until off.
+ * off: connect again at the next send (the end of the image: exit, exec).
+ * Must be called with the guard held.  @return 0, or -EBADF when on and
+ * there was no connection to give back.
+ */
+int roar_transport_starve(bool on);
+
 /** Events this process lost so far. */
 uint64_t roar_transport_dropped(void);
 

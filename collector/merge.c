@@ -770,7 +770,7 @@ static int
 on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 {
 	struct roar_proc *p;
-	int64_t status;
+	int64_t status, yields;
 	pid_t ppid;
 
 	if (!get_int(ev, ROAR_KEY_STATUS, &status))
@@ -781,6 +781,8 @@ on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		set_self_parent(p, ppid);
 	p->has_exit = true;
 	p->exit_code = (int)(status & 0xff);
+	if (get_int(ev, ROAR_KEY_FD_YIELDS, &yields) && yields > 0)
+		p->fd_yields += (uint64_t)yields;
 	p->end_time = get_time(ev);
 	return 0;
 }

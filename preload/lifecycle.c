@@ -78,6 +78,7 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	roar_track_atfork_child();
 	roar_shell_atfork_child();
 	roar_transport_atfork_child(shares_fds);
+	roar_park_atfork_child();
 	roar_frame_init(&f, buf, sizeof(buf));
 	/*
 	 * At once, not with the child's first frame: the fork may have been

@@ -108,6 +108,10 @@ enum roar_kind {
 					   process was noticed after the fact
 					   (a raw clone, _Fork), so "time" is
 					   when it was noticed, not the fork */
+#define ROAR_KEY_FD_YIELDS "fd_yields" /* uint, exit: times the process
+					  gave our connection's fd back to
+					  the program (it ran out of fds);
+					  left out when 0 */
 
 /*
  * Identity.  The collector knows each connection's sender from the kernel

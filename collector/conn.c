@@ -118,32 +118,63 @@ kind_is(const msgpack_object *ev, const char *k)
 	       memcmp(o->via.str.ptr, k, n) == 0;
 }
 
+static void
+add_got(struct roar_merge *m, int64_t slot, uint64_t n)
+{
+	uint64_t k = (uint64_t)slot + 1;
+
+	roar_map_put(&m->slot_got, k,
+		     (void *)((uintptr_t)roar_map_get(&m->slot_got, k) + n));
+}
+
+/*
+ * Bind c to the slot a hello or a resume names.  A slot is its image's:
+ * the first connection to name it binds it to its peer, and a later
+ * connection (the same image, reconnected) only when it is that peer.
+ * Frames c carried before, while it named no slot (an image's frames
+ * that came before its hello), go to the slot now.
+ */
+static void
+bind_slot(struct roar_conn *c, struct roar_merge *m, const msgpack_object *ev,
+	  pid_t alias)
+{
+	const msgpack_object *s = roar_mp_get(ev, ROAR_KEY_LEDGER);
+	uint64_t who = (uint64_t)(uint32_t)c->peer_pid |
+		       (uint64_t)(uint32_t)alias << 32;
+	void *bound;
+
+	c->slot = -1;
+	if (!s || s->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    s->via.u64 >= ROAR_LEDGER_SLOTS)
+		return;
+	bound = roar_map_get(&m->slot_pid, s->via.u64 + 1);
+	if (bound && (uint64_t)(uintptr_t)bound != who)
+		return;
+	if (!bound)
+		roar_map_put(&m->slot_pid, s->via.u64 + 1,
+			     (void *)(uintptr_t)who);
+	c->slot = (int64_t)s->via.u64;
+	if (c->unslotted)
+		add_got(m, c->slot, c->unslotted);
+	c->unslotted = 0;
+}
+
 /*
  * The ledger's side of one frame, before it is applied: a hello starts
  * the stream of a new image, which counts in the slot it names (or in
- * none); a dropped event on a stream the ledger counts says nothing the
- * ledger will not say better (applying both would count twice).
+ * none); a resume goes on with one; a dropped event on a stream the
+ * ledger counts says nothing the ledger will not say better (applying
+ * both would count twice).
  * @return false when the frame is not to be applied
  */
 static bool
 ledger_frame(struct roar_conn *c, struct roar_merge *m,
 	     const msgpack_object *ev, pid_t alias)
 {
-	const msgpack_object *s;
-
 	if (!m->ledger_on)
 		return true;
-	if (kind_is(ev, "hello")) {
-		s = roar_mp_get(ev, ROAR_KEY_LEDGER);
-		c->slot = -1;
-		if (s && s->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-		    s->via.u64 < ROAR_LEDGER_SLOTS &&
-		    !roar_map_get(&m->slot_pid, s->via.u64 + 1)) {
-			c->slot = (int64_t)s->via.u64;
-			roar_map_put(&m->slot_pid, s->via.u64 + 1,
-				     (void *)(uintptr_t)((uint64_t)(uint32_t)c->peer_pid |
-							 (uint64_t)(uint32_t)alias << 32));
-		}
+	if (kind_is(ev, "hello") || kind_is(ev, "resume")) {
+		bind_slot(c, m, ev, alias);
 		return true;
 	}
 	return c->slot < 0 || !kind_is(ev, "dropped");
@@ -153,12 +184,10 @@ ledger_frame(struct roar_conn *c, struct roar_merge *m,
 static void
 ledger_got(struct roar_conn *c, struct roar_merge *m)
 {
-	uint64_t k = (uint64_t)c->slot + 1;
-
 	if (c->slot >= 0)
-		roar_map_put(&m->slot_got, k,
-			     (void *)((uintptr_t)roar_map_get(&m->slot_got, k) +
-				      1));
+		add_got(m, c->slot, 1);
+	else if (m->ledger_on)
+		c->unslotted++;
 }
 
 int

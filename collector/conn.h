@@ -29,6 +29,9 @@ struct roar_conn {
 	unsigned long frames;
 	int64_t slot;      /* the ledger slot its current image counts in
 			      (tally.h), or -1 */
+	uint64_t unslotted; /* frames since it last named a slot, or since
+			       it began: an image's early frames, which
+			       its hello brings into its slot */
 	unsigned long refused;  /* frames of this connection refused */
 	char refused_why[160];  /* why the first of them was */
 };

@@ -774,7 +774,7 @@ static int
 on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 {
 	struct roar_proc *p;
-	int64_t status;
+	int64_t status, yields;
 	pid_t ppid;
 
 	if (!get_int(ev, ROAR_KEY_STATUS, &status))
@@ -785,6 +785,8 @@ on_exit_ev(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		set_self_parent(p, ppid);
 	p->has_exit = true;
 	p->exit_code = (int)(status & 0xff);
+	if (get_int(ev, ROAR_KEY_FD_YIELDS, &yields) && yields > 0)
+		p->fd_yields += (uint64_t)yields;
 	p->end_time = get_time(ev);
 	return 0;
 }
@@ -853,6 +855,9 @@ apply(struct roar_merge *m, const msgpack_object *ev, size_t k, pid_t pid,
 		return on_reaped(m, ev, pid, verify);
 	case ROAR_KIND_DROPPED:
 		return on_dropped(m, ev, pid);
+	case ROAR_KIND_RESUME:
+		/* The connection's business (conn.c, the ledger). */
+		return 0;
 	default:
 		/* A newer library's kind: harmless, but counted. */
 		m->unknown_events++;

@@ -105,6 +105,7 @@ struct roar_proc {
 	/* Endings. */
 	bool has_exit;     /* exit event: status is an exit code */
 	int exit_code;
+	uint64_t fd_yields; /* times it gave our connection's fd back */
 	bool has_wait;     /* reaped by a traced parent or the launcher */
 	int wait_status;
 	double end_time;

@@ -237,7 +237,8 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 		code = p->exit_code;
 	}
 
-	msgpack_pack_map(pk, 18);
+	/* fd_yields only where there were some: the rest read as before. */
+	msgpack_pack_map(pk, 18 + (p->fd_yields > 0));
 	key(pk, "pid");
 	msgpack_pack_int64(pk, p->pid);
 	key(pk, "parent_pid");
@@ -314,6 +315,10 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ);
 	key(pk, "written_paths");
 	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE);
+	if (p->fd_yields > 0) {
+		key(pk, "fd_yields");
+		msgpack_pack_uint64(pk, p->fd_yields);
+	}
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -161,6 +162,12 @@ settle_slot(struct roar_merge *m, uint64_t i,
 		return;
 	p->dropped += missing + lost;
 	p->incomplete = true;
+	if (getenv("ROAR_DEBUG") && *getenv("ROAR_DEBUG"))
+		fprintf(stderr, "roar-collector: pid %d (slot %llu) made %llu "
+			"frames, %llu arrived; %llu events never became "
+			"frames\n", (int)p->pid, (unsigned long long)i,
+			(unsigned long long)made, (unsigned long long)got,
+			(unsigned long long)lost);
 }
 
 void

@@ -136,8 +136,10 @@ announce(int argc, char **argv, char **envp)
 	}
 	roar_frame_init(&f, hello_buf, sizeof(hello_buf));
 	ids = roar_session_ids();
-	if (roar_event_hello(&f, &ids, &h) == 0)
+	if (roar_event_hello(&f, &ids, &h) == 0) {
+		roar_transport_hello_next();
 		roar_transport_send(f.data, f.len);
+	}
 	else
 		roar_transport_count_drop();
 }

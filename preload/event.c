@@ -281,11 +281,12 @@ roar_event_exec_failed(struct roar_frame *f, const struct roar_event_ids *ids,
 
 int
 roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
-		pid_t ppid, int status, double time)
+		pid_t ppid, int status, double time, uint64_t fd_yields)
 {
 	msgpack_packer pk;
 
-	pack_head(&pk, f, 2 + (ppid > 0), ROAR_KIND_EXIT, ids);
+	pack_head(&pk, f, 2 + (ppid > 0) + (fd_yields > 0), ROAR_KIND_EXIT,
+		  ids);
 	if (ppid > 0) {
 		pack_key(&pk, ROAR_KEY_PPID);
 		msgpack_pack_int64(&pk, ppid);
@@ -294,6 +295,10 @@ roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_pack_int(&pk, status);
 	pack_key(&pk, ROAR_KEY_TIME);
 	msgpack_pack_double(&pk, time);
+	if (fd_yields > 0) {
+		pack_key(&pk, ROAR_KEY_FD_YIELDS);
+		msgpack_pack_uint64(&pk, fd_yields);
+	}
 	return roar_frame_finish(f);
 }
 
@@ -308,6 +313,18 @@ roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_pack_int64(&pk, child);
 	pack_key(&pk, ROAR_KEY_STATUS);
 	msgpack_pack_int(&pk, status);
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_resume(struct roar_frame *f, const struct roar_event_ids *ids,
+		  uint64_t slot)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 1, ROAR_KIND_RESUME, ids);
+	pack_key(&pk, ROAR_KEY_LEDGER);
+	msgpack_pack_uint64(&pk, slot);
 	return roar_frame_finish(f);
 }
 

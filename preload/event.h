@@ -83,9 +83,16 @@ int roar_event_exec_failed(struct roar_frame *f,
 			   double time);
 
 /** exit: the sender (whose parent is ppid; 0 leaves it out) calls
- *  exit(status). */
+ *  exit(status), having given its connection's fd back fd_yields times
+ *  (0 leaves it out). */
 int roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
-		    pid_t ppid, int status, double time);
+		    pid_t ppid, int status, double time, uint64_t fd_yields);
+
+/** resume: this new connection goes on with the stream of the image
+ *  that counts in ledger slot (the collector credits what follows to it;
+ *  an image's first connection begins with its hello instead). */
+int roar_event_resume(struct roar_frame *f, const struct roar_event_ids *ids,
+		      uint64_t slot);
 
 /** reaped: the sender collected child's raw wait status. */
 int roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "roar/compiler.h"
+#include "park.h"
 
 extern __thread unsigned roar_guard_depth
 	__attribute__((tls_model("initial-exec")));
@@ -50,9 +51,18 @@ void roar_lifecycle_noticed(void);
  */
 bool roar_entry_early(void);
 
-/** Enter roar; false when we are already inside (then do nothing). */
+/*
+ * Added to roar_guard_depth while the guard is held for a hook's own
+ * bookkeeping (ROAR_AFTER), as opposed to the library's other work under
+ * the guard (fork handlers, exec, popen, the destructor).  A hook that
+ * finds it set runs in a signal handler that interrupted that bookkeeping
+ * on this thread: it parks what it did (park.h) instead of losing it.
+ */
+#define ROAR_GUARD_BOOK 0x10000u
+
+/* Enter roar with depth held; false when we are already inside. */
 static inline bool
-roar_guard_enter(void)
+roar_guard_enter_as(unsigned held)
 {
 	if (ROAR_UNLIKELY(!roar_ready) && !roar_entry_early())
 		return false;
@@ -62,13 +72,21 @@ roar_guard_enter(void)
 	if (ROAR_UNLIKELY(!atomic_load_explicit(roar_canary,
 						 memory_order_relaxed)))
 		roar_lifecycle_noticed();
-	if (ROAR_UNLIKELY(roar_guard_depth++ != 0)) {
-		roar_guard_depth--;
+	if (ROAR_UNLIKELY(roar_guard_depth != 0))
 		return false;
-	}
-	/* A signal handler entering here sees depth 1 and passes through. */
+	/* A handler that fires before this store enters on its own and is
+	 * done before we go on: nothing to share. */
+	roar_guard_depth = held;
+	/* A signal handler entering here sees depth held and passes. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return true;
+}
+
+/** Enter roar; false when we are already inside (then do nothing). */
+static inline bool
+roar_guard_enter(void)
+{
+	return roar_guard_enter_as(1);
 }
 
 static inline void
@@ -76,6 +94,61 @@ roar_guard_leave(void)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	roar_guard_depth--;
+}
+
+/*
+ * While this thread waits for the collector (no lock held, no state half
+ * written: see the transport's drain), its signal handlers may do their
+ * own bookkeeping in full instead of parking it: a wait of up to a
+ * quarter second would otherwise fill the pending ring of a program
+ * whose handler runs every 100 us.  Returns what roar_guard_resume puts
+ * back.
+ */
+static inline unsigned
+roar_guard_suspend(void)
+{
+	unsigned depth = roar_guard_depth;
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	roar_guard_depth = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return depth;
+}
+
+static inline void
+roar_guard_resume(unsigned depth)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	roar_guard_depth = depth;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/** Enter roar for a hook's bookkeeping (see ROAR_GUARD_BOOK). */
+static inline bool
+roar_guard_enter_book(void)
+{
+	return roar_guard_enter_as(1 | ROAR_GUARD_BOOK);
+}
+
+/** Whether a hook that found the guard held may park (park.h). */
+static inline bool
+roar_guard_parkable(void)
+{
+	return ROAR_UNLIKELY(roar_guard_depth & ROAR_GUARD_BOOK);
+}
+
+/**
+ * Leave a hook's bookkeeping: first record what signal handlers parked
+ * meanwhile (one TLS load when nothing was).  A handler that parks after
+ * the last look is recorded at this thread's next hook.
+ */
+static inline void
+roar_guard_leave_book(void)
+{
+	while (roar_park_pending() && roar_park_drain())
+		;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	roar_guard_depth -= 1 | ROAR_GUARD_BOOK;
 }
 
 #endif /* ROAR_GUARD_H */

@@ -38,15 +38,39 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off,
  */
 long roar_hook_exec_syscall(long nr, const long a[6]);
 
-/* Run stmt as bookkeeping after a real call: guarded, errno kept. */
-#define ROAR_AFTER(stmt)                                                     \
+/*
+ * Run stmt as bookkeeping after a real call: guarded, errno kept.  When
+ * the guard is held by this thread's bookkeeping (a signal handler
+ * interrupted it), run park instead: it notes the call in the thread's
+ * pending slots (park.h), recorded when that bookkeeping ends.
+ */
+#define ROAR_AFTER_PARK(stmt, park)                                          \
 	do {                                                                 \
 		int roar_saved_errno_ = errno;                               \
-		if (roar_guard_enter()) {                                    \
+		if (roar_guard_enter_book()) {                               \
 			stmt;                                                \
-			roar_guard_leave();                                  \
+			roar_guard_leave_book();                             \
+		} else if (roar_guard_parkable()) {                          \
+			park;                                                \
 		}                                                            \
 		errno = roar_saved_errno_;                                   \
 	} while (0)
+
+/* Bookkeeping with no parked form: a handler's call is counted lost. */
+#define ROAR_AFTER(stmt) ROAR_AFTER_PARK(stmt, roar_park_lost())
+
+/*
+ * A call that makes an fd failed with EMFILE or ENFILE: when our
+ * connection holds an fd, give it back (roar_track_yield_fd) and return
+ * true, for the caller to make its call once more; errno is kept.  The
+ * program then sees what it sees untraced.
+ */
+static inline bool
+roar_hook_fd_retry(void)
+{
+	if (ROAR_LIKELY(errno != EMFILE && errno != ENFILE))
+		return false;
+	return roar_track_yield_fd();
+}
 
 #endif /* ROAR_HOOK_H */

@@ -16,11 +16,17 @@
 #include "hook.h"
 #include "transport.h"
 
+static bool
+is_dup(int cmd)
+{
+	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
+}
+
 static int
 after_fcntl(int ret, int fd, int cmd)
 {
 	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		ROAR_AFTER(roar_track_dup(fd, ret));
+		ROAR_AFTER_PARK(roar_track_dup(fd, ret), roar_park_forget(ret));
 	return ret;
 }
 
@@ -30,11 +36,15 @@ fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
+	int ret;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return after_fcntl(ROAR_REAL(fcntl)(fd, cmd, arg), fd, cmd);
+	ret = ROAR_REAL(fcntl)(fd, cmd, arg);
+	if (ret < 0 && is_dup(cmd) && roar_hook_fd_retry())
+		ret = ROAR_REAL(fcntl)(fd, cmd, arg);
+	return after_fcntl(ret, fd, cmd);
 }
 
 ROAR_EXPORT int
@@ -42,11 +52,15 @@ fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
+	int ret;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return after_fcntl(ROAR_REAL(fcntl64)(fd, cmd, arg), fd, cmd);
+	ret = ROAR_REAL(fcntl64)(fd, cmd, arg);
+	if (ret < 0 && is_dup(cmd) && roar_hook_fd_retry())
+		ret = ROAR_REAL(fcntl64)(fd, cmd, arg);
+	return after_fcntl(ret, fd, cmd);
 }
 
 /*
@@ -100,13 +114,27 @@ closefrom(int lowfd)
 		ROAR_AFTER(roar_track_closed_range((unsigned)lowfd, ~0u));
 }
 
+/* roar_track_mmap's credits, in a signal handler (park.h). */
+static void
+park_mmap(int fd, int prot, int flags)
+{
+	int type = flags & MAP_TYPE;
+
+	if ((prot & PROT_WRITE) &&
+	    (type == MAP_SHARED || type == MAP_SHARED_VALIDATE))
+		roar_park_credit(fd, ROAR_CREDIT_WRITE);
+	if (prot & PROT_READ)
+		roar_park_credit(fd, ROAR_CREDIT_READ);
+}
+
 ROAR_EXPORT void *
 mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	void *ret = ROAR_REAL(mmap)(addr, len, prot, flags, fd, off);
 
 	if (ret != MAP_FAILED && fd >= 0 && !(flags & MAP_ANONYMOUS))
-		ROAR_AFTER(roar_track_mmap(fd, prot, flags));
+		ROAR_AFTER_PARK(roar_track_mmap(fd, prot, flags),
+				park_mmap(fd, prot, flags));
 	return ret;
 }
 
@@ -116,6 +144,7 @@ mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 	void *ret = ROAR_REAL(mmap64)(addr, len, prot, flags, fd, off);
 
 	if (ret != MAP_FAILED && fd >= 0 && !(flags & MAP_ANONYMOUS))
-		ROAR_AFTER(roar_track_mmap(fd, prot, flags));
+		ROAR_AFTER_PARK(roar_track_mmap(fd, prot, flags),
+				park_mmap(fd, prot, flags));
 	return ret;
 }

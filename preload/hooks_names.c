@@ -9,18 +9,37 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "hook.h"
 
 #define CREATED_FLAGS (O_RDWR | O_CREAT | O_EXCL)
 
+/*
+ * A failed mkstemp leaves the template's Xs overwritten, and a template
+ * without them is EINVAL: the retry after giving our fd back
+ * (roar_hook_fd_retry) starts from a copy taken before the call.
+ */
 #define MKSTEMP_HOOK(name, params, args)                                     \
 	ROAR_EXPORT int name params                                          \
 	{                                                                    \
-		int ret = ROAR_REAL(name) args;                              \
+		char saved_[PATH_MAX];                                       \
+		size_t len_ = strnlen(tmpl, sizeof(saved_));                 \
+		int ret;                                                     \
+		if (len_ < sizeof(saved_))                                   \
+			memcpy(saved_, tmpl, len_);                          \
+		ret = ROAR_REAL(name) args;                                  \
+		if (ret < 0 && len_ < sizeof(saved_) &&                      \
+		    roar_hook_fd_retry()) {                                  \
+			memcpy(tmpl, saved_, len_);                          \
+			ret = ROAR_REAL(name) args;                          \
+		}                                                            \
 		if (ret >= 0)                                                \
-			ROAR_AFTER(roar_track_open(ret, CREATED_FLAGS, true)); \
+			ROAR_AFTER_PARK(roar_track_open(ret, CREATED_FLAGS,  \
+							true),               \
+					roar_park_open(ret, CREATED_FLAGS,   \
+						       true));               \
 		return ret;                                                  \
 	}
 
@@ -117,7 +136,8 @@ ftruncate(int fd, off_t len)
 	int ret = ROAR_REAL(ftruncate)(fd, len);
 
 	if (ret == 0)
-		ROAR_AFTER(roar_track_fd(fd, ROAR_CREDIT_WRITE));
+		ROAR_AFTER_PARK(roar_track_fd(fd, ROAR_CREDIT_WRITE),
+				roar_park_credit(fd, ROAR_CREDIT_WRITE));
 	return ret;
 }
 
@@ -127,6 +147,7 @@ ftruncate64(int fd, off64_t len)
 	int ret = ROAR_REAL(ftruncate64)(fd, len);
 
 	if (ret == 0)
-		ROAR_AFTER(roar_track_fd(fd, ROAR_CREDIT_WRITE));
+		ROAR_AFTER_PARK(roar_track_fd(fd, ROAR_CREDIT_WRITE),
+				roar_park_credit(fd, ROAR_CREDIT_WRITE));
 	return ret;
 }

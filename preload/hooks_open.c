@@ -77,14 +77,18 @@ do_open(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 		errno = entry_errno;
 	}
 	ret = call_real(c, dirfd, path, flags, mode);
+	/* No fd is made (nor the file created) when the table is full. */
+	if (ROAR_UNLIKELY(ret < 0) && roar_hook_fd_retry())
+		ret = call_real(c, dirfd, path, flags, mode);
 	if (ROAR_UNLIKELY(roar_in_vfork) && ret >= 0) {
 		int saved = errno;
 
 		roar_track_open_shared(ret, flags, created);
 		errno = saved;
 	} else if (ret >= 0) {
-		ROAR_AFTER(roar_track_open_named(ret, dirfd, path, flags,
-						 created));
+		ROAR_AFTER_PARK(roar_track_open_named(ret, dirfd, path, flags,
+						      created),
+				roar_park_open(ret, flags, created));
 	}
 	return ret;
 }
@@ -150,15 +154,19 @@ __openat64_2(int dirfd, const char *path, int flags)
 	return do_open(CALL_OPENAT64_2, dirfd, path, flags, 0);
 }
 
+#define CREAT_FLAGS (O_WRONLY | O_CREAT | O_TRUNC)
+
 ROAR_EXPORT int
 creat(const char *path, mode_t mode)
 {
 	int ret = ROAR_REAL(creat)(path, mode);
 
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(creat)(path, mode);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_open_named(ret, AT_FDCWD, path,
-						 O_WRONLY | O_CREAT | O_TRUNC,
-						 false));
+		ROAR_AFTER_PARK(roar_track_open_named(ret, AT_FDCWD, path,
+						      CREAT_FLAGS, false),
+				roar_park_open(ret, CREAT_FLAGS, false));
 	return ret;
 }
 
@@ -167,10 +175,12 @@ creat64(const char *path, mode_t mode)
 {
 	int ret = ROAR_REAL(creat64)(path, mode);
 
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(creat64)(path, mode);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_open_named(ret, AT_FDCWD, path,
-						 O_WRONLY | O_CREAT | O_TRUNC,
-						 false));
+		ROAR_AFTER_PARK(roar_track_open_named(ret, AT_FDCWD, path,
+						      CREAT_FLAGS, false),
+				roar_park_open(ret, CREAT_FLAGS, false));
 	return ret;
 }
 
@@ -178,9 +188,13 @@ static FILE *
 after_fopen(FILE *f, const char *path, const char *mode, bool created)
 {
 	if (f)
-		ROAR_AFTER(roar_track_open_named(fileno(f), AT_FDCWD, path,
-						 roar_track_fopen_flags(mode),
-						 created));
+		ROAR_AFTER_PARK(roar_track_open_named(fileno(f), AT_FDCWD,
+						      path,
+						      roar_track_fopen_flags(mode),
+						      created),
+				roar_park_open(fileno(f),
+					       roar_track_fopen_flags(mode),
+					       created));
 	return f;
 }
 
@@ -203,19 +217,27 @@ ROAR_EXPORT FILE *
 fopen(const char *path, const char *mode)
 {
 	bool created = fopen_probe(path, mode);
+	FILE *f = ROAR_REAL(fopen)(path, mode);
 
-	return after_fopen(ROAR_REAL(fopen)(path, mode), path, mode, created);
+	if (!f && roar_hook_fd_retry())
+		f = ROAR_REAL(fopen)(path, mode);
+	return after_fopen(f, path, mode, created);
 }
 
 ROAR_EXPORT FILE *
 fopen64(const char *path, const char *mode)
 {
 	bool created = fopen_probe(path, mode);
+	FILE *f = ROAR_REAL(fopen64)(path, mode);
 
-	return after_fopen(ROAR_REAL(fopen64)(path, mode), path, mode,
+	if (!f && roar_hook_fd_retry())
+		f = ROAR_REAL(fopen64)(path, mode);
+	return after_fopen(f, path, mode,
 			   created);
 }
 
+/* No retry for freopen: it closed the stream's fd before its open
+ * failed, so the table had room, and the stream is gone. */
 ROAR_EXPORT FILE *
 freopen(const char *path, const char *mode, FILE *stream)
 {
@@ -246,7 +268,7 @@ close(int fd)
 		return -1;
 	}
 	ret = ROAR_REAL(close)(fd);
-	ROAR_AFTER(roar_track_forget(fd));
+	ROAR_AFTER_PARK(roar_track_forget(fd), roar_park_forget(fd));
 	return ret;
 }
 
@@ -263,7 +285,7 @@ fclose(FILE *stream)
 
 	/* glibc's fclose closes through an internal alias, not close(). */
 	if (fd >= 0)
-		ROAR_AFTER(roar_track_forget(fd));
+		ROAR_AFTER_PARK(roar_track_forget(fd), roar_park_forget(fd));
 	return ret;
 }
 
@@ -277,8 +299,10 @@ dup(int oldfd)
 		return -1;
 	}
 	ret = ROAR_REAL(dup)(oldfd);
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(dup)(oldfd);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_dup(oldfd, ret));
+		ROAR_AFTER_PARK(roar_track_dup(oldfd, ret), roar_park_forget(ret));
 	return ret;
 }
 
@@ -301,7 +325,8 @@ dup2(int oldfd, int newfd)
 	vacate(newfd);
 	ret = ROAR_REAL(dup2)(oldfd, newfd);
 	if (ret >= 0 && oldfd != newfd)
-		ROAR_AFTER(roar_track_dup(oldfd, newfd));
+		ROAR_AFTER_PARK(roar_track_dup(oldfd, newfd),
+				roar_park_forget(newfd));
 	return ret;
 }
 
@@ -317,20 +342,37 @@ dup3(int oldfd, int newfd, int flags)
 	vacate(newfd);
 	ret = ROAR_REAL(dup3)(oldfd, newfd, flags);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_dup(oldfd, newfd));
+		ROAR_AFTER_PARK(roar_track_dup(oldfd, newfd),
+				roar_park_forget(newfd));
 	return ret;
 }
 
 /* Calls that make fds we never credit: the number's old state must go,
  * and the new one needs no lookup when it is read or written. */
 
+#define NOT_FILES(fds)                                                       \
+	do {                                                                 \
+		roar_track_not_a_file((fds)[0]);                             \
+		roar_track_not_a_file((fds)[1]);                             \
+	} while (0)
+
+#define PARK_FORGET2(fds)                                                    \
+	do {                                                                 \
+		roar_park_forget((fds)[0]);                                  \
+		roar_park_forget((fds)[1]);                                  \
+	} while (0)
+
 ROAR_EXPORT int
 pipe(int fds[2])
 {
 	int ret = ROAR_REAL(pipe)(fds);
 
+	/* The fds are allocated first: a full table made nothing (accept
+	 * leaves the connection queued). */
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(pipe)(fds);
 	if (ret == 0)
-		ROAR_AFTER(roar_track_not_a_file(fds[0]); roar_track_not_a_file(fds[1]));
+		ROAR_AFTER_PARK(NOT_FILES(fds), PARK_FORGET2(fds));
 	return ret;
 }
 
@@ -339,8 +381,12 @@ pipe2(int fds[2], int flags)
 {
 	int ret = ROAR_REAL(pipe2)(fds, flags);
 
+	/* The fds are allocated first: a full table made nothing (accept
+	 * leaves the connection queued). */
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(pipe2)(fds, flags);
 	if (ret == 0)
-		ROAR_AFTER(roar_track_not_a_file(fds[0]); roar_track_not_a_file(fds[1]));
+		ROAR_AFTER_PARK(NOT_FILES(fds), PARK_FORGET2(fds));
 	return ret;
 }
 
@@ -349,8 +395,13 @@ socket(int domain, int type, int protocol)
 {
 	int ret = ROAR_REAL(socket)(domain, type, protocol);
 
+	/* The fds are allocated first: a full table made nothing (accept
+	 * leaves the connection queued). */
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(socket)(domain, type, protocol);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_not_a_file(ret));
+		ROAR_AFTER_PARK(roar_track_not_a_file(ret),
+				roar_park_forget(ret));
 	return ret;
 }
 
@@ -359,8 +410,12 @@ socketpair(int domain, int type, int protocol, int fds[2])
 {
 	int ret = ROAR_REAL(socketpair)(domain, type, protocol, fds);
 
+	/* The fds are allocated first: a full table made nothing (accept
+	 * leaves the connection queued). */
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(socketpair)(domain, type, protocol, fds);
 	if (ret == 0)
-		ROAR_AFTER(roar_track_not_a_file(fds[0]); roar_track_not_a_file(fds[1]));
+		ROAR_AFTER_PARK(NOT_FILES(fds), PARK_FORGET2(fds));
 	return ret;
 }
 
@@ -369,8 +424,13 @@ accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	int ret = ROAR_REAL(accept)(fd, addr, len);
 
+	/* The fds are allocated first: a full table made nothing (accept
+	 * leaves the connection queued). */
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(accept)(fd, addr, len);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_not_a_file(ret));
+		ROAR_AFTER_PARK(roar_track_not_a_file(ret),
+				roar_park_forget(ret));
 	return ret;
 }
 
@@ -379,8 +439,13 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	int ret = ROAR_REAL(accept4)(fd, addr, len, flags);
 
+	/* The fds are allocated first: a full table made nothing (accept
+	 * leaves the connection queued). */
+	if (ret < 0 && roar_hook_fd_retry())
+		ret = ROAR_REAL(accept4)(fd, addr, len, flags);
 	if (ret >= 0)
-		ROAR_AFTER(roar_track_not_a_file(ret));
+		ROAR_AFTER_PARK(roar_track_not_a_file(ret),
+				roar_park_forget(ret));
 	return ret;
 }
 
@@ -390,7 +455,7 @@ chdir(const char *path)
 	int ret = ROAR_REAL(chdir)(path);
 
 	if (ret == 0)
-		ROAR_AFTER(roar_track_chdir());
+		ROAR_AFTER_PARK(roar_track_chdir(), roar_track_chdir());
 	return ret;
 }
 
@@ -400,6 +465,6 @@ fchdir(int fd)
 	int ret = ROAR_REAL(fchdir)(fd);
 
 	if (ret == 0)
-		ROAR_AFTER(roar_track_chdir());
+		ROAR_AFTER_PARK(roar_track_chdir(), roar_track_chdir());
 	return ret;
 }

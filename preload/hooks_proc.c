@@ -329,7 +329,12 @@ system(const char *cmd)
 ROAR_EXPORT FILE *
 popen(const char *cmd, const char *mode)
 {
-	return roar_shell_popen(cmd, mode);
+	FILE *f = roar_shell_popen(cmd, mode);
+
+	/* Its pipe is made first: a full table left nothing behind. */
+	if (!f && roar_hook_fd_retry())
+		f = roar_shell_popen(cmd, mode);
+	return f;
 }
 
 ROAR_EXPORT int

@@ -15,7 +15,8 @@
 #define CREDIT_IF(ret, fd, credit)                                           \
 	do {                                                                 \
 		if ((ret) > 0)                                               \
-			ROAR_AFTER(roar_track_fd((fd), (credit)));           \
+			ROAR_AFTER_PARK(roar_track_fd((fd), (credit)),       \
+					roar_park_credit((fd), (credit))); \
 	} while (0)
 
 #define RW_HOOK(name, credit, params, args, fd)                              \

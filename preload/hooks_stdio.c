@@ -34,10 +34,21 @@ credit_stream(FILE *stream, unsigned credit)
 		roar_track_fd(fd, credit);
 }
 
+/* In a signal handler that interrupted our bookkeeping. */
+static void
+park_stream(FILE *stream, unsigned credit)
+{
+	int fd = stream ? fileno(stream) : -1;
+
+	if (fd >= 0)
+		roar_park_credit(fd, credit);
+}
+
 #define STREAM_CREDIT(ok, stream, credit)                                    \
 	do {                                                                 \
 		if (ok)                                                      \
-			ROAR_AFTER(credit_stream((stream), (credit)));       \
+			ROAR_AFTER_PARK(credit_stream((stream), (credit)),   \
+					park_stream((stream), (credit)));    \
 	} while (0)
 
 ROAR_EXPORT size_t
@@ -206,7 +217,9 @@ credit_seek_read(FILE *stream)
 	{                                                                    \
 		int ret = ROAR_REAL(name) args;                              \
 		if (ret == 0)                                                \
-			ROAR_AFTER(credit_seek_read(stream));                \
+			ROAR_AFTER_PARK(credit_seek_read(stream),            \
+					park_stream((stream),                \
+						    ROAR_CREDIT_READ));      \
 		return ret;                                                  \
 	}
 

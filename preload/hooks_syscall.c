@@ -8,11 +8,48 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
 #include "hook.h"
+
+/* The raw calls whose wrappers the fd retry covers: each allocates its
+ * fd before it does anything, so a full table made nothing to undo. */
+static bool
+makes_fd(long nr, const long a[6])
+{
+	switch (nr) {
+#ifdef SYS_open
+	case SYS_open:
+#endif
+#ifdef SYS_creat
+	case SYS_creat:
+#endif
+#ifdef SYS_pipe
+	case SYS_pipe:
+#endif
+#ifdef SYS_accept
+	case SYS_accept:
+#endif
+#ifdef SYS_openat2
+	case SYS_openat2:
+#endif
+	case SYS_openat:
+	case SYS_dup:
+	case SYS_pipe2:
+	case SYS_socket:
+	case SYS_socketpair:
+	case SYS_accept4:
+		return true;
+	case SYS_fcntl:
+		return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
+	default:
+		return false;
+	}
+}
 
 ROAR_EXPORT long
 syscall(long nr, ...)
@@ -35,6 +72,9 @@ syscall(long nr, ...)
 		errno = entry_errno;
 	}
 	ret = ROAR_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (ret < 0 && makes_fd(nr, a) && roar_hook_fd_retry())
+		ret = ROAR_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4],
+					 a[5]);
 	if (ret >= 0)
 		ROAR_AFTER(roar_track_syscall(nr, a, ret, created));
 	return ret;

@@ -17,8 +17,10 @@ static void
 credit_pair(ssize_t ret, int in, int out)
 {
 	if (ret > 0)
-		ROAR_AFTER(roar_track_fd(in, ROAR_CREDIT_READ);
-			   roar_track_fd(out, ROAR_CREDIT_WRITE));
+		ROAR_AFTER_PARK(roar_track_fd(in, ROAR_CREDIT_READ);
+				roar_track_fd(out, ROAR_CREDIT_WRITE),
+				roar_park_credit(in, ROAR_CREDIT_READ);
+				roar_park_credit(out, ROAR_CREDIT_WRITE));
 }
 
 ROAR_EXPORT ssize_t

@@ -79,6 +79,7 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	roar_track_atfork_child();
 	roar_shell_atfork_child();
 	roar_transport_atfork_child(shares_fds);
+	roar_park_atfork_child();
 	roar_ledger_atfork_child(roar_session.pid, ppid);
 	h.has_ledger = roar_ledger_slot() >= 0;
 	h.ledger = (uint64_t)roar_ledger_slot();
@@ -90,8 +91,10 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	 */
 	if (roar_event_hello(&f, &(struct roar_event_ids){
 				     roar_session.pid, roar_session.pid },
-			     &h) == 0)
+			     &h) == 0) {
+		roar_transport_hello_next();
 		roar_transport_send(f.data, f.len);
+	}
 	else
 		roar_transport_count_drop();
 }

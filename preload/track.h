@@ -13,6 +13,7 @@
 #define ROAR_TRACK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <spawn.h>
 #include <sys/types.h>
 
@@ -70,6 +71,27 @@ void roar_track_open_named(int fd, int dirfd, const char *path, int flags,
  * records are the suspended parent's).  Not deduplicated.
  */
 void roar_track_open_shared(int fd, int flags, bool created);
+
+/** The ROAR_CREDIT_* bits an open with these flags earns at once. */
+unsigned roar_track_open_credit(int flags, bool created);
+
+/**
+ * A file a signal handler opened or moved bytes through while this
+ * thread was inside our bookkeeping, named then (park.c): credit it now.
+ */
+void roar_track_parked(const char *name, size_t len, unsigned credit,
+		       const char *via);
+
+/**
+ * The program's fd-making call failed with EMFILE or ENFILE: give our
+ * connection's fd back (roar_transport_starve) so that its retry gets
+ * it.  Call outside the guard; keeps errno.  @return true when an fd was
+ * given back (then the caller retries its call once).
+ */
+bool roar_track_yield_fd(void);
+
+/** How many times this process gave its connection's fd back. */
+uint64_t roar_track_fd_yields(void);
 
 /** The process changed its working directory. */
 void roar_track_chdir(void);

@@ -127,11 +127,15 @@ roar_track_parent(void)
 	roar_lock_release(&cwd_lock);
 }
 
+/* Times this process gave its connection's fd back to the program. */
+static _Atomic uint64_t fd_yields;
+
 void
 roar_track_atfork_child(void)
 {
 	/* The child has its parent's working directory: keep the copy. */
 	roar_lock_reset(&cwd_lock);
+	atomic_store(&fd_yields, 0);
 }
 
 /* An absolute name with no ".", ".." or empty component. */
@@ -189,8 +193,8 @@ known_name(int dirfd, const char *path, const struct stat *st)
 }
 
 /* The credit an open with these flags earns (0: none yet). */
-static unsigned
-open_credit(int flags, bool created)
+unsigned
+roar_track_open_credit(int flags, bool created)
 {
 	int acc = flags & O_ACCMODE;
 
@@ -206,7 +210,7 @@ open_credit(int flags, bool created)
 void
 roar_track_open_shared(int fd, int flags, bool created)
 {
-	unsigned credit = open_credit(flags, created);
+	unsigned credit = roar_track_open_credit(flags, created);
 	unsigned char buf[FILE_FRAME_SIZE];
 	char name[PATH_MAX];
 	struct roar_frame f;
@@ -245,7 +249,7 @@ roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 	else if (!(v = known_name(dirfd, path, &st)))
 		v = roar_fdtable_name_stat(fd, &st);
 	roar_fdtable_set(fd, v);
-	credit = open_credit(flags, created);
+	credit = roar_track_open_credit(flags, created);
 	if (v > ROAR_FD_IGNORED && credit)
 		roar_track_send_credit((struct roar_path *)v, credit, "open");
 }
@@ -346,3 +350,47 @@ roar_track_closed_range(unsigned first, unsigned last)
 		roar_transport_fd_lost(conn);
 }
 
+
+void
+roar_track_parked(const char *name, size_t len, unsigned credit,
+		  const char *via)
+{
+	struct roar_path *p;
+
+	if (!credit)
+		return;
+	p = roar_path_intern(name, len);
+	if (!p) {
+		roar_transport_count_drop();
+		return;
+	}
+	if (credit & ROAR_CREDIT_READ)
+		roar_track_send_credit(p, ROAR_CREDIT_READ, via);
+	if (credit & ROAR_CREDIT_WRITE)
+		roar_track_send_credit(p, ROAR_CREDIT_WRITE, via);
+}
+
+bool
+roar_track_yield_fd(void)
+{
+	int saved = errno;
+	bool yielded = false;
+
+	/* In a vfork child the connection is the parent's; inside our own
+	 * bookkeeping (a signal handler's call) send_lock may be held. */
+	if (roar_transport_fd() < 0 || !roar_guard_enter_book())
+		return false;
+	if (roar_transport_starve(true) == 0) {
+		atomic_fetch_add(&fd_yields, 1);
+		yielded = true;
+	}
+	roar_guard_leave_book();
+	errno = saved;
+	return yielded;
+}
+
+uint64_t
+roar_track_fd_yields(void)
+{
+	return atomic_load(&fd_yields);
+}

@@ -138,6 +138,10 @@ roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
 {
 	double t = roar_session_now();
 
+	/* A connection given back to the program comes back for the end of
+	 * the image: the program's calls that wanted the fd are done. */
+	if (who == ROAR_WHO_SELF)
+		roar_transport_starve(false);
 	/* Only a vfork child, which has said nothing before, needs to name
 	 * its parent. */
 	send_exec(who, 0, who == ROAR_WHO_SHARED ? (pid_t)roar_sys(SYS_getppid)
@@ -170,12 +174,21 @@ roar_track_exit(enum roar_who who, int status)
 	struct roar_event_ids ids = ids_of(who);
 	struct roar_frame f;
 
+	if (who == ROAR_WHO_SELF) {
+		/* What this thread's signal handlers parked goes first. */
+		while (roar_park_pending() && roar_park_drain())
+			;
+		roar_transport_starve(false);
+	}
 	roar_frame_init(&f, buf, sizeof(buf));
 	send_as(who, &f, roar_event_exit(&f, &ids,
 					 who == ROAR_WHO_SHARED
 						 ? (pid_t)roar_sys(SYS_getppid)
 						 : 0,
-					 status, roar_session_now()));
+					 status, roar_session_now(),
+					 who == ROAR_WHO_SELF
+						 ? roar_track_fd_yields()
+						 : 0));
 	if (who == ROAR_WHO_SELF)
 		roar_transport_close();
 }

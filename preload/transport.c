@@ -42,6 +42,7 @@
 
 #include "roar/protocol.h"
 #include "event.h"
+#include "guard.h"
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
@@ -77,6 +78,10 @@ static bool degraded ROAR_HOT;            /* the budget ran out: do not wait aga
  * shares our memory) waits out of it too, while our other threads run. */
 static _Atomic int wait_left_ms ROAR_HOT = STALL_BUDGET_MS;
 static bool end_budget_given ROAR_HOT;
+/* The connection has not yet named this image's ledger slot (a hello
+ * or a resume does), and whether the next frame sent is the hello. */
+static bool need_resume ROAR_HOT;
+static bool hello_next ROAR_HOT;
 static uint64_t retry_at_ms ROAR_HOT;
 static unsigned retry_ms ROAR_HOT = RETRY_FIRST_MS;
 static unsigned char queue[QUEUE_SIZE];
@@ -321,6 +326,7 @@ ensure_connected_unlocked(void)
 	}
 	conn_fd = fd;
 	degraded = false;
+	need_resume = true;
 	retry_ms = RETRY_FIRST_MS;
 	retry_at_ms = 0;
 	return true;
@@ -394,6 +400,32 @@ push_unlocked(const unsigned char *buf, size_t len)
 	}
 }
 
+/*
+ * Must be called with send_lock held.  A connection's first frame of an
+ * image names its ledger slot, so that the collector credits what
+ * follows to it: the image's hello does, else (a reconnection, frames
+ * sent before the hello, an adopted connection) a resume goes first.
+ */
+static void
+resume_unlocked(void)
+{
+	unsigned char buf[96];
+	struct roar_frame f;
+
+	if (!need_resume)
+		return;
+	need_resume = false;
+	if (hello_next || roar_ledger_slot() < 0)
+		return;
+	roar_frame_init(&f, buf, sizeof(buf));
+	if (roar_event_resume(&f, &(struct roar_event_ids){
+				      roar_session.pid, roar_session_tid() },
+			      (uint64_t)roar_ledger_slot()) != 0)
+		return;
+	roar_ledger_made();
+	push_unlocked(buf, f.len);
+}
+
 /* Must be called with send_lock held. */
 static void
 report_drops_unlocked(void)
@@ -420,13 +452,15 @@ report_drops_unlocked(void)
  * budget, waiting with the lock released.  When waiting is not worth it
  * (budget spent, collector stalled) the image is marked degraded and
  * later frames do not wait (they are queued, and dropped when the queue
- * is full) until the queue empties.
+ * is full) until the queue empties.  While it waits, this thread's signal
+ * handlers do their bookkeeping in full (roar_guard_suspend).
  */
 static void
 drain_patiently(void)
 {
 	struct waiter w;
-	bool started = false;
+	bool started = false, waited;
+	unsigned depth;
 
 	for (;;) {
 		int fd;
@@ -445,7 +479,10 @@ drain_patiently(void)
 			waiter_init(&w);
 			started = true;
 		}
-		if (!wait_writable(fd, &w))
+		depth = roar_guard_suspend();
+		waited = wait_writable(fd, &w);
+		roar_guard_resume(depth);
+		if (!waited)
 			break;
 	}
 	roar_lock_take(&send_lock);
@@ -463,6 +500,9 @@ roar_transport_send(const void *frame, size_t len)
 	roar_ledger_made();
 	roar_lock_take(&send_lock);
 	ensure_connected_unlocked();
+	if (conn_fd >= 0)
+		resume_unlocked();
+	hello_next = false;
 	push_unlocked(frame, len);
 	if (queue_len == 0)
 		report_drops_unlocked();
@@ -471,6 +511,14 @@ roar_transport_send(const void *frame, size_t len)
 	if (wait)
 		drain_patiently();
 	return 0;
+}
+
+void
+roar_transport_hello_next(void)
+{
+	roar_lock_take(&send_lock);
+	hello_next = true;
+	roar_lock_release(&send_lock);
 }
 
 void
@@ -555,6 +603,33 @@ roar_transport_fd_lost(int fd)
 	roar_lock_release(&send_lock);
 }
 
+int
+roar_transport_starve(bool on)
+{
+	int rc = 0;
+
+	roar_lock_take(&send_lock);
+	if (!on) {
+		if (retry_at_ms == UINT64_MAX)
+			retry_at_ms = 0;
+	} else if (conn_fd < 0) {
+		rc = -EBADF;
+	} else {
+		/* What the socket does not take now continues a frame the
+		 * collector saw begin: it cannot start the next connection,
+		 * so it is dropped (and counted) with this one.  The frames
+		 * sent from now on wait whole in the queue. */
+		flush_unlocked();
+		if (conn_fd >= 0)
+			drop_connection_unlocked(true);
+		/* No retry comes due until the end of the image: connecting
+		 * sooner would take the slot the program needs again. */
+		retry_at_ms = UINT64_MAX;
+	}
+	roar_lock_release(&send_lock);
+	return rc;
+}
+
 uint64_t
 roar_transport_dropped(void)
 {
@@ -598,6 +673,8 @@ roar_transport_atfork_child(bool shares_fds)
 	dropped_sent = 0;
 	atomic_store(&wait_left_ms, STALL_BUDGET_MS);
 	end_budget_given = false;
+	need_resume = false;
+	hello_next = false;
 }
 
 /*
@@ -679,8 +756,10 @@ roar_transport_adopt(int fd)
 	    roar_sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) != 0)
 		return;
 	roar_lock_take(&send_lock);
-	if (conn_fd < 0)
+	if (conn_fd < 0) {
 		conn_fd = fd;
+		need_resume = true;
+	}
 	roar_lock_release(&send_lock);
 }
 

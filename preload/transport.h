@@ -26,6 +26,10 @@ void roar_transport_init(const char *sock_path);
  */
 int roar_transport_send(const void *frame, size_t len);
 
+/** The next frame sent is this image's hello, which names its ledger
+ *  slot itself (no resume frame needed before it).  Guard held. */
+void roar_transport_hello_next(void);
+
 /**
  * Keep one finished frame to go out with the next frame sent (or at the
  * next flush: exec, exit, a handover), for news that nobody waits for.
@@ -58,6 +62,16 @@ int roar_transport_fd(void);
  * may already be the program's; reconnect on the next event.
  */
 void roar_transport_fd_lost(int fd);
+
+/**
+ * on: the program ran out of fds and our connection holds one: push what
+ * the socket takes now without waiting, close the connection and stay
+ * unconnected ("starved"), frames waiting in the queue, until off.
+ * off: connect again at the next send (the end of the image: exit, exec).
+ * Must be called with the guard held.  @return 0, or -EBADF when on and
+ * there was no connection to give back.
+ */
+int roar_transport_starve(bool on);
 
 /** Events this process lost so far. */
 uint64_t roar_transport_dropped(void);

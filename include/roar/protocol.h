@@ -71,12 +71,14 @@ enum roar_kind {
 	ROAR_KIND_EXIT = 8,       /**< the sender calls exit with "status" */
 	ROAR_KIND_REAPED = 9,     /**< the sender reaped "child" with "status" */
 	ROAR_KIND_DROPPED = 10,   /**< the sender lost "count" more events */
+	ROAR_KIND_RESUME = 11,    /**< a new connection of the sender goes on
+				       with its image's stream; "ledger" */
 	ROAR_KIND_COUNT_
 };
 
 #define ROAR_KIND_NAMES_INIT                                             \
 	{ "read", "write", "open_read", "open_write", "hello", "fork",    \
-	  "exec", "exec_failed", "exit", "reaped", "dropped" }
+	  "exec", "exec_failed", "exit", "reaped", "dropped", "resume" }
 
 /* Map keys.  Each names one field; its type is given beside it. */
 #define ROAR_KEY_KIND "kind"           /* str */
@@ -108,6 +110,10 @@ enum roar_kind {
 					   process was noticed after the fact
 					   (a raw clone, _Fork), so "time" is
 					   when it was noticed, not the fork */
+#define ROAR_KEY_FD_YIELDS "fd_yields" /* uint, exit: times the process
+					  gave our connection's fd back to
+					  the program (it ran out of fds);
+					  left out when 0 */
 
 /*
  * Identity.  The collector knows each connection's sender from the kernel

@@ -144,11 +144,13 @@ pack_kind(struct roar_frame *f, enum roar_kind k)
 	case ROAR_KIND_EXEC_FAILED:
 		return roar_event_exec_failed(f, &ids, ENOENT, 12.5);
 	case ROAR_KIND_EXIT:
-		return roar_event_exit(f, &ids, 77, 3, 13.0);
+		return roar_event_exit(f, &ids, 77, 3, 13.0, 0);
 	case ROAR_KIND_REAPED:
 		return roar_event_reaped(f, &ids, 4000, 3 << 8);
 	case ROAR_KIND_DROPPED:
 		return roar_event_dropped(f, &ids, 17);
+	case ROAR_KIND_RESUME:
+		return roar_event_resume(f, &ids, 9);
 	case ROAR_KIND_COUNT_:
 		break;
 	}
@@ -460,7 +462,7 @@ START_TEST(other_event_fields)
 	decoded_free(&d);
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exit(&f, &ids, 4194299, -1, 100.0), 0);
+	ck_assert_int_eq(roar_event_exit(&f, &ids, 4194299, -1, 100.0, 0), 0);
 	decode_frame(&f, &d);
 	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_STATUS), -1));
 	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4194299));
@@ -540,7 +542,7 @@ START_TEST(exit_has_ppid)
 	struct decoded d;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exit(&f, &ids, 4242, 3, 13.0), 0);
+	ck_assert_int_eq(roar_event_exit(&f, &ids, 4242, 3, 13.0, 0), 0);
 	decode_frame(&f, &d);
 	check_head(d.map, ROAR_KIND_EXIT, &ids);
 	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_PPID), 4242));
@@ -552,7 +554,7 @@ START_TEST(exit_has_ppid)
 
 	/* ppid 0 leaves it out. */
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exit(&f, &ids, 0, 3, 13.0), 0);
+	ck_assert_int_eq(roar_event_exit(&f, &ids, 0, 3, 13.0, 0), 0);
 	decode_frame(&f, &d);
 	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_PPID));
 	ck_assert(mp_is_int(mp_get(d.map, ROAR_KEY_STATUS), 3));

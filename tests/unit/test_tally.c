@@ -154,6 +154,19 @@ dropped_event(struct roar_conn *c, pid_t pid, int64_t count)
 	feed(c, &e);
 }
 
+static void
+resume(struct roar_conn *c, pid_t pid, int64_t slot)
+{
+	struct ev e;
+
+	ev_begin(&e, 4);
+	ev_str(&e, ROAR_KEY_KIND, "resume");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_LEDGER, slot);
+	feed(c, &e);
+}
+
 /* A connection from pid (as SO_PEERCRED would say). */
 static struct roar_conn *
 conn_of(pid_t pid)
@@ -295,6 +308,69 @@ START_TEST(torn_frame_on_a_counted_stream_counts_once)
 }
 END_TEST
 
+START_TEST(a_reconnection_resumes_its_slot)
+{
+	struct roar_conn *c = conn_of(100), *again = conn_of(100);
+	struct roar_proc *p;
+
+	/* hello + write on the first connection; resume + 2 writes on the
+	 * second (after the program took the first one's fd, say). */
+	put_slot(0, 100, 1, 5, 0);
+	hello(c, 100, 0);
+	file_event(c, 100, "/out/a");
+	resume(again, 100, 0);
+	file_event(again, 100, "/out/b");
+	file_event(again, 100, "/out/c");
+	ck_assert_int_eq(again->slot, 0);
+	roar_tally_settle(&T, &M);
+	p = roar_merge_find(&M, 100);
+	ck_assert_uint_eq(p->dropped, 0);
+	ck_assert(!p->incomplete);
+	ck_assert_uint_eq(M.unknown_events, 0);
+	ck_assert_uint_eq(M.nfiles, 3);
+	roar_conn_free(c);
+	roar_conn_free(again);
+}
+END_TEST
+
+START_TEST(frames_before_the_hello_are_its_images)
+{
+	struct roar_conn *c = conn_of(100);
+	struct roar_proc *p;
+
+	/* An early hook (another library's constructor) sent two frames
+	 * before the image's hello. */
+	put_slot(0, 100, 1, 3, 0);
+	file_event(c, 100, "/etc/early");
+	file_event(c, 100, "/etc/early2");
+	hello(c, 100, 0);
+	roar_tally_settle(&T, &M);
+	p = roar_merge_find(&M, 100);
+	ck_assert_uint_eq(p->dropped, 0);
+	ck_assert(!p->incomplete);
+	roar_conn_free(c);
+}
+END_TEST
+
+START_TEST(a_resume_for_another_process_slot_is_ignored)
+{
+	struct roar_conn *c = conn_of(100), *thief = conn_of(666);
+
+	put_slot(0, 100, 1, 2, 0);
+	hello(c, 100, 0);
+	/* Pid 666 claims slot 0: its frames do not count there. */
+	resume(thief, 666, 0);
+	file_event(thief, 666, "/out/x");
+	ck_assert_int_eq(thief->slot, -1);
+	file_event(c, 100, "/out/a");
+	roar_tally_settle(&T, &M);
+	ck_assert_uint_eq(roar_merge_find(&M, 100)->dropped, 0);
+	ck_assert_uint_eq(M.ledger_mismatch, 0);
+	roar_conn_free(c);
+	roar_conn_free(thief);
+}
+END_TEST
+
 START_TEST(beat_is_written)
 {
 	struct roar_ledger_head h;
@@ -352,6 +428,9 @@ tally_suite(void)
 	tcase_add_test(tc,
 		       dropped_events_on_a_counted_stream_are_not_counted_twice);
 	tcase_add_test(tc, torn_frame_on_a_counted_stream_counts_once);
+	tcase_add_test(tc, a_reconnection_resumes_its_slot);
+	tcase_add_test(tc, frames_before_the_hello_are_its_images);
+	tcase_add_test(tc, a_resume_for_another_process_slot_is_ignored);
 	tcase_add_test(tc, beat_is_written);
 	tcase_add_test(tc, no_ledger_no_counting);
 	tcase_add_test(tc, a_shrunk_ledger_is_harmless);

@@ -573,11 +573,13 @@ START_TEST(stalled_collector_is_declared_and_nobody_waits)
 	roar_guard_depth--;
 	read_ledger(r, &h, s, 2);
 	ck_assert_uint_eq(h.next, 2);
+	/* Each: the frame, and the resume that named its slot first (no
+	 * hello went ahead of it here). */
 	ck_assert_uint_eq(s[0].pid, (uint32_t)getpid());
-	ck_assert_uint_eq(s[0].made, 1);
+	ck_assert_uint_eq(s[0].made, 2);
 	ck_assert_uint_eq(s[1].pid, (uint32_t)child);
 	ck_assert_uint_eq(s[1].ppid, (uint32_t)getpid());
-	ck_assert_uint_eq(s[1].made, 1);
+	ck_assert_uint_eq(s[1].made, 2);
 	reader_finish(r);
 	free(big);
 	reader_free(r);
@@ -602,7 +604,7 @@ START_TEST(lost_events_are_in_the_ledger)
 	roar_transport_count_drop();
 	read_ledger(r, &h, s, 1);
 	ck_assert_uint_eq(s[0].lost, 2);
-	ck_assert_uint_eq(s[0].made, 1);
+	ck_assert_uint_eq(s[0].made, 2); /* the resume, and the frame */
 	reader_finish(r);
 	free(small);
 	reader_free(r);

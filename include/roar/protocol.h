@@ -108,6 +108,11 @@ enum roar_kind {
 					   process was noticed after the fact
 					   (a raw clone, _Fork), so "time" is
 					   when it was noticed, not the fork */
+#define ROAR_KEY_TRUNCATED "truncated" /* true, hello and exec: the sender
+					   cut argv or env short to fit its
+					   frame; what is there is a prefix */
+#define ROAR_KEY_VIA "via"             /* str, file events: the call that
+					   earned the credit ("open", ...) */
 
 /*
  * Identity.  The collector knows each connection's sender from the kernel

@@ -70,6 +70,7 @@ struct loop {
 	uint64_t paused_ms;     /* when it was taken out */
 	bool said_fds;          /* the one diagnostic about it was given */
 	bool said_torn;         /* the one diagnostic about torn frames */
+	uint64_t fd_limit;      /* RLIMIT_NOFILE, once raised */
 };
 
 static void
@@ -277,13 +278,19 @@ add_conn(struct loop *l, int fd)
  * and closes it: a sender already gone lost nothing; one still there is
  * refused, counted in connections_refused.  One diagnostic, not one per
  * failure.  Other accept errors (ENOMEM, ENOBUFS) are handled the same.
+ *
+ * The loop stops accepting FD_HEADROOM descriptors short of the limit,
+ * not at it: the pidfds of new processes, the kernel's word on a claim
+ * (/proc, merge.h) and the report need descriptors too, and a collector
+ * at its very limit would refuse the frames of the senders it kept.
  */
 #define PAUSE_MS 1000u
+#define FD_HEADROOM 16u
 
 static void
-pause_accept(struct loop *l, int err)
+pause_accept(struct loop *l, const char *why)
 {
-	char msg[160];
+	char msg[200];
 
 	if (!l->accept_paused) {
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o->listen_fd, NULL);
@@ -293,9 +300,8 @@ pause_accept(struct loop *l, int err)
 	if (l->said_fds)
 		return;
 	l->said_fds = true;
-	snprintf(msg, sizeof(msg), "accept failed (%s) with %zu connection(s) "
-		 "open; accepting again as connections close", strerror(err),
-		 l->nconns);
+	snprintf(msg, sizeof(msg), "%s with %zu connection(s) open; accepting "
+		 "again as connections close", why, l->nconns);
 	diag(l, msg);
 }
 
@@ -324,19 +330,50 @@ accept_all(struct loop *l)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
-				pause_accept(l, errno);
+			if (errno != EAGAIN) {
+				char why[80];
+
+				snprintf(why, sizeof(why), "accept failed (%s)",
+					 strerror(errno));
+				pause_accept(l, why);
+			}
 			return;
 		}
 		e = add_conn(l, fd);
 		/* Read at once: short-lived senders are common. */
-		if (e)
-			read_conn(l, e);
+		if (e && read_conn(l, e) &&
+		    (uint64_t)fd + FD_HEADROOM >= l->fd_limit) {
+			pause_accept(l, "file descriptors nearly exhausted");
+			return;
+		}
 	}
 }
 
+/* A connection other than e that has not sent a byte in MUTE_MS since it
+ * was accepted (the longest such), or NULL. */
+#define MUTE_MS 100u
+
+static struct entry *
+mute_conn(const struct loop *l, const struct entry *e)
+{
+	uint64_t t = roar_mono_ms();
+	struct entry *best = NULL;
+
+	for (size_t i = 0; i < l->nconns; i++) {
+		const struct roar_conn *c = l->conns[i]->c;
+
+		if (l->conns[i] == e || c->last_ms ||
+		    t - c->accepted_ms < MUTE_MS)
+			continue;
+		if (!best || c->accepted_ms < best->c->accepted_ms)
+			best = l->conns[i];
+	}
+	return best;
+}
+
 /* Take one waiting connection through the reserve descriptor; false when
- * none was waiting or no descriptor could be had. */
+ * none was waiting or no descriptor could be had.  One that has spoken
+ * and lives on is kept in place of a mute one, if there is one. */
 static bool
 take_through_reserve(struct loop *l)
 {
@@ -351,11 +388,17 @@ take_through_reserve(struct loop *l)
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
 	if (fd >= 0 && (e = add_conn(l, fd)) && read_conn(l, e)) {
-		/* Still open: its sender lives on, and its next frames are
-		 * lost, and so is the frame it was in the middle of. */
+		struct entry *mute = e->c->last_ms ? mute_conn(l, e) : NULL;
+
 		l->m->limits.connections_refused++;
-		roar_conn_eof(e->c, l->m);
-		drop_conn(l, e);
+		if (mute) {
+			drop_conn(l, mute);
+		} else {
+			/* Its sender lives on: its next frames are lost, and
+			 * so is the one it was in the middle of. */
+			roar_conn_eof(e->c, l->m);
+			drop_conn(l, e);
+		}
 	}
 	l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return fd >= 0;
@@ -399,15 +442,22 @@ make_room(struct loop *l, bool now)
  * take what we may.  The command was started before, with the limit it
  * was given.
  */
-static void
+static uint64_t
 raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return UINT64_MAX;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = cur;
 	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX
+					    : (uint64_t)rl.rlim_cur;
 }
 
 static void
@@ -553,7 +603,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	 * keeps its own policy.  Best effort: an error changes nothing.
 	 */
 	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ 0 });
-	raise_nofile();
+	l.fd_limit = raise_nofile();
 	l.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	m->on_new_proc = on_new_proc;
 	m->ctx = &l;

@@ -145,6 +145,7 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 			      ? files->via.array.size
 			      : 0;
 	uint32_t nread = 0, nwritten = 0;
+	int64_t refused;
 	int untraced = 0;
 	char *seen = calloc(np + 1, 1);
 
@@ -189,13 +190,11 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 	if (untraced)
 		fprintf(out, ", %d process%s NOT TRACED (see above)", untraced,
 			untraced == 1 ? "" : "es");
-	if (int_of(roar_mp_get(report, "connections_refused"), 0) > 0)
+	refused = int_of(roar_mp_get(report, "connections_refused"), 0);
+	if (refused > 0)
 		fprintf(out, ", %lld connection%s refused (out of file "
-			"descriptors)",
-			(long long)int_of(roar_mp_get(report,
-						      "connections_refused"), 0),
-			int_of(roar_mp_get(report, "connections_refused"), 0) == 1
-				? "" : "s");
+			"descriptors)", (long long)refused,
+			refused == 1 ? "" : "s");
 	fputc('\n', out);
 	free(seen);
 	return untraced;

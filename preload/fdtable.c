@@ -111,7 +111,7 @@ roar_fdtable_read_name(int fd, const struct stat *st, char *buf, size_t cap)
 		return -1;
 	roar_fd_proc_path(fd, link);
 	len = readlink(link, buf, cap);
-	if ((len < 0 && errno == ENAMETOOLONG) || (size_t)len >= cap)
+	if (len < 0 ? errno == ENAMETOOLONG : (size_t)len >= cap)
 		return -ENAMETOOLONG;
 	if (len <= 0 || buf[0] != '/')
 		return -1;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -64,6 +65,14 @@ struct loop {
 	int root_status;
 	bool root_status_known;
 	struct roar_tally tally;
+	/* Out of descriptors (see accept_all). */
+	struct roar_conn_pool pool;
+	int reserve_fd;         /* /dev/null, closed to make room; -1: none */
+	bool accept_paused;     /* the listener is out of the epoll set */
+	uint64_t paused_ms;     /* when it was taken out */
+	bool said_fds;          /* the one diagnostic about it was given */
+	bool said_torn;         /* the one diagnostic about torn frames */
+	uint64_t fd_limit;      /* RLIMIT_NOFILE, once raised */
 };
 
 static void
@@ -135,6 +144,8 @@ unwatch(struct roar_proc *p, void *arg)
 	p->watch = NULL;
 }
 
+static void resume_accept(struct loop *l);
+
 static void
 drop_conn(struct loop *l, struct entry *e)
 {
@@ -151,6 +162,7 @@ drop_conn(struct loop *l, struct entry *e)
 	roar_conn_free(e->c);
 	e->c = NULL;
 	e->dead = true;
+	resume_accept(l);
 	l->graveyard = roar_xrealloc(l->graveyard,
 				     (l->ngrave + 1) * sizeof(*l->graveyard));
 	l->graveyard[l->ngrave++] = e;
@@ -162,6 +174,34 @@ bury(struct loop *l)
 	for (size_t i = 0; i < l->ngrave; i++)
 		free(l->graveyard[i]);
 	l->ngrave = 0;
+}
+
+/* Once per run: incomplete frames are being torn (conn.h, the pool). */
+static void
+said_torn(struct loop *l)
+{
+	if (l->said_torn)
+		return;
+	l->said_torn = true;
+	diag(l, "incomplete frames exceed the receive budget; the stalest "
+	     "are torn and counted (bad_frames, frames_torn)");
+}
+
+/* Drop the connections the pool tore down (never the one being read:
+ * its own tearing is reported by roar_conn_feed). */
+static void
+drop_torn(struct loop *l)
+{
+	said_torn(l);
+	l->pool.evicted = false;
+	for (size_t i = 0; i < l->nconns;) {
+		struct entry *e = l->conns[i];
+
+		if (e->c->evicted)
+			drop_conn(l, e);
+		else
+			i++;
+	}
 }
 
 /* Read what e has; returns false when e was dropped. */
@@ -177,12 +217,21 @@ read_conn(struct loop *l, struct entry *e)
 
 		if (n > 0) {
 			roar_tally_beat(&l->tally);
-			if (roar_conn_feed(c, l->m, buf, (size_t)n, err,
-					   sizeof(err)) != 0) {
+			int rc = roar_conn_feed(c, l->m, buf, (size_t)n, err,
+						sizeof(err));
+
+			if (rc == -ENOBUFS) {
+				said_torn(l);
+				drop_conn(l, e);
+				return false;
+			}
+			if (rc != 0) {
 				diag(l, err);
 				drop_conn(l, e);
 				return false;
 			}
+			if (l->pool.evicted)
+				drop_torn(l);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -197,37 +246,221 @@ read_conn(struct loop *l, struct entry *e)
 	}
 }
 
+static struct entry *
+add_conn(struct loop *l, int fd)
+{
+	struct entry *e = roar_xcalloc(1, sizeof(*e));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	e->c = roar_conn_new(fd);
+	e->c->pool = &l->pool;
+	e->tag = (struct tag){ TAG_CONN, e };
+	ev.data.ptr = &e->tag;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		roar_conn_free(e->c);
+		free(e);
+		return NULL;
+	}
+	l->conns = roar_xrealloc(l->conns,
+				 (l->nconns + 1) * sizeof(*l->conns));
+	l->conns[l->nconns++] = e;
+	return e;
+}
+
+/*
+ * Out of descriptors.  accept fails with EMFILE or ENFILE while the
+ * connection waits in the backlog, so the listener stays readable: left
+ * in the epoll set it would wake us forever (1.6 million failures in 4 s
+ * were measured).  So it is taken out, and put back when a connection
+ * closes (drop_conn).  Meanwhile the waiting senders lose nothing: their
+ * frames wait in their sockets.  If no descriptor has come free after
+ * PAUSE_MS (and at the end of the run at once), make_room first closes
+ * connections that never sent a byte in that time (our library speaks
+ * first, always: they are not ours), then takes the waiting connections
+ * one by one through the reserve descriptor, reads what each has sent,
+ * and closes it: a sender already gone lost nothing; one still there is
+ * refused, counted in connections_refused.  One diagnostic, not one per
+ * failure.  Other accept errors (ENOMEM, ENOBUFS) are handled the same.
+ *
+ * The loop stops accepting FD_HEADROOM descriptors short of the limit,
+ * not at it: the pidfds of new processes, the kernel's word on a claim
+ * (/proc, merge.h) and the report need descriptors too, and a collector
+ * at its very limit would refuse the frames of the senders it kept.
+ */
+#define PAUSE_MS 1000u
+#define FD_HEADROOM 16u
+
+static void
+pause_accept(struct loop *l, const char *why)
+{
+	char msg[200];
+
+	if (!l->accept_paused) {
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o->listen_fd, NULL);
+		l->accept_paused = true;
+		l->paused_ms = roar_mono_ms();
+	}
+	if (l->said_fds)
+		return;
+	l->said_fds = true;
+	snprintf(msg, sizeof(msg), "%s with %zu connection(s) open; accepting "
+		 "again as connections close", why, l->nconns);
+	diag(l, msg);
+}
+
+static void
+resume_accept(struct loop *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.ptr = &l->listen_tag };
+
+	if (!l->accept_paused)
+		return;
+	l->accept_paused = false;
+	epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->o->listen_fd, &ev);
+}
+
 static void
 accept_all(struct loop *l)
 {
+	if (l->accept_paused)
+		return;
 	for (;;) {
 		int fd = accept4(l->o->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct entry *e;
-		struct epoll_event ev = { .events = EPOLLIN };
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
-				diag(l, "accept failed");
+			if (errno != EAGAIN) {
+				char why[80];
+
+				snprintf(why, sizeof(why), "accept failed (%s)",
+					 strerror(errno));
+				pause_accept(l, why);
+			}
 			return;
 		}
-		e = roar_xcalloc(1, sizeof(*e));
-		e->c = roar_conn_new(fd);
-		e->tag = (struct tag){ TAG_CONN, e };
-		ev.data.ptr = &e->tag;
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			roar_conn_free(e->c);
-			free(e);
-			continue;
-		}
-		l->conns = roar_xrealloc(l->conns,
-					 (l->nconns + 1) * sizeof(*l->conns));
-		l->conns[l->nconns++] = e;
+		e = add_conn(l, fd);
 		/* Read at once: short-lived senders are common. */
-		read_conn(l, e);
+		if (e && read_conn(l, e) &&
+		    (uint64_t)fd + FD_HEADROOM >= l->fd_limit) {
+			pause_accept(l, "file descriptors nearly exhausted");
+			return;
+		}
 	}
+}
+
+/* A connection other than e that has not sent a byte in MUTE_MS since it
+ * was accepted (the longest such), or NULL. */
+#define MUTE_MS 100u
+
+static struct entry *
+mute_conn(const struct loop *l, const struct entry *e)
+{
+	uint64_t t = roar_mono_ms();
+	struct entry *best = NULL;
+
+	for (size_t i = 0; i < l->nconns; i++) {
+		const struct roar_conn *c = l->conns[i]->c;
+
+		if (l->conns[i] == e || c->last_ms ||
+		    t - c->accepted_ms < MUTE_MS)
+			continue;
+		if (!best || c->accepted_ms < best->c->accepted_ms)
+			best = l->conns[i];
+	}
+	return best;
+}
+
+/* Take one waiting connection through the reserve descriptor; false when
+ * none was waiting or no descriptor could be had.  One that has spoken
+ * and lives on is kept in place of a mute one, if there is one. */
+static bool
+take_through_reserve(struct loop *l)
+{
+	struct entry *e;
+	int fd;
+
+	if (l->reserve_fd < 0)
+		return false;
+	close(l->reserve_fd);
+	do
+		fd = accept4(l->o->listen_fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd >= 0 && (e = add_conn(l, fd)) && read_conn(l, e)) {
+		struct entry *mute = e->c->last_ms ? mute_conn(l, e) : NULL;
+
+		l->m->limits.connections_refused++;
+		if (mute) {
+			drop_conn(l, mute);
+		} else {
+			/* Its sender lives on: its next frames are lost, and
+			 * so is the one it was in the middle of. */
+			roar_conn_eof(e->c, l->m);
+			drop_conn(l, e);
+		}
+	}
+	l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
+}
+
+static void
+make_room(struct loop *l, bool now)
+{
+	uint64_t t = roar_mono_ms();
+
+	if (!l->accept_paused || (!now && t - l->paused_ms < PAUSE_MS))
+		return;
+	for (size_t i = 0; i < l->nconns;) {
+		struct roar_conn *c = l->conns[i]->c;
+
+		if (!c->last_ms && (now || t - c->accepted_ms >= PAUSE_MS)) {
+			l->m->limits.connections_refused++;
+			drop_conn(l, l->conns[i]);
+		} else {
+			i++;
+		}
+	}
+	if (!l->accept_paused) {
+		accept_all(l);
+		if (!l->accept_paused)
+			return;
+	}
+	while (take_through_reserve(l))
+		;
+	/* Try again PAUSE_MS from now; resume_accept puts the listener back
+	 * as soon as a connection closes. */
+	if (l->accept_paused)
+		l->paused_ms = roar_mono_ms();
+	else
+		accept_all(l);
+}
+
+/*
+ * A descriptor limit far below the hard one is common (1024 against
+ * 524288), and every process of a parallel build holds one connection:
+ * take what we may.  The command was started before, with the limit it
+ * was given.
+ */
+static uint64_t
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return UINT64_MAX;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = cur;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX
+					    : (uint64_t)rl.rlim_cur;
 }
 
 static void
@@ -292,11 +525,20 @@ on_signal(struct loop *l)
 static void
 drain_all(struct loop *l)
 {
+	struct entry **v;
+	size_t n;
+
 	accept_all(l);
-	for (size_t i = 0; i < l->nconns;) {
-		if (read_conn(l, l->conns[i]))
-			i++;
-	}
+	make_room(l, true);
+	/* Reading one may drop others (the pool tears, conn.h), which
+	 * reorders l->conns: walk a copy; dropped entries live until bury. */
+	n = l->nconns;
+	v = roar_xcalloc(n + 1, sizeof(*v));
+	memcpy(v, l->conns, n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		if (!v[i]->dead)
+			read_conn(l, v[i]);
+	free(v);
 	bury(l);
 }
 
@@ -348,7 +590,9 @@ int
 roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		 struct roar_collect_result *res)
 {
-	struct loop l = { .o = o, .m = m, .epfd = -1, .sigfd = -1 };
+	struct loop l = { .o = o, .m = m, .epfd = -1, .sigfd = -1,
+			  .reserve_fd = -1,
+			  .pool = { .limit = ROAR_CONN_BUDGET } };
 	struct epoll_event ev;
 	sigset_t mask;
 	uint64_t deadline = 0;
@@ -362,6 +606,8 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	 * keeps its own policy.  Best effort: an error changes nothing.
 	 */
 	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ 0 });
+	l.fd_limit = raise_nofile();
+	l.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	m->on_new_proc = on_new_proc;
 	m->ctx = &l;
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -433,6 +679,8 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 			}
 			timeout = (int)(deadline - now);
 		}
+		if (l.accept_paused && (timeout < 0 || timeout > (int)PAUSE_MS))
+			timeout = (int)PAUSE_MS;
 		n = epoll_wait(l.epfd, evs, 64, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -468,6 +716,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 			}
 			}
 		}
+		make_room(&l, false);
 		bury(&l);
 		/*
 		 * While the command runs, let frames pile up for a moment
@@ -491,7 +740,14 @@ out:
 	free(l.graveyard);
 	if (l.sigfd >= 0)
 		close(l.sigfd);
+	if (l.reserve_fd >= 0)
+		close(l.reserve_fd);
+	free(l.pool.v);
 	close(l.epfd);
+	if (m->limits.connections_refused && !o->quiet)
+		fprintf(stderr, "roar-collector: refused %llu connection(s) "
+			"for want of file descriptors\n",
+			(unsigned long long)m->limits.connections_refused);
 	m->on_new_proc = NULL;
 	/* Everyone is gone (or no longer waited for): what never came is
 	 * known now. */

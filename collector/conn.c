@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "conn.h"
 #include "mp.h"
 
+static void release(struct roar_conn *c);
+
 struct roar_conn *
 roar_conn_new(int fd)
 {
@@ -28,6 +31,8 @@ roar_conn_new(int fd)
 
 	c->fd = fd;
 	c->slot = -1;
+	c->pool_slot = SIZE_MAX;
+	c->accepted_ms = roar_mono_ms();
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		c->peer_pid = cred.pid;
 	return c;
@@ -40,7 +45,7 @@ roar_conn_free(struct roar_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->buf);
+	release(c);
 	free(c);
 }
 
@@ -190,66 +195,232 @@ ledger_got(struct roar_conn *c, struct roar_merge *m)
 		c->unslotted++;
 }
 
+/* ---- the buffer pool ------------------------------------------------- */
+
+/* Smallest buffer an incomplete frame gets; it doubles from there. */
+#define HOLD_MIN 16384u
+
+static void
+pool_leave(struct roar_conn *c)
+{
+	struct roar_conn_pool *pool = c->pool;
+
+	if (!pool || c->pool_slot == SIZE_MAX)
+		return;
+	pool->used -= c->cap;
+	pool->v[c->pool_slot] = pool->v[--pool->n];
+	pool->v[c->pool_slot]->pool_slot = c->pool_slot;
+	c->pool_slot = SIZE_MAX;
+}
+
+/* Give the buffer back: the connection holds no incomplete frame. */
+static void
+release(struct roar_conn *c)
+{
+	pool_leave(c);
+	free(c->buf);
+	c->buf = NULL;
+	c->cap = 0;
+	c->len = 0;
+}
+
+/* Throw c's incomplete frame away (see struct roar_conn_pool). */
+static void
+tear(struct roar_conn *c, struct roar_merge *m)
+{
+	m->bad_frames++;
+	if (c->slot >= 0)
+		m->bad_in_ledger++;
+	m->limits.frames_torn++;
+	m->limits.bytes_torn += c->len;
+	release(c);
+	c->evicted = true;
+	if (c->pool)
+		c->pool->evicted = true;
+}
+
+/* The connection other than self whose incomplete frame has waited
+ * longest for a byte (the larger one of two as stale), or NULL. */
+static struct roar_conn *
+stalest(const struct roar_conn_pool *pool, const struct roar_conn *self)
+{
+	struct roar_conn *best = NULL;
+
+	for (size_t i = 0; i < pool->n; i++) {
+		struct roar_conn *c = pool->v[i];
+
+		if (c == self)
+			continue;
+		if (!best || c->last_ms < best->last_ms ||
+		    (c->last_ms == best->last_ms && c->cap > best->cap))
+			best = c;
+	}
+	return best;
+}
+
+/* Room for c's buffer to grow by bytes, tearing others down if need be. */
+static int
+reserve(struct roar_conn *c, struct roar_merge *m, size_t bytes)
+{
+	struct roar_conn_pool *pool = c->pool;
+
+	if (!pool)
+		return 0;
+	while (pool->used + bytes > pool->limit) {
+		struct roar_conn *victim = stalest(pool, c);
+
+		if (!victim)
+			return -ENOBUFS;
+		tear(victim, m);
+	}
+	pool->used += bytes;
+	if (c->pool_slot == SIZE_MAX) {
+		pool->v = roar_xrealloc(pool->v,
+					(pool->n + 1) * sizeof(*pool->v));
+		c->pool_slot = pool->n;
+		pool->v[pool->n++] = c;
+	}
+	return 0;
+}
+
+/*
+ * Keep n more bytes of an incomplete frame of total bytes (header
+ * included; 0 while its header is incomplete).
+ */
+static int
+hold(struct roar_conn *c, struct roar_merge *m, const unsigned char *src,
+     size_t n, size_t total)
+{
+	size_t need = c->len + n;
+
+	if (need > c->cap) {
+		size_t cap = c->cap ? c->cap : HOLD_MIN;
+
+		while (cap < need)
+			cap *= 2;
+		if (total && cap > total)
+			cap = total;
+		if (reserve(c, m, cap - c->cap) != 0) {
+			tear(c, m);
+			return -ENOBUFS;
+		}
+		c->buf = roar_xrealloc(c->buf, cap);
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, src, n);
+	c->len += n;
+	return 0;
+}
+
+/* ---- frames ------------------------------------------------------------ */
+
+static int
+apply(struct roar_conn *c, struct roar_merge *m, const unsigned char *payload,
+      uint32_t flen, char *err, size_t errlen)
+{
+	msgpack_unpacked u;
+	size_t used = 0;
+	uint64_t refused = m->frames_refused;
+	pid_t alias;
+	int rc;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)payload, flen, &used) !=
+		    MSGPACK_UNPACK_SUCCESS ||
+	    used != flen) {
+		msgpack_unpacked_destroy(&u);
+		return bad(c, m, err, errlen,
+			   "payload is not one msgpack value");
+	}
+	alias = conn_alias(c, m, &u.data);
+	rc = ledger_frame(c, m, &u.data, alias)
+		     ? roar_merge_event_as(m, &u.data, c->peer_pid, alias)
+		     : 0;
+	msgpack_unpacked_destroy(&u);
+	if (rc != 0)
+		return bad(c, m, err, errlen, "malformed event");
+	ledger_got(c, m);
+	if (m->frames_refused != refused && c->refused++ == 0)
+		snprintf(c->refused_why, sizeof(c->refused_why), "%s",
+			 m->refusal);
+	c->frames++;
+	return 0;
+}
+
+static bool
+valid_len(uint32_t flen)
+{
+	return flen != 0 && flen <= ROAR_FRAME_MAX_PAYLOAD;
+}
+
+/*
+ * Frames that arrive whole inside one read are applied where they lie;
+ * only an incomplete one is copied, into a buffer of the connection's
+ * own, which is given back once the frame is complete.  Idle connections
+ * so hold no memory at all.
+ */
 int
 roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 	       size_t len, char *err, size_t errlen)
 {
-	size_t off = 0;
+	const unsigned char *in = data;
+	int rc;
 
-	if (len > c->cap - c->len) {
-		size_t cap = c->cap ? c->cap : 65536;
+	if (c->evicted)
+		return -ENOBUFS;
+	if (len)
+		c->last_ms = roar_mono_ms();
 
-		while (cap - c->len < len)
-			cap *= 2;
-		c->buf = roar_xrealloc(c->buf, cap);
-		c->cap = cap;
-	}
-	if (len) {
-		memcpy(c->buf + c->len, data, len);
-		c->len += len;
-	}
+	/* First complete the frame held from before, with what it lacks. */
+	while (len && c->len) {
+		size_t total = 0, take;
+		uint32_t flen;
 
-	while (c->len - off >= ROAR_FRAME_HEADER_SIZE) {
-		uint32_t flen = roar_frame_get_len(c->buf + off);
-		msgpack_unpacked u;
-		size_t used = 0;
-		uint64_t refused = m->frames_refused;
-		pid_t alias;
-		int rc;
-
-		if (flen == 0 || flen > ROAR_FRAME_MAX_PAYLOAD)
-			return bad(c, m, err, errlen, "impossible length");
-		if (c->len - off - ROAR_FRAME_HEADER_SIZE < flen)
-			break;
-		msgpack_unpacked_init(&u);
-		if (msgpack_unpack_next(&u,
-					(const char *)c->buf + off +
-						ROAR_FRAME_HEADER_SIZE,
-					flen, &used) != MSGPACK_UNPACK_SUCCESS ||
-		    used != flen) {
-			msgpack_unpacked_destroy(&u);
-			return bad(c, m, err, errlen, "payload is not one msgpack value");
+		if (c->len < ROAR_FRAME_HEADER_SIZE) {
+			take = ROAR_FRAME_HEADER_SIZE - c->len;
+		} else {
+			flen = roar_frame_get_len(c->buf);
+			total = ROAR_FRAME_HEADER_SIZE + (size_t)flen;
+			take = total - c->len;
 		}
-		alias = conn_alias(c, m, &u.data);
-		rc = ledger_frame(c, m, &u.data, alias)
-			     ? roar_merge_event_as(m, &u.data, c->peer_pid,
-						   alias)
-			     : 0;
-		msgpack_unpacked_destroy(&u);
+		if (take > len)
+			take = len;
+		if ((rc = hold(c, m, in, take, total)) != 0)
+			return rc;
+		in += take;
+		len -= take;
+		if (c->len < ROAR_FRAME_HEADER_SIZE)
+			break;
+		flen = roar_frame_get_len(c->buf);
+		if (!valid_len(flen)) {
+			release(c);
+			return bad(c, m, err, errlen, "impossible length");
+		}
+		if (c->len < ROAR_FRAME_HEADER_SIZE + (size_t)flen)
+			continue;
+		rc = apply(c, m, c->buf + ROAR_FRAME_HEADER_SIZE, flen, err,
+			   errlen);
+		release(c);
 		if (rc != 0)
-			return bad(c, m, err, errlen, "malformed event");
-		ledger_got(c, m);
-		if (m->frames_refused != refused && c->refused++ == 0)
-			snprintf(c->refused_why, sizeof(c->refused_why), "%s",
-				 m->refusal);
-		c->frames++;
-		off += ROAR_FRAME_HEADER_SIZE + flen;
+			return rc;
 	}
-	if (off) {
-		memmove(c->buf, c->buf + off, c->len - off);
-		c->len -= off;
+
+	/* Then every frame wholly inside what came. */
+	while (len >= ROAR_FRAME_HEADER_SIZE) {
+		uint32_t flen = roar_frame_get_len(in);
+
+		if (!valid_len(flen))
+			return bad(c, m, err, errlen, "impossible length");
+		if (len - ROAR_FRAME_HEADER_SIZE < flen)
+			return hold(c, m, in, len,
+				    ROAR_FRAME_HEADER_SIZE + (size_t)flen);
+		if ((rc = apply(c, m, in + ROAR_FRAME_HEADER_SIZE, flen, err,
+				errlen)) != 0)
+			return rc;
+		in += ROAR_FRAME_HEADER_SIZE + flen;
+		len -= ROAR_FRAME_HEADER_SIZE + flen;
 	}
-	return 0;
+	return len ? hold(c, m, in, len, 0) : 0;
 }
 
 int
@@ -261,6 +432,6 @@ roar_conn_eof(struct roar_conn *c, struct roar_merge *m)
 	m->bad_frames++;
 	if (c->slot >= 0)
 		m->bad_in_ledger++;
-	c->len = 0;
+	release(c);
 	return -EINVAL;
 }

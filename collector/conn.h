@@ -17,6 +17,30 @@
 
 #include "merge.h"
 
+/*
+ * The receive buffers of all connections, and their budget.
+ *
+ * Policy: a connection holds a buffer only while a frame of it is
+ * incomplete, sized to what has arrived (never past the frame's declared
+ * length).  When a buffer must grow and the budget cannot cover it, the
+ * connections whose incomplete frames have gone longest without a byte
+ * are torn down, stalest first, until it can: a sender of our library
+ * writes a frame in one go, so the one still sending is the one to keep,
+ * and a frame that stopped arriving (a sender that hung, or no sender of
+ * ours) is the one to lose.  Nobody waits for memory, so no sender is
+ * stalled; nothing is lost silently: each torn frame is a bad frame
+ * (events_dropped) and is counted in roar_limits.frames_torn, and the
+ * torn connection is dropped (its stream has lost its framing).
+ */
+struct roar_conn_pool {
+	size_t used;              /* bytes of buffer held, all connections */
+	size_t limit;             /* ROAR_CONN_BUDGET unless a test sets less */
+	struct roar_conn **v;     /* the connections holding a buffer */
+	size_t n;
+	bool evicted;             /* a connection was torn: the loop drops
+				     those with roar_conn.evicted set */
+};
+
 struct roar_conn {
 	int fd;
 	pid_t peer_pid;    /* SO_PEERCRED */
@@ -34,6 +58,11 @@ struct roar_conn {
 			       its hello brings into its slot */
 	unsigned long refused;  /* frames of this connection refused */
 	char refused_why[160];  /* why the first of them was */
+	struct roar_conn_pool *pool; /* NULL: no budget (unit tests) */
+	size_t pool_slot;       /* index in pool->v while holding a buffer */
+	uint64_t accepted_ms;   /* roar_mono_ms() when accepted */
+	uint64_t last_ms;       /* when bytes last came; 0: none yet */
+	bool evicted;           /* its incomplete frame was torn (pool) */
 };
 
 /** A connection on fd (owned from now on). */
@@ -45,7 +74,9 @@ void roar_conn_free(struct roar_conn *c);
 /**
  * Append bytes received on the connection and apply every complete frame.
  * @return 0, or -EINVAL after a bad frame (the caller drops the
- *         connection; m->bad_frames was incremented and err says why)
+ *         connection; m->bad_frames was incremented and err says why), or
+ *         -ENOBUFS when its incomplete frame was torn to keep the pool's
+ *         budget (counted; the caller drops the connection)
  */
 int roar_conn_feed(struct roar_conn *c, struct roar_merge *m,
 		   const void *data, size_t len, char *err, size_t errlen);

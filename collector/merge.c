@@ -91,11 +91,22 @@ strv_free(struct roar_strv *s)
 }
 
 /* Returns false (and leaves out untouched) unless every entry is bytes. */
+/* What one kept list entry costs beyond its bytes: its roar_bytes and the
+ * malloc chunk's overhead (caps.h). */
+#define ENTRY_COST 48u
+
+/*
+ * An array of str/bin at key, validated whole, then kept up to
+ * ROAR_CAP_LIST_ENTRIES entries and *room bytes (entry costs included;
+ * decremented by what was kept).  Sets *cut when entries were left out.
+ */
 static bool
-get_strv(const msgpack_object *map, const char *key, struct roar_strv *out)
+get_strv(const msgpack_object *map, const char *key, struct roar_strv *out,
+	 size_t *room, bool *cut)
 {
 	const msgpack_object *o = roar_mp_get(map, key);
-	struct roar_strv s;
+	struct roar_strv s = { 0 };
+	size_t n = 0;
 
 	if (!o || o->type != MSGPACK_OBJECT_ARRAY)
 		return false;
@@ -105,10 +116,17 @@ get_strv(const msgpack_object *map, const char *key, struct roar_strv *out)
 
 		if (!roar_mp_bytes(&o->via.array.ptr[i], &p, &len))
 			return false;
+		if (n == i && n < ROAR_CAP_LIST_ENTRIES &&
+		    len + ENTRY_COST <= *room) {
+			*room -= len + ENTRY_COST;
+			n++;
+		}
 	}
-	s.n = o->via.array.size;
-	s.v = roar_xcalloc(s.n, sizeof(*s.v));
-	for (uint32_t i = 0; i < s.n; i++) {
+	if (n < o->via.array.size)
+		*cut = true;
+	s.n = n;
+	s.v = roar_xcalloc(n ? n : 1, sizeof(*s.v));
+	for (size_t i = 0; i < n; i++) {
 		const char *p = NULL;
 		size_t len = 0;
 
@@ -520,6 +538,29 @@ judge_subject(const struct roar_merge *m, pid_t sender, pid_t subject,
 
 /* Insert *im (taken over) into p's images, keeping them sorted by time;
  * an image of the same time as a known one counts as the later. */
+/*
+ * Keep the images of p within ROAR_CAP_PROC_IMAGE_BYTES, dropping the
+ * oldest first (as ROAR_MERGE_MAX_HISTORY does by count); the latest one
+ * always stays.
+ */
+static void
+drop_old_images(struct roar_proc *p)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < p->nimages; i++)
+		total += p->images[i].bytes;
+	while (total > ROAR_CAP_PROC_IMAGE_BYTES && p->nimages - k > 1) {
+		total -= p->images[k].bytes;
+		image_free(&p->images[k++]);
+	}
+	if (!k)
+		return;
+	memmove(&p->images[0], &p->images[k],
+		(p->nimages - k) * sizeof(*p->images));
+	p->nimages -= k;
+}
+
 static void
 add_image(struct roar_proc *p, struct roar_image *im)
 {
@@ -544,6 +585,7 @@ add_image(struct roar_proc *p, struct roar_image *im)
 		(p->nimages - i) * sizeof(*p->images));
 	p->images[i] = *im;
 	p->nimages++;
+	drop_old_images(p);
 }
 
 /* The earlier attempt of p stamped t, if any. */
@@ -612,20 +654,24 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	double t = get_time(ev);
 	bool fork_origin;
 	struct roar_image im = { 0 };
+	size_t room = ROAR_CAP_IMAGE_BYTES;
+	bool cut_argv = false, cut_env = false;
 
 	if (!get_bytes(ev, ROAR_KEY_ORIGIN, &origin))
 		return -EINVAL;
 	fork_origin = !strcmp(origin.p, ROAR_ORIGIN_FORK);
 	roar_bytes_free(&origin);
-	/* Validate everything before anything changes. */
+	/* Validate everything before anything changes.  argv is kept first:
+	 * what ran matters more than its environment. */
 	if (roar_mp_get(ev, ROAR_KEY_ARGV) &&
-	    !get_strv(ev, ROAR_KEY_ARGV, &im.argv))
+	    !get_strv(ev, ROAR_KEY_ARGV, &im.argv, &room, &cut_argv))
 		return -EINVAL;
 	if (roar_mp_get(ev, ROAR_KEY_ENV) &&
-	    !get_strv(ev, ROAR_KEY_ENV, &im.env)) {
+	    !get_strv(ev, ROAR_KEY_ENV, &im.env, &room, &cut_env)) {
 		strv_free(&im.argv);
 		return -EINVAL;
 	}
+	im.bytes = ROAR_CAP_IMAGE_BYTES - room;
 	get_pid(ev, ROAR_KEY_PPID, &ppid);
 	if (foreign_ns) {
 		/* Its ppid is in its own namespace's numbering: ask ours. */
@@ -657,7 +703,9 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	im.time = t;
 	get_bytes(ev, ROAR_KEY_CWD, &im.cwd);
 	get_bytes(ev, ROAR_KEY_EXE, &im.exe);
-	im.truncated = roar_mp_get(ev, "truncated") != NULL;
+	im.truncated = roar_mp_get(ev, ROAR_KEY_TRUNCATED) != NULL ||
+		       cut_argv || cut_env;
+	m->limits.lists_truncated += cut_argv + cut_env;
 	add_image(p, &im);
 	return 0;
 }
@@ -671,14 +719,16 @@ on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	struct roar_strv argv = { 0 };
 	double t = get_time(ev);
 	pid_t ppid = 0;
-	bool same;
+	bool same, cut = false;
+	size_t room = ROAR_CAP_IMAGE_BYTES;
 
 	if (!get_bytes(ev, ROAR_KEY_EXE, &exe))
 		return -EINVAL;
-	if (!get_strv(ev, ROAR_KEY_ARGV, &argv)) {
+	if (!get_strv(ev, ROAR_KEY_ARGV, &argv, &room, &cut)) {
 		roar_bytes_free(&exe);
 		return -EINVAL;
 	}
+	m->limits.lists_truncated += cut;
 	p = roar_merge_proc(m, pid);
 	/*
 	 * "ppid" is getppid() of the process that execs: a vfork child
@@ -1129,4 +1179,31 @@ roar_merge_parent(const struct roar_merge *m, const struct roar_proc *p)
 	 * init after its parent died, or a parent we could not see):
 	 * attach it to the root rather than report a second root. */
 	return m->root_pid;
+}
+
+bool
+roar_merge_truncated(const struct roar_merge *m, const struct roar_proc *p)
+{
+	const struct roar_image *env = inherited_image(m, p, INFINITY, false);
+	double t = INFINITY;
+
+	if (env && env->truncated)
+		return true;
+	/* The image the command comes from, as roar_merge_command finds it. */
+	if (p->launch_errno && !p->nimages)
+		return false;
+	for (int depth = 0; p && depth < TABLE_CHAIN_MAX; depth++) {
+		const struct roar_image *im;
+
+		if (silent_exec_at(p, t))
+			return false;
+		im = image_at(p, t);
+		if (im)
+			return im->truncated;
+		if (!inherits(p, false))
+			return false;
+		t = at_fork(p, t);
+		p = roar_merge_find(m, p->ppid);
+	}
+	return false;
 }

@@ -24,6 +24,7 @@
 
 #include <msgpack.h>
 
+#include "caps.h"
 #include "procinfo.h"
 #include "util.h"
 
@@ -51,7 +52,9 @@ struct roar_image {
 	struct roar_strv env;
 	struct roar_bytes cwd;
 	struct roar_bytes exe;
-	bool truncated;    /* argv or env was cut short by the sender */
+	bool truncated;    /* argv or env was cut short: by the sender, to
+			      fit its frame, or here, to the caps (caps.h) */
+	size_t bytes;      /* of argv and env strings kept */
 };
 
 /* One exec attempt a process announced (exec event or exec_failed). */
@@ -195,6 +198,8 @@ struct roar_merge {
 	/* Paths that are ours, never the program's: excluded from files. */
 	struct roar_bytes exclude_prefix; /* socket directory, with '/' */
 	struct roar_bytes exclude_exact;  /* the report */
+	/* What the caps of caps.h cost this run. */
+	struct roar_limits limits;
 	/* Called when a process is first heard of (to watch its pid). */
 	void (*on_new_proc)(void *ctx, struct roar_proc *p);
 	void *ctx;
@@ -268,6 +273,11 @@ const struct roar_strv *roar_merge_env(const struct roar_merge *m,
 /** Likewise for the working directory its image started in. */
 const struct roar_bytes *roar_merge_cwd(const struct roar_merge *m,
 					const struct roar_proc *p);
+
+/** Whether the argv or env roar_merge_command and roar_merge_env give
+ *  for p was cut short (by its sender or by the caps of caps.h). */
+bool roar_merge_truncated(const struct roar_merge *m,
+			  const struct roar_proc *p);
 
 /** The parent pid for the report: 0 for the root (nil). */
 pid_t roar_merge_parent(const struct roar_merge *m, const struct roar_proc *p);

@@ -238,7 +238,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	}
 
 	/* fd_yields only where there were some: the rest read as before. */
-	msgpack_pack_map(pk, 18 + (p->fd_yields > 0));
+	msgpack_pack_map(pk, 19 + (p->fd_yields > 0));
 	key(pk, "pid");
 	msgpack_pack_int64(pk, p->pid);
 	key(pk, "parent_pid");
@@ -319,6 +319,13 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 		key(pk, "fd_yields");
 		msgpack_pack_uint64(pk, p->fd_yields);
 	}
+	/* command or env above is a prefix of what the process had: its
+	 * sender's frame or the collector's caps (caps.h) cut it. */
+	key(pk, "truncated");
+	if (roar_merge_truncated(m, p))
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
 }
 
 static void
@@ -356,7 +363,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 
 	index_access(m, sorted, &ix);
 	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 12);
+	msgpack_pack_map(&pk, 13);
 	key(&pk, "version");
 	msgpack_pack_int(&pk, 1);
 	key(&pk, "processes");
@@ -405,8 +412,13 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	 * process it may not).  Not the program's events, so not above. */
 	key(&pk, "frames_refused");
 	msgpack_pack_uint64(&pk, m->frames_refused);
+	/* Ours: connections closed for want of file descriptors (collect.c).
+	 * What their senders sent on them is in events_dropped through the
+	 * ledger (tally.c), when there is one. */
+	key(&pk, "connections_refused");
+	msgpack_pack_uint64(&pk, m->limits.connections_refused);
 	key(&pk, "roar_preload");
-	msgpack_pack_map(&pk, 7);
+	msgpack_pack_map(&pk, 10);
 	key(&pk, "version");
 	cstr(&pk, ROAR_VERSION);
 	/* Whether the counts above come from the ledger (exact, even for
@@ -424,6 +436,13 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	msgpack_pack_uint64(&pk, m->bad_frames);
 	key(&pk, "unknown_events");
 	msgpack_pack_uint64(&pk, m->unknown_events);
+	/* The costs of the caps in caps.h (torn frames are bad frames). */
+	key(&pk, "frames_torn");
+	msgpack_pack_uint64(&pk, m->limits.frames_torn);
+	key(&pk, "bytes_torn");
+	msgpack_pack_uint64(&pk, m->limits.bytes_torn);
+	key(&pk, "lists_truncated");
+	msgpack_pack_uint64(&pk, m->limits.lists_truncated);
 	/* What no LD_PRELOAD tracer can see, said in every report rather
 	 * than left for the reader to guess.  Untraced processes are listed
 	 * one by one under processes. */

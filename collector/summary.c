@@ -102,6 +102,7 @@ print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
 	int64_t code = int_of(roar_mp_get(p, "exit_code"), -1);
 	int64_t sig = int_of(roar_mp_get(p, "exit_signal"), -1);
 	const msgpack_object *running = roar_mp_get(p, "still_running");
+	const msgpack_object *cut = roar_mp_get(p, "truncated");
 
 	seen[idx] = 1;
 	fprintf(out, "%*s[%lld] ", depth * 2, "", (long long)pid);
@@ -113,6 +114,8 @@ print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
 	if (running && running->type == MSGPACK_OBJECT_BOOLEAN &&
 	    running->via.boolean)
 		fputs("  (still running when the report was taken)", out);
+	if (cut && cut->type == MSGPACK_OBJECT_BOOLEAN && cut->via.boolean)
+		fputs("  (argv or environment truncated)", out);
 	fputc('\n', out);
 	if (traced && traced->type == MSGPACK_OBJECT_BOOLEAN &&
 	    !traced->via.boolean) {
@@ -142,6 +145,7 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 			      ? files->via.array.size
 			      : 0;
 	uint32_t nread = 0, nwritten = 0;
+	int64_t refused;
 	int untraced = 0;
 	char *seen = calloc(np + 1, 1);
 
@@ -186,6 +190,11 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 	if (untraced)
 		fprintf(out, ", %d process%s NOT TRACED (see above)", untraced,
 			untraced == 1 ? "" : "es");
+	refused = int_of(roar_mp_get(report, "connections_refused"), 0);
+	if (refused > 0)
+		fprintf(out, ", %lld connection%s refused (out of file "
+			"descriptors)", (long long)refused,
+			refused == 1 ? "" : "s");
 	fputc('\n', out);
 	free(seen);
 	return untraced;

@@ -135,7 +135,7 @@ roar_event_file(struct roar_frame *f, const struct roar_event_ids *ids,
 	pack_key(&pk, ROAR_KEY_PATH);
 	pack_bytes(&pk, path, len);
 	if (via) {
-		pack_key(&pk, "via");
+		pack_key(&pk, ROAR_KEY_VIA);
 		pack_cstr(&pk, via);
 	}
 	return roar_frame_finish(f);
@@ -189,7 +189,7 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		pack_cstr(&pk, h->exe);
 	}
 	if (!all_argv || !all_env) {
-		pack_key(&pk, "truncated");
+		pack_key(&pk, ROAR_KEY_TRUNCATED);
 		msgpack_pack_true(&pk);
 	}
 	if (h->late) {
@@ -259,7 +259,7 @@ roar_event_exec(struct roar_frame *f, const struct roar_event_ids *ids,
 	pack_key(&pk, ROAR_KEY_TIME);
 	msgpack_pack_double(&pk, time);
 	if (!all) {
-		pack_key(&pk, "truncated");
+		pack_key(&pk, ROAR_KEY_TRUNCATED);
 		msgpack_pack_true(&pk);
 	}
 	return roar_frame_finish(f);

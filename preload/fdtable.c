@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,7 +17,9 @@
 
 #include "fdtable.h"
 #include "fmt.h"
+#include "longpath.h"
 #include "real.h"
+#include "transport.h"
 
 _Atomic(uintptr_t *) roar_fd_chunks[ROAR_FD_CHUNKS];
 
@@ -108,7 +111,9 @@ roar_fdtable_read_name(int fd, const struct stat *st, char *buf, size_t cap)
 		return -1;
 	roar_fd_proc_path(fd, link);
 	len = readlink(link, buf, cap);
-	if (len <= 0 || (size_t)len >= cap || buf[0] != '/')
+	if (len < 0 ? errno == ENAMETOOLONG : (size_t)len >= cap)
+		return -ENAMETOOLONG;
+	if (len <= 0 || buf[0] != '/')
 		return -1;
 	/* Kernel-made files are no lineage (roar's listeners skip them too). */
 	if (pseudo_fs(buf, (size_t)len))
@@ -116,21 +121,60 @@ roar_fdtable_read_name(int fd, const struct stat *st, char *buf, size_t cap)
 	return len;
 }
 
-uintptr_t
-roar_fdtable_name_stat(int fd, const struct stat *st)
+static uintptr_t
+intern_stat(const char *name, size_t len, const struct stat *st)
 {
-	char buf[4096];
-	struct roar_path *p;
-	ssize_t len = roar_fdtable_read_name(fd, st, buf, sizeof(buf));
+	struct roar_path *p = roar_path_intern(name, len);
 
-	if (len < 0)
-		return ROAR_FD_IGNORED;
-	p = roar_path_intern(buf, (size_t)len);
 	if (!p)
 		return ROAR_FD_IGNORED;
 	p->dev = (uint64_t)st->st_dev;
 	p->ino = (uint64_t)st->st_ino;
 	return (uintptr_t)p;
+}
+
+/*
+ * A name past PATH_MAX, built from what the open was given (longpath.h)
+ * in a mapping of its own: never on the caller's stack.  A name that
+ * cannot be built is a lost event, and counted as one.
+ */
+static uintptr_t __attribute__((noinline))
+long_name(const struct stat *st, int dirfd, const char *path)
+{
+	char *buf = path ? roar_map_anon(ROAR_LONGPATH_MAX) : NULL;
+	uintptr_t v = ROAR_FD_IGNORED;
+	ssize_t len;
+
+	if (buf) {
+		len = roar_longpath_name(dirfd, path, st, buf,
+					 ROAR_LONGPATH_MAX);
+		if (len > 0)
+			v = intern_stat(buf, (size_t)len, st);
+		munmap(buf, ROAR_LONGPATH_MAX);
+	}
+	if (v == ROAR_FD_IGNORED)
+		roar_transport_count_drop();
+	return v;
+}
+
+uintptr_t
+roar_fdtable_name_at(int fd, const struct stat *st, int dirfd,
+		     const char *path)
+{
+	char buf[4096];
+	ssize_t len = roar_fdtable_read_name(fd, st, buf, sizeof(buf));
+
+	if (len == -ENAMETOOLONG)
+		return long_name(st, dirfd, path);
+	if (len < 0)
+		return ROAR_FD_IGNORED;
+	return intern_stat(buf, (size_t)len, st);
+}
+
+uintptr_t
+roar_fdtable_name_stat(int fd, const struct stat *st)
+{
+	return roar_fdtable_name_at(fd, st, AT_FDCWD, NULL);
 }
 
 void

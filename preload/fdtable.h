@@ -80,9 +80,19 @@ uintptr_t roar_fdtable_name(int fd);
 uintptr_t roar_fdtable_name_stat(int fd, const struct stat *st);
 
 /**
+ * roar_fdtable_name_stat for an fd just opened by path relative to dirfd:
+ * a name too long for the kernel to say is built from those
+ * (longpath.h); path NULL: such a name is counted as a dropped event.
+ */
+uintptr_t roar_fdtable_name_at(int fd, const struct stat *st, int dirfd,
+			       const char *path);
+
+/**
  * The canonical name of the regular file fd (whose fstat is st) into buf
  * (cap bytes), without interning it.  @return its length, or -1 when fd
- * is nothing to credit (not a named regular file, or kernel-made).
+ * is nothing to credit (not a named regular file, or kernel-made), or
+ * -ENAMETOOLONG when its name does not fit in cap (or in PATH_MAX, past
+ * which the kernel does not say it).
  */
 ssize_t roar_fdtable_read_name(int fd, const struct stat *st, char *buf,
 			       size_t cap);

@@ -28,6 +28,31 @@
 
 #define FILE_FRAME_SIZE (PATH_MAX + 256)
 
+/* The frame of a name past PATH_MAX (longpath.h), in a mapping of its
+ * own: such names are rare, the caller's stack is not ours. */
+static void __attribute__((noinline))
+send_long_credit(struct roar_path *p, unsigned credit, const char *via)
+{
+	size_t cap = p->len + FILE_FRAME_SIZE;
+	unsigned char *buf = roar_map_anon(cap);
+	struct roar_frame f;
+
+	if (!buf) {
+		roar_transport_count_drop();
+		return;
+	}
+	roar_frame_init(&f, buf, cap);
+	if (roar_event_file(&f, &(struct roar_event_ids){
+				    roar_session.pid, roar_session_tid() },
+			    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
+							: ROAR_KIND_READ,
+			    p->path, p->len, via) == 0)
+		roar_transport_send(f.data, f.len);
+	else
+		roar_transport_count_drop();
+	munmap(buf, cap);
+}
+
 void
 roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
 {
@@ -37,6 +62,10 @@ roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
 
 	if (!roar_path_claim(p, credit))
 		return;
+	if (p->len + 256 > sizeof(buf)) {
+		send_long_credit(p, credit, via);
+		return;
+	}
 	roar_frame_init(&f, buf, sizeof(buf));
 	rc = roar_event_file(&f, &(struct roar_event_ids){
 				     roar_session.pid, roar_session_tid() },
@@ -247,7 +276,7 @@ roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 	if (!S_ISREG(st.st_mode) || st.st_nlink == 0)
 		v = ROAR_FD_IGNORED;
 	else if (!(v = known_name(dirfd, path, &st)))
-		v = roar_fdtable_name_stat(fd, &st);
+		v = roar_fdtable_name_at(fd, &st, dirfd, path);
 	roar_fdtable_set(fd, v);
 	credit = roar_track_open_credit(flags, created);
 	if (v > ROAR_FD_IGNORED && credit)
@@ -311,6 +340,7 @@ roar_track_path(int dirfd, const char *path, unsigned credit, bool follow,
 		const char *via)
 {
 	const struct roar_real *r = roar_real_get();
+	struct stat st;
 	uintptr_t v;
 	int fd;
 
@@ -322,7 +352,8 @@ roar_track_path(int dirfd, const char *path, unsigned credit, bool follow,
 		       O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0);
 	if (fd < 0)
 		return;
-	v = roar_fdtable_name(fd);
+	v = fstat(fd, &st) == 0 ? roar_fdtable_name_at(fd, &st, dirfd, path)
+				: ROAR_FD_UNKNOWN;
 	r->close(fd);
 	if (v > ROAR_FD_IGNORED)
 		roar_track_send_credit((struct roar_path *)v, credit, via);

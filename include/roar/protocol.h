@@ -114,6 +114,11 @@ enum roar_kind {
 					  gave our connection's fd back to
 					  the program (it ran out of fds);
 					  left out when 0 */
+#define ROAR_KEY_TRUNCATED "truncated" /* true, hello and exec: the sender
+					   cut argv or env short to fit its
+					   frame; what is there is a prefix */
+#define ROAR_KEY_VIA "via"             /* str, file events: the call that
+					   earned the credit ("open", ...) */
 
 /*
  * Identity.  The collector knows each connection's sender from the kernel

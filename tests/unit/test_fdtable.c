@@ -20,6 +20,7 @@
 
 #include "fdtable.h"
 #include "guard.h"
+#include "transport.h"
 #include "unit.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
@@ -644,6 +645,103 @@ START_TEST(fork_child_generation)
 }
 END_TEST
 
+/* A directory below tmpdir whose name is past PATH_MAX, made and entered
+ * by relative names (as a program would); returns the absolute name's
+ * length and leaves the working directory there.  The caller goes back
+ * with fchdir(*home). */
+static size_t
+enter_deep(int *home, char *name, size_t cap)
+{
+	char comp[201];
+	size_t len;
+
+	memset(comp, 'd', 200);
+	comp[200] = '\0';
+	*home = open(".", O_PATH | O_DIRECTORY);
+	ck_assert_int_ge(*home, 0);
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	len = (size_t)snprintf(name, cap, "%s", tmpdir);
+	for (int i = 0; i < 23; i++) {
+		ck_assert_int_eq(mkdir(comp, 0700), 0);
+		ck_assert_int_eq(chdir(comp), 0);
+		len += (size_t)snprintf(name + len, cap - len, "/%s", comp);
+	}
+	ck_assert_uint_gt(len, PATH_MAX);
+	return len;
+}
+
+/* nftw (unit_rmtree) gives up past PATH_MAX: rm does not. */
+static void
+leave_deep(int home)
+{
+	char cmd[PATH_MAX + 64];
+
+	ck_assert_int_eq(fchdir(home), 0);
+	close(home);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/d*", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(name_past_path_max)
+{
+	static char want[8192];
+	char comp[201], rel[512];
+	struct roar_path *p;
+	struct stat st;
+	uint64_t drops = roar_transport_dropped();
+	int home, fd;
+	size_t len = enter_deep(&home, want, sizeof(want) - 16);
+
+	fd = open("leaf", O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	/* The kernel cannot say this name ... */
+	ck_assert_int_eq(roar_fdtable_name(fd), ROAR_FD_IGNORED);
+	ck_assert_uint_eq(roar_transport_dropped(), drops + 1);
+	/* ... but what the open was given can. */
+	p = (struct roar_path *)roar_fdtable_name_at(fd, &st, AT_FDCWD,
+						      "leaf");
+	ck_assert_uint_gt((uintptr_t)p, ROAR_FD_IGNORED);
+	snprintf(want + len, sizeof(want) - len, "/leaf");
+	ck_assert_uint_eq(p->len, len + 5);
+	ck_assert_str_eq(p->path, want);
+	ck_assert_uint_eq(p->ino, (uint64_t)st.st_ino);
+	/* From a directory above, through a name with "." and "..". */
+	memset(comp, 'd', 200);
+	comp[200] = '\0';
+	snprintf(rel, sizeof(rel), "./../%s/%s/leaf", comp, comp);
+	ck_assert_int_eq(chdir(".."), 0);
+	p = (struct roar_path *)roar_fdtable_name_at(fd, &st, AT_FDCWD, rel);
+	ck_assert_uint_gt((uintptr_t)p, ROAR_FD_IGNORED);
+	ck_assert_str_eq(p->path, want);
+	ck_assert_uint_eq(roar_transport_dropped(), drops + 1);
+	close(fd);
+	leave_deep(home);
+}
+END_TEST
+
+START_TEST(name_past_path_max_through_symlink_counted)
+{
+	static char want[8192];
+	struct stat st;
+	uint64_t drops = roar_transport_dropped();
+	int home, fd;
+
+	enter_deep(&home, want, sizeof(want) - 16);
+	fd = open("leaf", O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(symlink("leaf", "link"), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	/* The last component is a link, not the file: not guessed, and
+	 * counted as a lost event. */
+	ck_assert_int_eq(roar_fdtable_name_at(fd, &st, AT_FDCWD, "link"),
+			 ROAR_FD_IGNORED);
+	ck_assert_uint_eq(roar_transport_dropped(), drops + 1);
+	close(fd);
+	leave_deep(home);
+}
+END_TEST
+
 static Suite *
 fdtable_suite(void)
 {
@@ -684,6 +782,8 @@ fdtable_suite(void)
 	tcase_add_test(resolve, resolve_closed_fd);
 	tcase_add_test(resolve, resolve_high_fd);
 	tcase_add_test(resolve, get_resolves_unknown_slot);
+	tcase_add_test(resolve, name_past_path_max);
+	tcase_add_test(resolve, name_past_path_max_through_symlink_counted);
 	suite_add_tcase(s, resolve);
 
 	{

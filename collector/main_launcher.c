@@ -4,7 +4,8 @@
  *   roar-tracer-preload REPORT CMD [ARGS...]
  *   roar-tracer-preload --preflight [--json] [--command CMD]
  *   roar-tracer-preload --preflight-probe PATH
- * Exit status is the command's (128+N for signal N); wrong usage exits 2.
+ * Exit status is the command's; when it died of a signal we die of the
+ * same one, after writing the report.  Wrong usage exits 2.
  */
 #include "config.h"
 
@@ -227,7 +228,7 @@ preflight(bool json, const char *command)
 
 		snprintf(path, sizeof(path), "%s/probe.txt", dir);
 		snprintf(report, sizeof(report), "%s/report.msgpack", dir);
-		if (roar_launch_run(&lo, &code) == 0 && code == 0)
+		if (roar_launch_run(&lo, &code, NULL) == 0 && code == 0)
 			checks[n].ok = report_lists_written(
 				report, path, checks[n].detail,
 				sizeof(checks[n].detail));
@@ -289,7 +290,7 @@ main(int argc, char **argv)
 	struct roar_launch_opts lo = { .wait_timeout = -1,
 				       .prog = "roar-tracer-preload" };
 	const char *t = getenv("ROAR_WAIT_TIMEOUT");
-	int code = 1;
+	int code = 1, sig = 0;
 
 	if (argc >= 2 && !strcmp(argv[1], "--preflight")) {
 		bool json = false;
@@ -327,7 +328,9 @@ main(int argc, char **argv)
 		lo.wait_timeout = strtod(t, NULL);
 	lo.report_path = argv[1];
 	lo.argv = argv + 2;
-	if (roar_launch_run(&lo, &code) != 0 && code == 0)
+	if (roar_launch_run(&lo, &code, &sig) != 0 && code == 0)
 		code = 1;
+	if (sig)
+		roar_launch_end_like(sig);
 	return code;
 }

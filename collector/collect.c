@@ -499,6 +499,13 @@ on_signal(struct loop *l)
 	struct signalfd_siginfo si;
 
 	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (l->o->forward && si.ssi_signo != SIGCHLD &&
+		    sigismember(l->o->forward, (int)si.ssi_signo) == 1) {
+			if (l->o->on_signal(l->o->signal_ctx, &si,
+					    l->root_done) && l->root_done)
+				l->stop = true;
+			continue;
+		}
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			reap_root(l);
@@ -614,6 +621,8 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	if (l.epfd < 0)
 		return -errno;
 	loop_signals(&mask);
+	if (o->forward)
+		sigorset(&mask, &mask, o->forward);
 	l.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (l.sigfd < 0) {
 		rc = -errno;

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/signalfd.h>
 #include <sys/types.h>
 
 #include "merge.h"
@@ -22,6 +23,17 @@ struct roar_collect_opts {
 	const char *socket_dir; /* excluded from the report */
 	const char *report_path; /* excluded from the report */
 	bool quiet;             /* no diagnostics on stderr */
+	/*
+	 * Launcher mode: the signals of forward (blocked by the caller too)
+	 * go to on_signal instead of the handling described below.  It is
+	 * told whether the root has been reaped (its pid may then be
+	 * anybody's) and returns whether the signal asks the run to end;
+	 * once the root has, that stops the wait for its descendants.
+	 */
+	const sigset_t *forward;
+	bool (*on_signal)(void *ctx, const struct signalfd_siginfo *si,
+			  bool root_done);
+	void *signal_ctx;
 };
 
 struct roar_collect_result {
@@ -39,7 +51,8 @@ void roar_collect_block_signals(sigset_t *old);
 /**
  * Run the loop; on return m holds the merged run (free with
  * roar_merge_free).  SIGCHLD, SIGTERM, SIGHUP, SIGINT and SIGQUIT must be
- * blocked by the caller; TERM and HUP are passed on to the root.
+ * blocked by the caller; TERM and HUP are passed on to the root unless
+ * o->forward names them.
  * @return 0 or -errno
  */
 int roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,

@@ -4,7 +4,9 @@
  * command with our library first in LD_PRELOAD (what the user had kept
  * after it), runs the collect loop, writes the report, and cleans up.
  * Signals are blocked here and read through the loop's signalfd; the
- * child gets the mask it would have had.
+ * child gets the mask it would have had.  We pass signals on to the
+ * command, write the report whatever we are sent (but SIGKILL), and end
+ * as the command ended: same exit code, or the same signal.
  */
 #include "config.h"
 
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -207,8 +211,148 @@ note_exec_failure(struct roar_merge *m, pid_t pid, char **argv, int err)
 	p->launch_errno = err;
 }
 
+/*
+ * What we pass on to the command: whatever would otherwise end us
+ * without a report, and what a command may want to hear from whoever
+ * addressed it through us.  Not here: SIGKILL and SIGSTOP (they cannot
+ * be caught); SIGCHLD (ours); SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP
+ * and SIGSYS (our own faults: the kernel delivers them whatever the
+ * mask, and the sanitizer build must keep catching them); SIGTTIN and
+ * SIGTTOU (they stop us for our own terminal I/O, as any program).
+ * The real-time signals follow, without their sigqueue(3) value.
+ */
+static const int forwarded[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+	SIGABRT, SIGVTALRM, SIGPROF, SIGPIPE, SIGIO, SIGPWR, SIGXCPU,
+	SIGXFSZ, SIGURG, SIGWINCH, SIGCONT, SIGTSTP,
+#ifdef SIGSTKFLT
+	SIGSTKFLT,
+#endif
+};
+
+struct forward {
+	pid_t root;
+	pid_t self;
+	sigset_t ignored;       /* SIG_IGN when we started */
+};
+
+static void
+forward_set(struct forward *f, sigset_t *set)
+{
+	struct sigaction sa;
+	int n = (int)(sizeof(forwarded) / sizeof(forwarded[0]));
+
+	sigemptyset(set);
+	sigemptyset(&f->ignored);
+	for (int i = 0; i < n + SIGRTMAX - SIGRTMIN + 1; i++) {
+		int sig = i < n ? forwarded[i] : SIGRTMIN + (i - n);
+
+		sigaddset(set, sig);
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&f->ignored, sig);
+	}
+}
+
+/* What a terminal sends to its foreground process group. */
+static bool
+terminal_signal(int sig)
+{
+	return sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP ||
+	       sig == SIGWINCH || sig == SIGHUP || sig == SIGCONT;
+}
+
+/* Ctrl-Z stops us too, or the shell, which waits for us, would never
+ * see the job stop.  SIGTSTP has its default action (an ignored one
+ * never comes here); in an orphaned process group the kernel drops it,
+ * as it would for any program. */
+static void
+stop_self(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGTSTP);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	raise(SIGTSTP);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+}
+
+/*
+ * The loop's hook (collect.h).  The command gets the signal in its
+ * process group when it leads one of its own (it did setsid or
+ * setpgid), else by its pid; both are safe while it is unreaped, since
+ * its pid cannot be reused until we wait for it.  Not passed on:
+ * a signal the terminal sent to our process group when the command is
+ * in it too (it has its own copy), one we caused ourselves (SIGPIPE or
+ * SIGXFSZ of a write of ours, SIGXCPU of our CPU limit).
+ */
+static bool
+pass_on(void *ctx, const struct signalfd_siginfo *si, bool root_done)
+{
+	struct forward *f = ctx;
+	int sig = (int)si->ssi_signo;
+	bool from_kernel = si->ssi_code == SI_KERNEL;
+	pid_t pgid;
+
+	if ((si->ssi_code == SI_USER || si->ssi_code == SI_TKILL) &&
+	    (pid_t)si->ssi_pid == f->self)
+		return false;
+	if (!root_done && !(from_kernel && sig == SIGXCPU)) {
+		pgid = getpgid(f->root);
+		if (!(from_kernel && terminal_signal(sig) &&
+		      pgid == getpgrp()))
+			kill(pgid == f->root ? -f->root : f->root, sig);
+	}
+	/* One we were started ignoring (nohup, a shell's background job)
+	 * is still the command's to hear, since it may have set a handler,
+	 * but it neither stops us nor ends our wait. */
+	if (sigismember(&f->ignored, sig) == 1)
+		return false;
+	if (sig == SIGTSTP)
+		stop_self();
+	/* Once the command has ended, a signal that would have ended it
+	 * ends the wait for its descendants; these four would not. */
+	return sig != SIGWINCH && sig != SIGCONT && sig != SIGURG &&
+	       sig != SIGTSTP;
+}
+
+/* Take what came after the loop stopped reading: it was meant for a run
+ * that is over, and we are about to end as the command did. */
+static void
+discard_pending(const sigset_t *set)
+{
+	const struct timespec now = { 0, 0 };
+
+	while (sigtimedwait(set, NULL, &now) > 0 || errno == EINTR)
+		;
+}
+
+void
+roar_launch_end_like(int sig)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	struct rlimit rl;
+	sigset_t s;
+
+	fflush(NULL);
+	/* The command's core dump, if it left one, is the one that
+	 * matters; ours beside it would only mislead. */
+	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+		rl.rlim_cur = 0;
+		setrlimit(RLIMIT_CORE, &rl);
+	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	raise(sig);
+}
+
 int
-roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
+roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
+		int *exit_signal)
 {
 	char lib[PATH_MAX], report[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX];
 	char err[PATH_MAX + 128];
@@ -216,12 +360,15 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 	struct roar_collect_opts co = { 0 };
 	struct roar_collect_result res;
 	struct roar_merge m;
-	sigset_t old;
+	struct forward fw = { .self = getpid() };
+	sigset_t old, fwd;
 	int lfd, errpipe[2], child_errno = 0, rc;
 	pid_t pid;
 	ssize_t n;
 
 	*exit_code = 1;
+	if (exit_signal)
+		*exit_signal = 0;
 	if (roar_launch_find_library(lib, sizeof(lib)) != 0) {
 		fprintf(stderr,
 			"%s: cannot find libroar_preload.so (set %s to its "
@@ -254,6 +401,8 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 		return rc;
 	}
 	roar_collect_block_signals(&old);
+	forward_set(&fw, &fwd);
+	sigprocmask(SIG_BLOCK, &fwd, NULL);
 
 	fflush(NULL);
 	pid = fork();
@@ -305,8 +454,11 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 	co.socket_dir = dir;
 	co.report_path = report;
 	co.quiet = o->quiet;
+	fw.root = pid;
+	co.forward = &fwd;
+	co.on_signal = pass_on;
+	co.signal_ctx = &fw;
 	rc = roar_collect_run(&co, &m, &res);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(lfd);
 	unlink(sock);
 		roar_tally_unlink(sock);
@@ -321,10 +473,15 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code)
 		*exit_code = WIFEXITED(st)	 ? WEXITSTATUS(st)
 			     : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
 					       : 1;
+		if (exit_signal && WIFSIGNALED(st))
+			*exit_signal = WTERMSIG(st);
 	}
+	/* Still blocked: no signal can end us before the report is out. */
 	rc = roar_report_write(&m, report, err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "%s: %s\n", o->prog, err);
 	roar_merge_free(&m);
+	discard_pending(&fwd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

@@ -4,7 +4,9 @@
  *   roar-tracer-preload REPORT CMD [ARGS...]
  *   roar-tracer-preload --preflight [--json] [--command CMD]
  *   roar-tracer-preload --preflight-probe PATH
- * Exit status is the command's (128+N for signal N); wrong usage exits 2.
+ * Exit status is the command's, 128+N when it died of signal N (roar's
+ * contract for this launcher: roar reads the number); roar-run dies of
+ * the same signal instead.  Wrong usage exits 2.
  */
 #include "config.h"
 
@@ -227,7 +229,7 @@ preflight(bool json, const char *command)
 
 		snprintf(path, sizeof(path), "%s/probe.txt", dir);
 		snprintf(report, sizeof(report), "%s/report.msgpack", dir);
-		if (roar_launch_run(&lo, &code) == 0 && code == 0)
+		if (roar_launch_run(&lo, &code, NULL) == 0 && code == 0)
 			checks[n].ok = report_lists_written(
 				report, path, checks[n].detail,
 				sizeof(checks[n].detail));
@@ -327,7 +329,7 @@ main(int argc, char **argv)
 		lo.wait_timeout = strtod(t, NULL);
 	lo.report_path = argv[1];
 	lo.argv = argv + 2;
-	if (roar_launch_run(&lo, &code) != 0 && code == 0)
+	if (roar_launch_run(&lo, &code, NULL) != 0 && code == 0)
 		code = 1;
 	return code;
 }

@@ -58,7 +58,7 @@ main(int argc, char **argv)
 	bool json = false, quiet = false;
 	msgpack_unpacked u;
 	char *data, err[4096], *end;
-	int c, code = 1;
+	int c, code = 1, sig = 0;
 
 	while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -105,10 +105,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	lo.argv = argv + optind;
-	if (roar_launch_run(&lo, &code) != 0)
-		return code ? code : 1;
+	if (roar_launch_run(&lo, &code, &sig) != 0) {
+		if (!code)
+			code = 1;
+		goto out;
+	}
 	if (quiet && !json)
-		return code;
+		goto out;
 	if (roar_report_read(lo.report_path, &u, &data, err, sizeof(err)) != 0) {
 		fprintf(stderr, "roar-run: %s\n", err);
 		return code ? code : 1;
@@ -125,5 +128,9 @@ main(int argc, char **argv)
 	}
 	msgpack_unpacked_destroy(&u);
 	free(data);
+out:
+	/* The command died of a signal: so do we, for whoever waits. */
+	if (sig)
+		roar_launch_end_like(sig);
 	return code;
 }

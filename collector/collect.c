@@ -541,7 +541,8 @@ drain_all(struct loop *l)
 	 * reorders l->conns: walk a copy; dropped entries live until bury. */
 	n = l->nconns;
 	v = roar_xcalloc(n + 1, sizeof(*v));
-	memcpy(v, l->conns, n * sizeof(*v));
+	if (n)
+		memcpy(v, l->conns, n * sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		if (!v[i]->dead)
 			read_conn(l, v[i]);

@@ -64,6 +64,8 @@
 /* Retry spacing for a missing listener: doubles up to the cap. */
 #define RETRY_FIRST_MS 5
 #define RETRY_CAP_MS 1000
+/* After giving our fd back to a program out of fds. */
+#define STARVE_RETRY_MS 1000
 
 static struct sockaddr_un sock_addr ROAR_HOT;
 static socklen_t sock_addr_len ROAR_HOT;
@@ -610,7 +612,7 @@ roar_transport_starve(bool on)
 
 	roar_lock_take(&send_lock);
 	if (!on) {
-		if (retry_at_ms == UINT64_MAX)
+		if (retry_at_ms > now_ms())
 			retry_at_ms = 0;
 	} else if (conn_fd < 0) {
 		rc = -EBADF;
@@ -622,9 +624,11 @@ roar_transport_starve(bool on)
 		flush_unlocked();
 		if (conn_fd >= 0)
 			drop_connection_unlocked(true);
-		/* No retry comes due until the end of the image: connecting
-		 * sooner would take the slot the program needs again. */
-		retry_at_ms = UINT64_MAX;
+		/* Connect again only after STARVE_RETRY_MS (or at the end of
+		 * the image), so that a program living at its fd limit pays
+		 * at most one more yield a second, not one a call; each of
+		 * its calls that fails for our fd is still retried. */
+		retry_at_ms = now_ms() + STARVE_RETRY_MS;
 	}
 	roar_lock_release(&send_lock);
 	return rc;

@@ -66,7 +66,9 @@ void roar_transport_fd_lost(int fd);
 /**
  * on: the program ran out of fds and our connection holds one: push what
  * the socket takes now without waiting, close the connection and stay
- * unconnected ("starved"), frames waiting in the queue, until off.
+ * unconnected ("starved"), frames waiting in the queue, for a second
+ * (a program that lives at its limit then gives it back again) or until
+ * off.
  * off: connect again at the next send (the end of the image: exit, exec).
  * Must be called with the guard held.  @return 0, or -EBADF when on and
  * there was no connection to give back.

@@ -207,16 +207,26 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 	return roar_frame_finish(f);
 }
 
+/* An event of kind whose one field is key, an unsigned integer. */
+static int
+one_uint_event(struct roar_frame *f, const struct roar_event_ids *ids,
+	       enum roar_kind kind, const char *key, uint64_t v)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 1, kind, ids);
+	pack_key(&pk, key);
+	msgpack_pack_uint64(&pk, v);
+	return roar_frame_finish(f);
+}
+
 int
 roar_event_fork(struct roar_frame *f, const struct roar_event_ids *ids,
 		pid_t child)
 {
-	msgpack_packer pk;
-
-	pack_head(&pk, f, 1, ROAR_KIND_FORK, ids);
-	pack_key(&pk, ROAR_KEY_CHILD);
-	msgpack_pack_int64(&pk, child);
-	return roar_frame_finish(f);
+	/* A pid is positive: packed as the same msgpack integer. */
+	return one_uint_event(f, ids, ROAR_KIND_FORK, ROAR_KEY_CHILD,
+			      (uint64_t)child);
 }
 
 size_t
@@ -320,22 +330,12 @@ int
 roar_event_resume(struct roar_frame *f, const struct roar_event_ids *ids,
 		  uint64_t slot)
 {
-	msgpack_packer pk;
-
-	pack_head(&pk, f, 1, ROAR_KIND_RESUME, ids);
-	pack_key(&pk, ROAR_KEY_LEDGER);
-	msgpack_pack_uint64(&pk, slot);
-	return roar_frame_finish(f);
+	return one_uint_event(f, ids, ROAR_KIND_RESUME, ROAR_KEY_LEDGER, slot);
 }
 
 int
 roar_event_dropped(struct roar_frame *f, const struct roar_event_ids *ids,
 		   uint64_t count)
 {
-	msgpack_packer pk;
-
-	pack_head(&pk, f, 1, ROAR_KIND_DROPPED, ids);
-	pack_key(&pk, ROAR_KEY_COUNT);
-	msgpack_pack_uint64(&pk, count);
-	return roar_frame_finish(f);
+	return one_uint_event(f, ids, ROAR_KIND_DROPPED, ROAR_KEY_COUNT, count);
 }

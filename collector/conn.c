@@ -17,6 +17,7 @@
 #include "roar/protocol.h"
 #include "conn.h"
 #include "mp.h"
+#include "mpcheck.h"
 
 struct roar_conn *
 roar_conn_new(int fd)
@@ -133,6 +134,10 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 			return bad(c, m, err, errlen, "impossible length");
 		if (c->len - off - ROAR_FRAME_HEADER_SIZE < flen)
 			break;
+		/* Before msgpack-c, which trusts the counts (mpcheck.h). */
+		if (roar_mpcheck_one(c->buf + off + ROAR_FRAME_HEADER_SIZE,
+				     flen) != 0)
+			return bad(c, m, err, errlen, "payload is not one msgpack value");
 		msgpack_unpacked_init(&u);
 		if (msgpack_unpack_next(&u,
 					(const char *)c->buf + off +

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install what is missing (Debian packages), then configure and build.
 #   tools/setup.sh [--tests] [--sanitize] [--tsan]
-# --tests also installs the programs the test suite runs under the tracer.
+# --tests also installs the programs the test suite runs under the tracer,
+#   and valgrind, which checks the collector on a real run.
 # --sanitize also builds build-asan (ASan+UBSan collector and unit tests).
 # --tsan also builds build-tsan (clang, ThreadSanitizer) for the unit tests.
 set -euo pipefail
@@ -23,7 +24,8 @@ done
 pkgs=(meson ninja-build pkg-config gcc libc6-dev libmsgpack-dev check
       libsubunit-dev libunwind-dev python3 python3-msgpack)
 if [ "$want_tests" = 1 ]; then
-	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk)
+	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk
+	       valgrind)
 fi
 if [ "$want_tsan" = 1 ]; then
 	# llvm: llvm-symbolizer, for tools/tsan-symbolize.py.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Set up, build, and run the whole test suite: unit and integration tests
-# on the normal build, then unit and collector tests under ASan+UBSan, the
-# unit tests under ThreadSanitizer, and a short run of the collector's frame
-# fuzzer (tests/fuzz).
+# on the normal build (with the collector under valgrind there), then unit
+# and collector tests under ASan+UBSan, the unit tests under ThreadSanitizer,
+# and a short run of the collector's frame fuzzer (tests/fuzz).
 # Ends with one line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."

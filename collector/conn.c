@@ -19,6 +19,7 @@
 #include "roar/protocol.h"
 #include "conn.h"
 #include "mp.h"
+#include "mpcheck.h"
 
 static void release(struct roar_conn *c);
 
@@ -324,6 +325,10 @@ apply(struct roar_conn *c, struct roar_merge *m, const unsigned char *payload,
 	pid_t alias;
 	int rc;
 
+	/* Before msgpack-c, which trusts the counts (mpcheck.h). */
+	if (roar_mpcheck_one(payload, flen) != 0)
+		return bad(c, m, err, errlen,
+			   "payload is not one msgpack value");
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, (const char *)payload, flen, &used) !=
 		    MSGPACK_UNPACK_SUCCESS ||

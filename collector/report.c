@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "roar/utf8.h"
+#include "mpcheck.h"
 #include "report.h"
 
 static void
@@ -561,6 +562,14 @@ roar_report_read(const char *path, msgpack_unpacked *result, char **data,
 		return -e;
 	}
 	fclose(f);
+	/* A file is as untrusted as a frame: no count may claim more than
+	 * its bytes (mpcheck.h), or msgpack-c allocates for the claim. */
+	if (roar_mpcheck_one(buf, len) != 0) {
+		free(buf);
+		snprintf(err, errlen, "%s is not a roar report (not one "
+			 "well-formed msgpack value)", path);
+		return -EINVAL;
+	}
 	msgpack_unpacked_init(result);
 	ret = msgpack_unpack_next(result, buf, len, &off);
 	if (ret != MSGPACK_UNPACK_SUCCESS ||

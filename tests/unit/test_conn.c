@@ -388,6 +388,39 @@ START_TEST(garbage_payload)
 }
 END_TEST
 
+/*
+ * Found by tests/fuzz: msgpack-c allocates a container's elements from
+ * its header's count before reading them, so five bytes claiming 2^32-1
+ * map entries made the collector ask for 128 GiB (ASan aborts on it; a
+ * plain build got NOMEM, or with overcommit the memory).  A count larger
+ * than the bytes left is refused before msgpack-c sees it.  The test
+ * fails before the fix in the sanitizer build, whose allocator reports
+ * the request.
+ */
+START_TEST(regression_huge_count_is_bad_frame)
+{
+	/* A map of 2^32-1 entries; a hello whose argv claims 2^31. */
+	static const unsigned char map[] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
+	static const unsigned char argv[] = {
+		0x82, 0xa4, 'k', 'i', 'n', 'd', 0xa5, 'h', 'e', 'l', 'l', 'o',
+		0xa4, 'a', 'r', 'g', 'v', 0xdd, 0x80, 0x00, 0x00, 0x00, 0xc0,
+	};
+	struct bytes b = { 0 };
+
+	put_frame_raw(&b, sizeof(map), map, sizeof(map));
+	check_bad(roar_conn_feed(C, &M, b.p, b.len, err, sizeof(err)), 1,
+		  "not one msgpack value");
+	free(b.p);
+	roar_conn_free(C);
+	C = roar_conn_new(-1);
+	b = (struct bytes){ 0 };
+	put_frame_raw(&b, sizeof(argv), argv, sizeof(argv));
+	check_bad(roar_conn_feed(C, &M, b.p, b.len, err, sizeof(err)), 2,
+		  "not one msgpack value");
+	free(b.p);
+}
+END_TEST
+
 START_TEST(malformed_event_in_good_frame)
 {
 	struct bytes b = { 0 };
@@ -864,6 +897,7 @@ conn_suite(void)
 	tcase_add_test(bad, bad_frame_after_good_ones);
 	tcase_add_test(bad, eof_with_leftover_counts_one);
 	tcase_add_test(bad, eof_inside_header_counts_one);
+	tcase_add_test(bad, regression_huge_count_is_bad_frame);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -157,6 +157,13 @@ roar_ledger_lost(uint64_t n)
 		__atomic_fetch_add(&slot->lost, n, __ATOMIC_RELAXED);
 }
 
+void
+roar_ledger_found(uint64_t n)
+{
+	if (slot)
+		__atomic_fetch_sub(&slot->lost, n, __ATOMIC_RELAXED);
+}
+
 uint64_t
 roar_ledger_beat(void)
 {

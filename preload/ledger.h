@@ -37,6 +37,11 @@ void roar_ledger_made(void);
 /** n events that never became a frame. */
 void roar_ledger_lost(uint64_t n);
 
+/** n events counted lost by roar_ledger_lost were recorded after all
+ *  (a signal handler's parked access, counted lost until drained, so
+ *  that one the process never drains is never silently lost). */
+void roar_ledger_found(uint64_t n);
+
 /** The collector's heartbeat (ms), or 0 when unknown. */
 uint64_t roar_ledger_beat(void);
 

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 
 #include "fdtable.h"
+#include "ledger.h"
 #include "park.h"
 #include "real.h"
 #include "track.h"
@@ -94,6 +95,9 @@ take_slot(unsigned *ticket)
 			return NULL;
 		}
 	} while (!atomic_compare_exchange_weak(&roar_park_tls.head, &t, t + 1));
+	/* Lost until recorded: an exec or a crash before the drain must
+	 * not lose it silently (the ledger survives the image). */
+	roar_ledger_lost(1);
 	*ticket = t;
 	return &slots[t % ROAR_PARK_SLOTS];
 }
@@ -261,6 +265,7 @@ roar_park_drain(void)
 			roar_track_forget(s->fd);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		roar_park_tls.tail = t + 1;
+		roar_ledger_found(1);
 		progress = true;
 	}
 	reset_arena();

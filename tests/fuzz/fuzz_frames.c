@@ -94,6 +94,10 @@ merge_setup(struct roar_merge *m)
 	m->proc_stat = fake_stat;
 	m->proc_inner_pid = fake_inner_pid;
 	m->keep_secrets = false;
+	/* The connection's ledger bookkeeping (hello and resume slots,
+	 * frames counted per slot) runs on every frame; settling needs a
+	 * ledger file and is not fuzzed here (tests/unit/test_tally.c). */
+	m->ledger_on = true;
 	m->start_time = 1.0;
 	m->end_time = 2.0;
 	m->exclude_prefix = roar_bytes_dup(prefix, sizeof(prefix) - 1);

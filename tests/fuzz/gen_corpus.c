@@ -152,7 +152,7 @@ exit_ev(pid_t pid, pid_t ppid, int status, double t)
 	struct roar_event_ids ids = { pid, pid };
 	struct roar_frame *f = frame();
 
-	roar_event_exit(f, &ids, ppid, status, t);
+	roar_event_exit(f, &ids, ppid, status, t, 0);
 	add(f);
 }
 

@@ -202,7 +202,10 @@ class Signals(rt.TracerTest):
         # write is neither fatal nor passed on to anyone.
         r, w = os.pipe()
         p = subprocess.Popen(self.launcher(
-            ["sh", "-c", ": > ready; sleep 30 >/dev/null 2>&1 & exit 3"]),
+            # ready only once the background sleep had time to announce
+            # itself (its exec's hello): the report must know it.
+            ["sh", "-c", "sleep 30 >/dev/null 2>&1 & /bin/sleep 0.5; "
+             ": > ready; exit 3"]),
             cwd=self.tmp, env=rt.clean_env(), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=w, start_new_session=True)
         os.close(w)

@@ -20,7 +20,8 @@ done
 pkgs=(meson ninja-build pkg-config gcc libc6-dev libmsgpack-dev check
       libsubunit-dev libunwind-dev python3 python3-msgpack)
 if [ "$want_tests" = 1 ]; then
-	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk)
+	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk graphviz
+	      gzip)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

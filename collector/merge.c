@@ -148,6 +148,7 @@ roar_merge_init(struct roar_merge *m, pid_t root_pid)
 	roar_map_init(&m->access);
 	roar_map_init(&m->slot_pid);
 	roar_map_init(&m->slot_got);
+	roar_pipes_init(&m->pipes);
 	m->root_pid = root_pid;
 	m->self_pid = getpid();
 	m->proc_stat = roar_proc_stat;
@@ -207,6 +208,7 @@ roar_merge_free(struct roar_merge *m)
 	roar_map_free(&m->access);
 	roar_map_free(&m->slot_pid);
 	roar_map_free(&m->slot_got);
+	roar_pipes_free(&m->pipes);
 	roar_bytes_free(&m->exclude_prefix);
 	roar_bytes_free(&m->exclude_exact);
 }
@@ -908,6 +910,9 @@ apply(struct roar_merge *m, const msgpack_object *ev, size_t k, pid_t pid,
 	case ROAR_KIND_RESUME:
 		/* The connection's business (conn.c, the ledger). */
 		return 0;
+	case ROAR_KIND_PIPE:
+		roar_merge_proc(m, pid);
+		return roar_pipes_event(&m->pipes, ev, pid, &m->limits);
 	default:
 		/* A newer library's kind: harmless, but counted. */
 		m->unknown_events++;

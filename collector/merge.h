@@ -25,6 +25,7 @@
 #include <msgpack.h>
 
 #include "caps.h"
+#include "pipes.h"
 #include "procinfo.h"
 #include "util.h"
 
@@ -200,6 +201,8 @@ struct roar_merge {
 	struct roar_bytes exclude_exact;  /* the report */
 	/* What the caps of caps.h cost this run. */
 	struct roar_limits limits;
+	/* Which processes wrote and read each pipe (pipes.h). */
+	struct roar_pipes pipes;
 	/* Called when a process is first heard of (to watch its pid). */
 	void (*on_new_proc)(void *ctx, struct roar_proc *p);
 	void *ctx;

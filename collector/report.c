@@ -60,6 +60,18 @@ static const char *const blind_spots[] = {
 	"its variables out of the program's own environment",
 };
 
+/* The collector's host name, taken once per report (roar_report_pack). */
+static char report_host[256];
+
+static void
+take_host_name(void)
+{
+	if (gethostname(report_host, sizeof(report_host) - 1) != 0 ||
+	    !report_host[0])
+		strcpy(report_host, "localhost");
+	report_host[sizeof(report_host) - 1] = '\0';
+}
+
 struct proc_vec {
 	const struct roar_proc **v;
 	size_t n;
@@ -239,9 +251,13 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	}
 
 	/* fd_yields only where there were some: the rest read as before. */
-	msgpack_pack_map(pk, 19 + (p->fd_yields > 0));
+	msgpack_pack_map(pk, 20 + (p->fd_yields > 0));
 	key(pk, "pid");
 	msgpack_pack_int64(pk, p->pid);
+	/* Pids are the host's: a merge of reports of several hosts
+	 * (roar-report merge, docs/multi-host.md) tells them apart by it. */
+	key(pk, "host");
+	cstr(pk, report_host);
 	key(pk, "parent_pid");
 	if (parent)
 		msgpack_pack_int64(pk, parent);
@@ -363,8 +379,9 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	qsort(sorted, m->nfiles, sizeof(*sorted), cmp_file);
 
 	index_access(m, sorted, &ix);
+	take_host_name();
 	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 13);
+	msgpack_pack_map(&pk, 14);
 	key(&pk, "version");
 	msgpack_pack_int(&pk, 1);
 	key(&pk, "processes");
@@ -418,6 +435,9 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	 * ledger (tally.c), when there is one. */
 	key(&pk, "connections_refused");
 	msgpack_pack_uint64(&pk, m->limits.connections_refused);
+	/* Ours: which processes wrote and read each pipe (pipes.h). */
+	key(&pk, "pipes");
+	roar_pipes_pack(&m->pipes, &pk);
 	key(&pk, "roar_preload");
 	msgpack_pack_map(&pk, 10);
 	key(&pk, "version");

@@ -1,46 +1,63 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Human and JSON views of a report.  Only reads the decoded report; never
- * changes it.
+ * changes it.  The human one is for a glance: what a run read and wrote,
+ * without the hundreds of files an interpreter loads from /usr (one count
+ * line per process unless --all), temporaries that are gone marked so,
+ * and command lines cut to a line.  The report keeps everything.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "roar/utf8.h"
 #include "mp.h"
 #include "summary.h"
+#include "util.h"
+#include "views.h"
 
 static int64_t
 int_of(const msgpack_object *o, int64_t dflt)
 {
-	if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return (int64_t)o->via.u64;
-	if (o && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		return o->via.i64;
-	return dflt;
+	return roar_view_int(o, dflt);
 }
 
-/* Print bytes for a terminal: printable ASCII and UTF-8 as they are,
- * control and invalid bytes as \xNN, so odd names stay visible. */
-static void
-print_shown(FILE *out, const char *p, size_t n)
+/* What one summary needs while it walks the tree. */
+struct summary {
+	FILE *out;
+	const struct roar_summary_opts *opts;
+	struct roar_view view;
+	const msgpack_object *procs;
+	uint32_t np;
+	/* The tree, in the report's order: first child and next sibling,
+	 * UINT32_MAX for none. */
+	uint32_t *child;
+	uint32_t *sibling;
+	char *seen;
+	bool many_hosts;      /* show [pid@host] */
+	char host[256];       /* ours: only our own files can be gone */
+	struct roar_map system; /* path hash -> 1: a system file of someone */
+};
+
+static const struct roar_view_proc *
+view_of(const struct summary *s, uint32_t idx)
 {
-	bool utf8 = roar_utf8_valid(p, n);
+	const msgpack_object *p = &s->procs->via.array.ptr[idx];
+	const char *h;
+	size_t hl;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\\')
-			fputs("\\\\", out);
-		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
+	if (!roar_mp_bytes(roar_mp_get(p, "host"), &h, &hl)) {
+		h = "";
+		hl = 0;
 	}
+	return roar_view_find(&s->view, h, hl,
+			      int_of(roar_mp_get(p, "pid"), 0));
 }
 
 static void
@@ -50,71 +67,100 @@ print_obj_bytes(FILE *out, const msgpack_object *o)
 	size_t n;
 
 	if (roar_mp_bytes(o, &p, &n))
-		print_shown(out, p, n);
+		roar_view_print_bytes(out, p, n);
 	else
 		fputs("?", out);
 }
 
-static void
-print_command(FILE *out, const msgpack_object *cmd)
+/* Whether the file at path (of host, "" when unknown) is no longer on
+ * disk.  Only this machine's files are asked about. */
+static bool
+gone(const struct summary *s, const char *host, size_t host_len,
+     const char *path, size_t len)
 {
-	if (!cmd || cmd->type != MSGPACK_OBJECT_ARRAY || !cmd->via.array.size) {
-		fputs("(command unknown)", out);
-		return;
-	}
-	for (uint32_t i = 0; i < cmd->via.array.size; i++) {
+	struct stat st;
+	char *z;
+	bool g;
+
+	if (s->opts->no_gone || len == 0)
+		return false;
+	if (host_len && (strlen(s->host) != host_len ||
+			 memcmp(s->host, host, host_len)))
+		return false;
+	z = roar_xmalloc(len + 1);
+	memcpy(z, path, len);
+	z[len] = '\0';
+	g = lstat(z, &st) != 0 && errno == ENOENT;
+	free(z);
+	return g;
+}
+
+/* Print a process's files with label; returns how many system files it
+ * held back (listed only with --all). */
+static size_t
+print_paths(struct summary *s, const char *label, const msgpack_object *list,
+	    int indent, const char *exe, size_t exe_len, const char *host,
+	    size_t host_len, bool written)
+{
+	size_t folded = 0;
+
+	if (!list || list->type != MSGPACK_OBJECT_ARRAY)
+		return 0;
+	for (uint32_t i = 0; i < list->via.array.size; i++) {
+		const msgpack_object *o = &list->via.array.ptr[i];
 		const char *p;
 		size_t n;
-		bool quote = false;
 
-		if (i)
-			fputc(' ', out);
-		if (roar_mp_bytes(&cmd->via.array.ptr[i], &p, &n))
-			quote = n == 0 || strcspn(p, " \t'\"") < n;
-		if (quote)
-			fputc('\'', out);
-		print_obj_bytes(out, &cmd->via.array.ptr[i]);
-		if (quote)
-			fputc('\'', out);
+		if (!roar_mp_bytes(o, &p, &n))
+			continue;
+		if (roar_view_system_path(exe, exe_len, p, n)) {
+			roar_map_put(&s->system, roar_hash_bytes(p, n),
+				     (void *)1);
+			if (!s->opts->all) {
+				folded++;
+				continue;
+			}
+		}
+		fprintf(s->out, "%*s%s ", indent, "", label);
+		roar_view_print_bytes(s->out, p, n);
+		if (written && gone(s, host, host_len, p, n))
+			fputs(" (gone)", s->out);
+		fputc('\n', s->out);
 	}
+	return folded;
 }
 
 static void
-print_paths(FILE *out, const char *label, const msgpack_object *list,
-	    int indent)
+print_proc(struct summary *s, uint32_t idx, int depth)
 {
-	if (!list || list->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	for (uint32_t i = 0; i < list->via.array.size; i++) {
-		fprintf(out, "%*s%s ", indent, "", label);
-		print_obj_bytes(out, &list->via.array.ptr[i]);
-		fputc('\n', out);
-	}
-}
-
-static void
-print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
-	   char *seen)
-{
-	const msgpack_object *p = &procs->via.array.ptr[idx];
+	FILE *out = s->out;
+	const msgpack_object *p = &s->procs->via.array.ptr[idx];
+	const struct roar_view_proc *vp = view_of(s, idx);
 	int64_t pid = int_of(roar_mp_get(p, "pid"), 0);
-	const msgpack_object *traced = roar_mp_get(p, "traced");
 	int64_t code = int_of(roar_mp_get(p, "exit_code"), -1);
 	int64_t sig = int_of(roar_mp_get(p, "exit_signal"), -1);
-	const msgpack_object *running = roar_mp_get(p, "still_running");
-	const msgpack_object *cut = roar_mp_get(p, "truncated");
+	const msgpack_object *traced = roar_mp_get(p, "traced");
+	const char *exe = NULL;
+	size_t exe_len = 0, folded;
 
-	seen[idx] = 1;
-	fprintf(out, "%*s[%lld] ", depth * 2, "", (long long)pid);
-	print_command(out, roar_mp_get(p, "command"));
+	s->seen[idx] = 1;
+	if (!roar_mp_bytes(roar_mp_get(p, "exe"), &exe, &exe_len))
+		exe = NULL;
+	fprintf(out, "%*s[%lld", depth * 2, "", (long long)pid);
+	if (s->many_hosts && vp && vp->host_len) {
+		fputc('@', out);
+		roar_view_print_bytes(out, vp->host, vp->host_len);
+	}
+	fputs("] ", out);
+	roar_view_print_command(out, roar_mp_get(p, "command"),
+				s->opts->all ? 0 : ROAR_SUMMARY_COMMAND_MAX);
 	if (code >= 0)
 		fprintf(out, "  (exit %lld)", (long long)code);
 	else if (sig >= 0)
 		fprintf(out, "  (killed by signal %lld)", (long long)sig);
-	if (running && running->type == MSGPACK_OBJECT_BOOLEAN &&
-	    running->via.boolean)
+	if (roar_view_true(roar_mp_get(p, "still_running")))
 		fputs("  (still running when the report was taken)", out);
-	if (cut && cut->type == MSGPACK_OBJECT_BOOLEAN && cut->via.boolean)
+	if (roar_view_true(roar_mp_get(p, "truncated")))
 		fputs("  (argv or environment truncated)", out);
 	fputc('\n', out);
 	if (traced && traced->type == MSGPACK_OBJECT_BOOLEAN &&
@@ -123,46 +169,110 @@ print_proc(FILE *out, const msgpack_object *procs, uint32_t idx, int depth,
 		print_obj_bytes(out, roar_mp_get(p, "untraced_reason"));
 		fputc('\n', out);
 	}
-	print_paths(out, "read   ", roar_mp_get(p, "read_paths"), depth * 2 + 2);
-	print_paths(out, "written", roar_mp_get(p, "written_paths"), depth * 2 + 2);
-	for (uint32_t i = 0; i < procs->via.array.size; i++) {
-		const msgpack_object *c = &procs->via.array.ptr[i];
+	folded = print_paths(s, "read   ", roar_mp_get(p, "read_paths"),
+			     depth * 2 + 2, exe, exe_len,
+			     vp ? vp->host : "", vp ? vp->host_len : 0, false);
+	folded += print_paths(s, "written", roar_mp_get(p, "written_paths"),
+			      depth * 2 + 2, exe, exe_len,
+			      vp ? vp->host : "", vp ? vp->host_len : 0, true);
+	if (folded)
+		fprintf(out, "%*s+ %zu system file%s (--all to list)\n",
+			depth * 2 + 2, "", folded, folded == 1 ? "" : "s");
+	for (uint32_t c = s->child[idx]; c != UINT32_MAX; c = s->sibling[c])
+		if (!s->seen[c])
+			print_proc(s, c, depth + 1);
+}
 
-		if (!seen[i] && int_of(roar_mp_get(c, "parent_pid"), -1) == pid)
-			print_proc(out, procs, i, depth + 1, seen);
+/* Link every process under its parent (on its own host), keeping the
+ * report's order (by pid) among siblings. */
+static void
+build_tree(struct summary *s)
+{
+	uint32_t *last = roar_xcalloc(s->np + 1, sizeof(*last));
+
+	for (uint32_t i = 0; i < s->np; i++) {
+		s->child[i] = s->sibling[i] = last[i] = UINT32_MAX;
 	}
+	for (uint32_t i = 0; i < s->np; i++) {
+		const struct roar_view_proc *vp = view_of(s, i);
+		const struct roar_view_proc *pp =
+			vp ? roar_view_parent(&s->view, vp) : NULL;
+
+		if (!pp || pp->index == i)
+			continue;
+		if (last[pp->index] == UINT32_MAX)
+			s->child[pp->index] = i;
+		else
+			s->sibling[last[pp->index]] = i;
+		last[pp->index] = i;
+	}
+	free(last);
+}
+
+static bool
+differing_hosts(const struct roar_view *v)
+{
+	for (size_t i = 1; i < v->nprocs; i++)
+		if (v->procs[i].host_len != v->procs[0].host_len ||
+		    memcmp(v->procs[i].host, v->procs[0].host,
+			   v->procs[0].host_len))
+			return true;
+	return false;
+}
+
+static const char *
+plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
 }
 
 int
 roar_summary_print(FILE *out, const msgpack_object *report)
 {
+	return roar_summary_print_opts(out, report, NULL);
+}
+
+int
+roar_summary_print_opts(FILE *out, const msgpack_object *report,
+			const struct roar_summary_opts *opts)
+{
+	static const struct roar_summary_opts defaults;
 	const msgpack_object *procs = roar_mp_get(report, "processes");
 	const msgpack_object *files = roar_mp_get(report, "files");
-	uint32_t np = procs && procs->type == MSGPACK_OBJECT_ARRAY
-			      ? procs->via.array.size
-			      : 0;
 	uint32_t nf = files && files->type == MSGPACK_OBJECT_ARRAY
 			      ? files->via.array.size
 			      : 0;
 	uint32_t nread = 0, nwritten = 0;
+	size_t folded = 0;
 	int64_t refused;
 	int untraced = 0;
-	char *seen = calloc(np + 1, 1);
+	struct summary s = { .out = out, .opts = opts ? opts : &defaults };
 
-	if (!seen)
-		return 0;
-	fprintf(out, "Processes (%u):\n", np);
-	for (uint32_t i = 0; i < np; i++) {
-		const msgpack_object *p = &procs->via.array.ptr[i];
-		const msgpack_object *pp = roar_mp_get(p, "parent_pid");
+	s.procs = procs;
+	s.np = procs && procs->type == MSGPACK_OBJECT_ARRAY
+		       ? procs->via.array.size
+		       : 0;
+	roar_view_init(&s.view, report);
+	roar_map_init(&s.system);
+	s.many_hosts = differing_hosts(&s.view);
+	if (gethostname(s.host, sizeof(s.host) - 1) != 0)
+		s.host[0] = '\0';
+	s.child = roar_xcalloc(s.np + 1, sizeof(*s.child));
+	s.sibling = roar_xcalloc(s.np + 1, sizeof(*s.sibling));
+	s.seen = roar_xcalloc(s.np + 1, 1);
+	build_tree(&s);
 
-		if (!seen[i] && (!pp || pp->type == MSGPACK_OBJECT_NIL))
-			print_proc(out, procs, i, 1, seen);
+	fprintf(out, "Processes (%u):\n", s.np);
+	for (uint32_t i = 0; i < s.np; i++) {
+		const struct roar_view_proc *vp = view_of(&s, i);
+
+		if (!s.seen[i] && (!vp || !roar_view_parent(&s.view, vp)))
+			print_proc(&s, i, 1);
 	}
-	for (uint32_t i = 0; i < np; i++) /* anything not under the root */
-		if (!seen[i])
-			print_proc(out, procs, i, 1, seen);
-	for (uint32_t i = 0; i < np; i++) {
+	for (uint32_t i = 0; i < s.np; i++) /* anything in a cycle */
+		if (!s.seen[i])
+			print_proc(&s, i, 1);
+	for (uint32_t i = 0; i < s.np; i++) {
 		const msgpack_object *t =
 			roar_mp_get(&procs->via.array.ptr[i], "traced");
 
@@ -172,21 +282,46 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 	fprintf(out, "Files (%u):\n", nf);
 	for (uint32_t i = 0; i < nf; i++) {
 		const msgpack_object *f = &files->via.array.ptr[i];
-		const msgpack_object *r = roar_mp_get(f, "read");
-		const msgpack_object *w = roar_mp_get(f, "written");
-		bool rd = r && r->type == MSGPACK_OBJECT_BOOLEAN && r->via.boolean;
-		bool wr = w && w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean;
+		bool rd = roar_view_true(roar_mp_get(f, "read"));
+		bool wr = roar_view_true(roar_mp_get(f, "written"));
+		const char *p, *h;
+		size_t n, hl;
 
 		nread += rd;
 		nwritten += wr;
+		if (!roar_mp_bytes(roar_mp_get(f, "path"), &p, &n))
+			continue;
+		if (!roar_mp_bytes(roar_mp_get(f, "host"), &h, &hl)) {
+			h = "";
+			hl = 0;
+		}
+		if (!s.opts->all &&
+		    (roar_view_system_path(NULL, 0, p, n) ||
+		     roar_map_get(&s.system, roar_hash_bytes(p, n)))) {
+			folded++;
+			continue;
+		}
 		fprintf(out, "  %s%s ", rd ? "R" : "-", wr ? "W" : "-");
-		print_obj_bytes(out, roar_mp_get(f, "path"));
+		roar_view_print_bytes(out, p, n);
+		if (s.many_hosts && hl) {
+			fputs("  @", out);
+			roar_view_print_bytes(out, h, hl);
+		}
+		if (wr && gone(&s, h, hl, p, n))
+			fputs(" (gone)", out);
 		fputc('\n', out);
 	}
-	fprintf(out, "Summary: %u processes, %u files read, %u files written, "
-		"%lld events dropped",
-		np, nread, nwritten,
-		(long long)int_of(roar_mp_get(report, "events_dropped"), 0));
+	if (folded)
+		fprintf(out, "  + %zu system file%s (--all to list)\n", folded,
+			folded == 1 ? "" : "s");
+	fprintf(out, "Summary: %u %s, %u %s read, %u %s written, "
+		"%lld %s dropped",
+		s.np, plural(s.np, "process", "processes"), nread,
+		plural(nread, "file", "files"), nwritten,
+		plural(nwritten, "file", "files"),
+		(long long)int_of(roar_mp_get(report, "events_dropped"), 0),
+		plural((uint64_t)int_of(roar_mp_get(report, "events_dropped"),
+					0), "event", "events"));
 	if (untraced)
 		fprintf(out, ", %d process%s NOT TRACED (see above)", untraced,
 			untraced == 1 ? "" : "es");
@@ -196,7 +331,11 @@ roar_summary_print(FILE *out, const msgpack_object *report)
 			"descriptors)", (long long)refused,
 			refused == 1 ? "" : "s");
 	fputc('\n', out);
-	free(seen);
+	free(s.seen);
+	free(s.child);
+	free(s.sibling);
+	roar_map_free(&s.system);
+	roar_view_free(&s.view);
 	return untraced;
 }
 

@@ -339,3 +339,19 @@ roar_event_dropped(struct roar_frame *f, const struct roar_event_ids *ids,
 {
 	return one_uint_event(f, ids, ROAR_KIND_DROPPED, ROAR_KEY_COUNT, count);
 }
+
+int
+roar_event_pipe(struct roar_frame *f, const struct roar_event_ids *ids,
+		uint64_t dev, uint64_t ino, bool write)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 3, ROAR_KIND_PIPE, ids);
+	pack_key(&pk, ROAR_KEY_PIPE);
+	msgpack_pack_uint64(&pk, ino);
+	pack_key(&pk, ROAR_KEY_DEV);
+	msgpack_pack_uint64(&pk, dev);
+	pack_key(&pk, ROAR_KEY_DIR);
+	pack_cstr(&pk, write ? ROAR_DIR_WRITE : ROAR_DIR_READ);
+	return roar_frame_finish(f);
+}

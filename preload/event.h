@@ -101,4 +101,9 @@ int roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,
 int roar_event_dropped(struct roar_frame *f, const struct roar_event_ids *ids,
 		       uint64_t count);
 
+/** pipe: the sender first read (write false) or wrote the pipe or FIFO
+ *  ino on dev.  Carries no "path": it is not a file (protocol.h). */
+int roar_event_pipe(struct roar_frame *f, const struct roar_event_ids *ids,
+		    uint64_t dev, uint64_t ino, bool write);
+
 #endif /* ROAR_EVENT_H */

@@ -96,7 +96,34 @@ roar_fdtable_name(int fd)
 	/* Not open (EBADF): leave the slot unknown for the next owner. */
 	if (fstat(fd, &st) != 0)
 		return ROAR_FD_UNKNOWN;
+	if (S_ISFIFO(st.st_mode))
+		return roar_fdtable_pipe(&st);
 	return roar_fdtable_name_stat(fd, &st);
+}
+
+uintptr_t
+roar_fdtable_pipe(const struct stat *st)
+{
+	/* "pipe:[" dev ":" ino "]": never a canonical path (those begin
+	 * with '/'), and dev keeps a FIFO apart from a pipefs inode of the
+	 * same number.  The record's credit bits then say which directions
+	 * this process has announced, as they do for a file. */
+	char name[64];
+	char *e;
+	struct roar_path *p;
+
+	memcpy(name, ROAR_PIPE_PREFIX, sizeof(ROAR_PIPE_PREFIX) - 1);
+	e = roar_fmt_uint(name + sizeof(ROAR_PIPE_PREFIX) - 1,
+			  (unsigned long)st->st_dev);
+	*e++ = ':';
+	e = roar_fmt_uint(e, (unsigned long)st->st_ino);
+	*e++ = ']';
+	p = roar_path_intern(name, (size_t)(e - name));
+	if (!p)
+		return ROAR_FD_IGNORED;
+	p->dev = (uint64_t)st->st_dev;
+	p->ino = (uint64_t)st->st_ino;
+	return (uintptr_t)p;
 }
 
 ssize_t

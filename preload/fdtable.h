@@ -6,8 +6,9 @@
  *
  * A slot holds ROAR_FD_UNKNOWN (learn lazily: inherited across exec, or
  * made by a call we do not hook), ROAR_FD_IGNORED (not a regular file:
- * pipe, socket, directory, device, anonymous temp file), or a pointer to
- * an interned struct roar_path.  Lookups take no lock, make no syscall and
+ * socket, directory, device, anonymous temp file), or a pointer to an
+ * interned struct roar_path (a pipe's is a pipe record: see
+ * ROAR_PIPE_PREFIX).  Lookups take no lock, make no syscall and
  * allocate nothing; updates happen only on open, dup and close.
  */
 #ifndef ROAR_FDTABLE_H
@@ -59,13 +60,33 @@ int roar_fdtable_set(int fd, uintptr_t v);
 
 /**
  * Learn what fd names: fstat, then readlink of /proc/self/fd/N for a
- * regular file.  Returns ROAR_FD_IGNORED for anything that is not a
- * regular file with a name, ROAR_FD_UNKNOWN when fd is not open, else an
+ * regular file.  Returns a pipe record for a pipe or FIFO,
+ * ROAR_FD_IGNORED for anything else that is not a regular file with a
+ * name, ROAR_FD_UNKNOWN when fd is not open, else an
  * interned struct roar_path.  The result is cached in the slot unless fd
  * is not open.  Callers treat any value <= ROAR_FD_IGNORED as nothing to
  * credit.
  */
 uintptr_t roar_fdtable_resolve(int fd);
+
+/*
+ * A pipe or FIFO is not a file but is lineage between processes: its slot
+ * holds a path record whose name begins with ROAR_PIPE_PREFIX (never a
+ * canonical path), so that the read and write fast path treats it as it
+ * treats a file (one load says whether this process announced that
+ * direction yet) and only the cold path that sends tells them apart.
+ */
+#define ROAR_PIPE_PREFIX "pipe:["
+
+/** Whether p is a pipe record (roar_fdtable_pipe), not a file's. */
+static inline bool
+roar_path_is_pipe(const struct roar_path *p)
+{
+	return p->path[0] != '/';
+}
+
+/** The pipe record of the pipe or FIFO whose fstat is st. */
+uintptr_t roar_fdtable_pipe(const struct stat *st);
 
 /**
  * What fd names, like roar_fdtable_resolve, without caching it in the

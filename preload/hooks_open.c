@@ -356,6 +356,14 @@ dup3(int oldfd, int newfd, int flags)
 		roar_track_not_a_file((fds)[1]);                             \
 	} while (0)
 
+/* pipe and pipe2: the ends are lineage between processes (protocol.h
+ * "Pipes"), learnt lazily on their first read or write. */
+#define PIPE_ENDS(fds)                                                       \
+	do {                                                                 \
+		roar_track_pipe_made((fds)[0]);                              \
+		roar_track_pipe_made((fds)[1]);                              \
+	} while (0)
+
 #define PARK_FORGET2(fds)                                                    \
 	do {                                                                 \
 		roar_park_forget((fds)[0]);                                  \
@@ -372,7 +380,7 @@ pipe(int fds[2])
 	if (ret < 0 && roar_hook_fd_retry())
 		ret = ROAR_REAL(pipe)(fds);
 	if (ret == 0)
-		ROAR_AFTER_PARK(NOT_FILES(fds), PARK_FORGET2(fds));
+		ROAR_AFTER_PARK(PIPE_ENDS(fds), PARK_FORGET2(fds));
 	return ret;
 }
 
@@ -386,7 +394,7 @@ pipe2(int fds[2], int flags)
 	if (ret < 0 && roar_hook_fd_retry())
 		ret = ROAR_REAL(pipe2)(fds, flags);
 	if (ret == 0)
-		ROAR_AFTER_PARK(NOT_FILES(fds), PARK_FORGET2(fds));
+		ROAR_AFTER_PARK(PIPE_ENDS(fds), PARK_FORGET2(fds));
 	return ret;
 }
 

@@ -24,6 +24,9 @@
 #undef fputc
 #undef getline
 
+/* glibc exports it (libio.h) but no public header declares it. */
+int __underflow(FILE *stream);
+
 static void
 credit_stream(FILE *stream, unsigned credit)
 {
@@ -196,6 +199,40 @@ getline(char **line, size_t *n, FILE *stream)
 	ssize_t ret = ROAR_REAL(getline)(line, n, stream);
 
 	STREAM_CREDIT(ret > 0, stream, ROAR_CREDIT_READ);
+	return ret;
+}
+
+/*
+ * The buffer refills and flushes that getc_unlocked and putc_unlocked
+ * (macros over the FILE buffer) call when the buffer runs dry or full:
+ * the only calls a program reading a stream that way (coreutils' uniq
+ * reading a pipe, say) makes into libc.  glibc exports them for those
+ * macros.  EOF is their failure.
+ */
+ROAR_EXPORT int
+__uflow(FILE *stream)
+{
+	int ret = ROAR_REAL(__uflow)(stream);
+
+	STREAM_CREDIT(ret != EOF, stream, ROAR_CREDIT_READ);
+	return ret;
+}
+
+ROAR_EXPORT int
+__underflow(FILE *stream)
+{
+	int ret = ROAR_REAL(__underflow)(stream);
+
+	STREAM_CREDIT(ret != EOF, stream, ROAR_CREDIT_READ);
+	return ret;
+}
+
+ROAR_EXPORT int
+__overflow(FILE *stream, int c)
+{
+	int ret = ROAR_REAL(__overflow)(stream, c);
+
+	STREAM_CREDIT(ret != EOF, stream, ROAR_CREDIT_WRITE);
 	return ret;
 }
 

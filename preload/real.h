@@ -125,6 +125,9 @@
 	X(E, vfprintf, int, (FILE *, const char *, va_list))                    \
 	X(E, getdelim, ssize_t, (char **, size_t *, int, FILE *))               \
 	X(E, getline, ssize_t, (char **, size_t *, FILE *))                     \
+	X(E, __uflow, int, (FILE *))                                            \
+	X(E, __underflow, int, (FILE *))                                        \
+	X(E, __overflow, int, (FILE *, int))                                    \
 	X(E, fseek, int, (FILE *, long, int))                                   \
 	X(E, fseeko, int, (FILE *, off_t, int))                                 \
 	X(E, fseeko64, int, (FILE *, off64_t, int))                             \

@@ -286,7 +286,7 @@ roar_shell_popen(const char *cmd, const char *mode)
 		return NULL;
 	}
 	if (roar_guard_enter()) {
-		roar_track_not_a_file(parent_end);
+		roar_track_pipe_made(parent_end);
 		roar_guard_leave();
 	}
 	return fp;

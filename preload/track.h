@@ -105,6 +105,9 @@ void roar_track_forget(int fd);
 /** fd now names a pipe, socket or the like: nothing to credit. */
 void roar_track_not_a_file(int fd);
 
+/** fd is a new pipe end: a pipe record once bytes move through it. */
+void roar_track_pipe_made(int fd);
+
 /** newfd now names what oldfd names. */
 void roar_track_dup(int oldfd, int newfd);
 

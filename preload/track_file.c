@@ -53,6 +53,23 @@ send_long_credit(struct roar_path *p, unsigned credit, const char *via)
 	munmap(buf, cap);
 }
 
+/* The one pipe event of this process for pipe record p and credit's
+ * direction (protocol.h "Pipes"); claimed by the caller. */
+static void __attribute__((noinline))
+send_pipe(struct roar_path *p, unsigned credit)
+{
+	unsigned char buf[128];
+	struct roar_frame f;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	if (roar_event_pipe(&f, &(struct roar_event_ids){
+				    roar_session.pid, roar_session_tid() },
+			    p->dev, p->ino, credit == ROAR_CREDIT_WRITE) == 0)
+		roar_transport_send(f.data, f.len);
+	else
+		roar_transport_count_drop();
+}
+
 void
 roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
 {
@@ -62,6 +79,10 @@ roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
 
 	if (!roar_path_claim(p, credit))
 		return;
+	if (roar_path_is_pipe(p)) {
+		send_pipe(p, credit);
+		return;
+	}
 	if (p->len + 256 > sizeof(buf)) {
 		send_long_credit(p, credit, via);
 		return;
@@ -273,6 +294,11 @@ roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 	 * of this number was closed by a call we do not see. */
 	if (fstat(fd, &st) != 0)
 		return;
+	if (S_ISFIFO(st.st_mode)) {
+		/* A named FIFO: lineage once bytes move, as a pipe's. */
+		roar_fdtable_set(fd, roar_fdtable_pipe(&st));
+		return;
+	}
 	if (!S_ISREG(st.st_mode) || st.st_nlink == 0)
 		v = ROAR_FD_IGNORED;
 	else if (!(v = known_name(dirfd, path, &st)))
@@ -327,6 +353,14 @@ void
 roar_track_not_a_file(int fd)
 {
 	roar_fdtable_set(fd, ROAR_FD_IGNORED);
+}
+
+void
+roar_track_pipe_made(int fd)
+{
+	/* Learnt on its first read or write (roar_fdtable_resolve), so a
+	 * pipe no one uses costs no fstat. */
+	roar_fdtable_set(fd, ROAR_FD_UNKNOWN);
 }
 
 void

@@ -25,7 +25,7 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev libmsgpack-dev check
       libsubunit-dev libunwind-dev python3 python3-msgpack)
 if [ "$want_tests" = 1 ]; then
 	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk
-	       valgrind)
+	       valgrind graphviz gzip)
 fi
 if [ "$want_tsan" = 1 ]; then
 	# llvm: llvm-symbolizer, for tools/tsan-symbolize.py.

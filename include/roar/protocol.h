@@ -73,12 +73,16 @@ enum roar_kind {
 	ROAR_KIND_DROPPED = 10,   /**< the sender lost "count" more events */
 	ROAR_KIND_RESUME = 11,    /**< a new connection of the sender goes on
 				       with its image's stream; "ledger" */
+	ROAR_KIND_PIPE = 12,      /**< the sender first read or wrote the
+				       pipe (or FIFO) "pipe" on "dev" in
+				       direction "dir"; never a "path" */
 	ROAR_KIND_COUNT_
 };
 
 #define ROAR_KIND_NAMES_INIT                                             \
 	{ "read", "write", "open_read", "open_write", "hello", "fork",    \
-	  "exec", "exec_failed", "exit", "reaped", "dropped", "resume" }
+	  "exec", "exec_failed", "exit", "reaped", "dropped", "resume",  \
+	  "pipe" }
 
 /* Map keys.  Each names one field; its type is given beside it. */
 #define ROAR_KEY_KIND "kind"           /* str */
@@ -119,6 +123,14 @@ enum roar_kind {
 					   frame; what is there is a prefix */
 #define ROAR_KEY_VIA "via"             /* str, file events: the call that
 					   earned the credit ("open", ...) */
+#define ROAR_KEY_PIPE "pipe"           /* uint, pipe: the pipe's inode, as
+					   /proc/self/fd names it
+					   ("pipe:[INODE]") */
+#define ROAR_KEY_DEV "dev"             /* uint, pipe: its st_dev (pipefs
+					   for pipe(2), the file system of a
+					   named FIFO) */
+#define ROAR_KEY_DIR "dir"             /* str, pipe: ROAR_DIR_READ or
+					   ROAR_DIR_WRITE */
 
 /*
  * Identity.  The collector knows each connection's sender from the kernel
@@ -134,6 +146,16 @@ enum roar_kind {
  * had at the fork even when the parent execs a moment later.  exec and
  * exit events carry "ppid" too: a vfork child announces itself by them.
  */
+
+/*
+ * Pipes.  A pipe is lineage between processes, not a file: the library
+ * sends one pipe event per (process, pipe, direction), on the first read
+ * or write, and the collector lists which processes wrote and read each
+ * pipe (the report's "pipes").  It is a kind of its own so that roar's
+ * listeners, which know only file events, never count it as a file.
+ */
+#define ROAR_DIR_READ "read"
+#define ROAR_DIR_WRITE "write"
 
 /** Values of ROAR_KEY_ORIGIN. */
 #define ROAR_ORIGIN_EXEC "exec"

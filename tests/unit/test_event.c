@@ -151,6 +151,8 @@ pack_kind(struct roar_frame *f, enum roar_kind k)
 		return roar_event_dropped(f, &ids, 17);
 	case ROAR_KIND_RESUME:
 		return roar_event_resume(f, &ids, 9);
+	case ROAR_KIND_PIPE:
+		return roar_event_pipe(f, &ids, 13, 4242, true);
 	case ROAR_KIND_COUNT_:
 		break;
 	}
@@ -219,6 +221,30 @@ START_TEST(file_event_fields)
 	check_head(d.map, ROAR_KIND_READ, &ids);
 	ck_assert(mp_is_str(mp_get(d.map, "via"), "mmap"));
 	ck_assert_uint_eq(d.map->via.map.size, 5);
+	decoded_free(&d);
+}
+END_TEST
+
+START_TEST(pipe_event_fields)
+{
+	unsigned char buf[128];
+	struct roar_frame f;
+	struct decoded d;
+	const msgpack_object *o;
+
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_pipe(&f, &ids, 13, 987654321, false), 0);
+	decode_frame(&f, &d);
+	check_head(d.map, ROAR_KIND_PIPE, &ids);
+	o = mp_get(d.map, ROAR_KEY_PIPE);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->via.u64, 987654321);
+	o = mp_get(d.map, ROAR_KEY_DEV);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->via.u64, 13);
+	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_DIR), "read"));
+	/* Not a file: roar's listeners must not count it as one. */
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_PATH));
 	decoded_free(&d);
 }
 END_TEST
@@ -928,6 +954,7 @@ event_suite(void)
 	tcase_add_test(tc, every_kind_round_trips);
 	tcase_add_test(tc, kind_names_match_protocol);
 	tcase_add_test(tc, file_event_fields);
+	tcase_add_test(tc, pipe_event_fields);
 	tcase_add_test(tc, file_event_uses_len_not_nul);
 	tcase_add_test(tc, path_utf8_is_str_else_bin);
 	tcase_add_test(tc, long_paths_round_trip);

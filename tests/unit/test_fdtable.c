@@ -456,14 +456,28 @@ START_TEST(resolve_odd_bytes_in_name)
 }
 END_TEST
 
-START_TEST(resolve_pipe_dir_dev_ignored)
+START_TEST(resolve_pipe_record_dir_dev_ignored)
 {
 	int p[2], d, n;
 
+	struct roar_path *r0, *r1;
+	struct stat st;
+	char want[64];
+
+	/* A pipe is no file but a pipe record, the same for both ends and
+	 * named by device and inode (never a canonical path). */
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_uint_eq(roar_fdtable_resolve(p[0]), ROAR_FD_IGNORED);
-	ck_assert_uint_eq(roar_fdtable_resolve(p[1]), ROAR_FD_IGNORED);
-	ck_assert_uint_eq(roar_fdtable_lookup(p[0]), ROAR_FD_IGNORED);
+	r0 = (struct roar_path *)roar_fdtable_resolve(p[0]);
+	r1 = (struct roar_path *)roar_fdtable_resolve(p[1]);
+	ck_assert_uint_gt((uintptr_t)r0, ROAR_FD_IGNORED);
+	ck_assert_ptr_eq(r0, r1);
+	ck_assert_uint_eq(roar_fdtable_lookup(p[0]), (uintptr_t)r0);
+	ck_assert(roar_path_is_pipe(r0));
+	ck_assert_int_eq(fstat(p[0], &st), 0);
+	snprintf(want, sizeof(want), "pipe:[%lu:%lu]",
+		 (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+	ck_assert_str_eq(r0->path, want);
+	ck_assert_uint_eq(r0->ino, (uint64_t)st.st_ino);
 	close(p[0]);
 	close(p[1]);
 
@@ -775,7 +789,7 @@ fdtable_suite(void)
 	tcase_add_test(resolve, resolve_relative_and_dotted);
 	tcase_add_test(resolve, resolve_through_symlink);
 	tcase_add_test(resolve, resolve_odd_bytes_in_name);
-	tcase_add_test(resolve, resolve_pipe_dir_dev_ignored);
+	tcase_add_test(resolve, resolve_pipe_record_dir_dev_ignored);
 	tcase_add_test(resolve, resolve_pseudo_fs_ignored);
 	tcase_add_test(resolve, name_does_not_cache);
 	tcase_add_test(resolve, resolve_unlinked_file_ignored);

@@ -981,9 +981,15 @@ START_TEST(open_of_directory_and_pipe_earns_nothing)
 	roar_track_open(d, O_RDONLY, false);
 	ck_assert_uint_eq(roar_fdtable_lookup(d), ROAR_FD_IGNORED);
 	close(d);
+	/* A FIFO opened for writing is a pipe record, and its open earns
+	 * no file credit. */
 	ck_assert_int_eq(pipe(p), 0);
 	roar_track_open(p[1], O_WRONLY, false);
-	ck_assert_uint_eq(roar_fdtable_lookup(p[1]), ROAR_FD_IGNORED);
+	ck_assert(roar_path_is_pipe((struct roar_path *)
+				    roar_fdtable_lookup(p[1])));
+	ck_assert(roar_path_wants((struct roar_path *)
+				  roar_fdtable_lookup(p[1]),
+				  ROAR_CREDIT_WRITE));
 	close(p[0]);
 	close(p[1]);
 }
@@ -1361,6 +1367,45 @@ START_TEST(open_sends_one_event_per_credit)
 }
 END_TEST
 
+START_TEST(pipe_sends_one_event_per_direction)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	msgpack_unpacked u;
+	struct stat st;
+	int p[2], d;
+
+	listen_on(l);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fstat(p[0], &st), 0);
+	roar_track_pipe_made(p[0]);
+	roar_track_pipe_made(p[1]);
+	d = dup(p[1]);
+	roar_track_dup(p[1], d);
+	roar_track_fd(p[1], ROAR_CREDIT_WRITE);
+	roar_track_fd(p[1], ROAR_CREDIT_WRITE);
+	roar_track_fd(d, ROAR_CREDIT_WRITE);      /* the same pipe */
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "pipe");
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PIPE), (int64_t)st.st_ino));
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_DEV), (int64_t)st.st_dev));
+	ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_DIR), "write"));
+	ck_assert_ptr_null(mp_get(&u.data, ROAR_KEY_PATH));
+	msgpack_unpacked_destroy(&u);
+	roar_track_fd(p[0], ROAR_CREDIT_READ);
+	roar_track_fd(p[0], ROAR_CREDIT_READ);
+	ck_assert(next_frame(l, &u, 2000));
+	check_kind(&u, "pipe");
+	ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_DIR), "read"));
+	msgpack_unpacked_destroy(&u);
+	ck_assert(!next_frame(l, &u, 100));
+	close(d);
+	close(p[0]);
+	close(p[1]);
+	listener_close(l);
+	free(l);
+}
+END_TEST
+
 START_TEST(process_events_in_order)
 {
 	struct listener *l = calloc(1, sizeof(*l));
@@ -1643,6 +1688,7 @@ track_suite(void)
 
 	tcase_add_checked_fixture(events, setup, teardown);
 	tcase_add_test(events, open_sends_one_event_per_credit);
+	tcase_add_test(events, pipe_sends_one_event_per_direction);
 	tcase_add_test(events, process_events_in_order);
 	tcase_add_test(events, spawned_announces_child_exec);
 	tcase_add_test(events, shared_exec_uses_own_connection);

@@ -166,7 +166,8 @@ key(msgpack_packer *pk, const char *k)
 static void
 pack_pids(msgpack_packer *pk, pid_t *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_pid);
+	if (n > 1) /* qsort may not be given NULL, even for nothing */
+		qsort(v, n, sizeof(*v), cmp_pid);
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)
 		msgpack_pack_int64(pk, v[i]);

@@ -72,6 +72,8 @@ struct loop {
 	uint64_t paused_ms;     /* when it was taken out */
 	bool said_fds;          /* the one diagnostic about it was given */
 	bool said_torn;         /* the one diagnostic about torn frames */
+	uint64_t notice_ms;     /* when to name who we wait for; 0: not yet
+				   due, UINT64_MAX: said */
 	uint64_t fd_limit;      /* RLIMIT_NOFILE, once raised */
 };
 
@@ -150,9 +152,17 @@ static void
 drop_conn(struct loop *l, struct entry *e)
 {
 	if (e->c->refused && !l->o->quiet)
-		fprintf(stderr, "roar-collector: refused %lu frame(s) from "
-			"pid %d: %s\n", e->c->refused, (int)e->c->peer_pid,
-			e->c->refused_why);
+		fprintf(stderr, "roar-collector: refused %lu %s from "
+			"pid %d: %s\n", e->c->refused,
+			roar_plural(e->c->refused, "frame", "frames"),
+			(int)e->c->peer_pid, e->c->refused_why);
+	if (l->o->root_waits && e->c->peer_pid == l->o->root_pid) {
+		struct roar_proc *p = roar_merge_find(l->m, l->o->root_pid);
+
+		/* Its last word is said (collect.h, root_waits). */
+		if (p && p->has_exit)
+			mark_exited(l, p);
+	}
 	for (size_t i = 0; i < l->nconns; i++)
 		if (l->conns[i] == e) {
 			l->conns[i] = l->conns[--l->nconns];
@@ -303,8 +313,9 @@ pause_accept(struct loop *l, const char *why)
 	if (l->said_fds)
 		return;
 	l->said_fds = true;
-	snprintf(msg, sizeof(msg), "%s with %zu connection(s) open; accepting "
-		 "again as connections close", why, l->nconns);
+	snprintf(msg, sizeof(msg), "%s with %zu %s open; accepting again as "
+		 "connections close", why, l->nconns,
+		 roar_plural(l->nconns, "connection", "connections"));
 	diag(l, msg);
 }
 
@@ -558,6 +569,52 @@ mark_running(struct roar_proc *p, void *arg)
 		p->still_running = true;
 }
 
+/* At most this many are named in the waiting notice; the rest counted. */
+#define NOTICE_NAMES 5
+
+struct notice {
+	const struct loop *l;
+	unsigned long named;
+};
+
+static void
+name_running(struct roar_proc *p, void *arg)
+{
+	struct notice *n = arg;
+	const struct roar_image *im = roar_proc_image(p);
+	const char *name = "?";
+
+	if (p->exited || n->named++ >= NOTICE_NAMES)
+		return;
+	if (im && im->argv.n)
+		name = im->argv.v[0].p;
+	else if (p->exec_argv.n)
+		name = p->exec_argv.v[0].p;
+	fprintf(stderr, "  pid %d %s\n", (int)p->pid, name);
+}
+
+/*
+ * The command is over but the terminal is not given back: say why, once,
+ * so that a daemon left behind is not mistaken for a hung tracer.
+ */
+static void
+notice_waiting(struct loop *l)
+{
+	const char *prog = l->o->prog ? l->o->prog : "roar-collector";
+	struct notice n = { .l = l };
+
+	fprintf(stderr, "%s: the command has ended; waiting for %lu %s it "
+		"left running:\n", prog, l->alive,
+		roar_plural(l->alive, "process", "processes"));
+	roar_merge_each_proc(l->m, name_running, &n);
+	if (n.named > NOTICE_NAMES)
+		fprintf(stderr, "  and %lu more\n", n.named - NOTICE_NAMES);
+	fprintf(stderr, "%s: the report is written when they end; Ctrl-C "
+		"stops waiting now, ROAR_WAIT_TIMEOUT=S (roar-run --timeout S) "
+		"bounds the wait\n", prog);
+	l->notice_ms = UINT64_MAX;
+}
+
 /*
  * Let frames pile up for NAP_NS, but wake at once when the root ends or
  * a signal comes: the end of a run must not wait for the nap.
@@ -669,9 +726,10 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		if (l.root_done && l.stop) {
 			if (!o->quiet)
 				fprintf(stderr, "roar-collector: stopped "
-					"waiting for %lu process(es) on a "
-					"signal; they are marked still running\n",
-					l.alive);
+					"waiting for %lu %s on a signal; "
+					"marked still running\n", l.alive,
+					roar_plural(l.alive, "process",
+						    "processes"));
 			drain_all(&l);
 			roar_merge_each_proc(m, mark_running, NULL);
 			break;
@@ -688,6 +746,19 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 				break;
 			}
 			timeout = (int)(deadline - now);
+		}
+		if (l.root_done && o->notice_after_ms && !o->quiet &&
+		    l.notice_ms != UINT64_MAX) {
+			uint64_t now = roar_mono_ms();
+
+			if (!l.notice_ms)
+				l.notice_ms = now + o->notice_after_ms;
+			if (now >= l.notice_ms) {
+				notice_waiting(&l);
+			} else if (timeout < 0 ||
+				   (uint64_t)timeout > l.notice_ms - now) {
+				timeout = (int)(l.notice_ms - now);
+			}
 		}
 		if (l.accept_paused && (timeout < 0 || timeout > (int)PAUSE_MS))
 			timeout = (int)PAUSE_MS;
@@ -755,9 +826,11 @@ out:
 	free(l.pool.v);
 	close(l.epfd);
 	if (m->limits.connections_refused && !o->quiet)
-		fprintf(stderr, "roar-collector: refused %llu connection(s) "
-			"for want of file descriptors\n",
-			(unsigned long long)m->limits.connections_refused);
+		fprintf(stderr, "roar-collector: refused %llu %s for want of "
+			"file descriptors\n",
+			(unsigned long long)m->limits.connections_refused,
+			roar_plural(m->limits.connections_refused,
+				    "connection", "connections"));
 	m->on_new_proc = NULL;
 	/* Everyone is gone (or no longer waited for): what never came is
 	 * known now. */

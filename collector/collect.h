@@ -24,6 +24,21 @@ struct roar_collect_opts {
 	const char *report_path; /* excluded from the report */
 	bool quiet;             /* no diagnostics on stderr */
 	/*
+	 * Once the root has ended and others still run, say so on stderr
+	 * after this many ms: who we wait for and how to stop waiting.  0:
+	 * never (roar-collector, started by the library, has no terminal
+	 * of its own to speak to).  prog names us in that line.
+	 */
+	unsigned notice_after_ms;
+	const char *prog;
+	/*
+	 * Auto-start mode: the root waits in its exit hook until the report
+	 * is written (preload/autostart.c), so its exit event followed by
+	 * the end of its connection is its end; its pidfd fires only after
+	 * the report.
+	 */
+	bool root_waits;
+	/*
 	 * Launcher mode: the signals of forward (blocked by the caller too)
 	 * go to on_signal instead of the handling described below.  It is
 	 * told whether the root has been reaped (its pid may then be

@@ -129,6 +129,45 @@ absolute(const char *path, char *out, size_t cap)
 		snprintf(out, cap, "%s", path); /* too long: keep it relative */
 }
 
+int
+roar_launch_check_output(const char *path, char *err, size_t cap)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 32];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd, e;
+
+	if (!*path) {
+		snprintf(err, cap, "an empty file name");
+		return -EINVAL;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, cap, "%s is a directory", path);
+		return -EISDIR;
+	}
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return -ENAMETOOLONG;
+	/* What the report's writer will do there: make a new file (report.c
+	 * writes a temporary beside the report and renames it). */
+	snprintf(probe, sizeof(probe), "%s/.roar-probe-XXXXXX", dir);
+	fd = mkstemp(probe);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, cap, "cannot write %s: %s: %s", path, dir,
+			 strerror(e));
+		return -e;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
 static int
 make_socket(const char *dir, char *sock, size_t cap)
 {
@@ -366,16 +405,23 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	pid_t pid;
 	ssize_t n;
 
-	*exit_code = 1;
+	/* Until the command is started, every failure is ours alone. */
+	*exit_code = ROAR_LAUNCH_NOT_RUN;
 	if (exit_signal)
 		*exit_signal = 0;
 	if (roar_launch_find_library(lib, sizeof(lib)) != 0) {
 		fprintf(stderr,
 			"%s: cannot find libroar_preload.so (set %s to its "
-			"path)\n", o->prog, ROAR_ENV_LIB);
+			"path); nothing was run\n", o->prog, ROAR_ENV_LIB);
 		return -ENOENT;
 	}
 	absolute(o->report_path, report, sizeof(report));
+	rc = roar_launch_check_output(report, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s: no place for the report: %s; nothing was "
+			"run\n", o->prog, err);
+		return rc;
+	}
 	snprintf(dir, sizeof(dir), "%s/roar-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
@@ -419,9 +465,12 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	close(errpipe[1]);
+	if (pid > 0)
+		*exit_code = 1;
 	if (pid < 0) {
 		rc = -errno;
-		fprintf(stderr, "%s: fork: %s\n", o->prog, strerror(errno));
+		fprintf(stderr, "%s: fork: %s; nothing was run\n", o->prog,
+			strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(errpipe[0]);
 		close(lfd);
@@ -454,6 +503,8 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	co.socket_dir = dir;
 	co.report_path = report;
 	co.quiet = o->quiet;
+	co.notice_after_ms = o->notice_after_ms;
+	co.prog = o->prog;
 	fw.root = pid;
 	co.forward = &fwd;
 	co.on_signal = pass_on;
@@ -461,7 +512,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	rc = roar_collect_run(&co, &m, &res);
 	close(lfd);
 	unlink(sock);
-		roar_tally_unlink(sock);
+	roar_tally_unlink(sock);
 	rmdir(dir);
 	if (rc != 0)
 		fprintf(stderr, "%s: collecting failed: %s (writing what was "

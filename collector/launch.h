@@ -12,12 +12,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * Our exit status when the command was never started: a check before the
+ * run failed (no library, report directory missing or not writable, no
+ * socket directory), and nothing ran.  The same as wrong usage, which is
+ * what roar expects of a launcher that could not do its work.
+ */
+#define ROAR_LAUNCH_NOT_RUN 2
+
 struct roar_launch_opts {
 	const char *report_path;
 	char **argv;             /* the command, NULL-terminated */
 	double wait_timeout;     /* seconds after the root ends; < 0 forever */
 	bool quiet;
 	bool keep_secrets;       /* --keep-secrets (ROAR_KEEP_SECRETS=1 too) */
+	unsigned notice_after_ms; /* name who outlived the command after
+				     this long (collect.h); 0: never */
 	const char *prog;        /* our name, for messages */
 };
 
@@ -29,11 +39,21 @@ struct roar_launch_opts {
 int roar_launch_find_library(char *out, size_t cap);
 
 /**
+ * Whether a file can be made at path: its directory exists and takes a
+ * new file (one is created with O_EXCL and removed again), and path is
+ * not a directory.  Run before the command, so that a report with
+ * nowhere to go never costs a run.
+ * @return 0, or -errno with a message for the user in err
+ */
+int roar_launch_check_output(const char *path, char *err, size_t cap);
+
+/**
  * Run the command traced and write the report.  Signals sent to us on
  * the way are passed on to the command (launch.c says which, and how);
  * none but SIGKILL ends us before the report is written.
  * @param exit_code receives the command's exit code, or 128+N for signal
- *        N, or 127/126 when it could not be executed
+ *        N, or 127/126 when it could not be executed, or
+ *        ROAR_LAUNCH_NOT_RUN when a check failed before it was started
  * @param exit_signal receives N when the command died of signal N, else
  *        0 (may be NULL)
  * @return 0 when the report was written, else -errno (message printed)

@@ -3,7 +3,9 @@
  * roar-collector: the collector the preload library starts by itself for
  * plain `LD_PRELOAD=libroar_preload.so cmd`.  It receives the listening
  * socket as an fd, detaches, collects until the root and its traced
- * descendants are gone, writes the report, and removes the socket dir.
+ * descendants are gone, writes the report, and then removes the socket
+ * dir: a root that waits at its exit for the report (--root-waits) waits
+ * for that directory to go (preload/autostart.c).
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "roar/protocol.h"
 #include "collect.h"
 #include "report.h"
 #include "tally.h"
@@ -25,7 +28,7 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: roar-collector --listen-fd N --root-pid PID --report FILE\n"
 		"                      [--socket-dir DIR] [--timeout SECONDS]\n"
-		"                      [--daemonize]\n"
+		"                      [--daemonize] [--root-waits]\n"
 		"Started by libroar_preload.so when no collector was set up.\n");
 }
 
@@ -53,10 +56,12 @@ main(int argc, char **argv)
 		{ "socket-dir", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "daemonize", no_argument, NULL, 'd' },
+		{ "root-waits", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct roar_collect_opts co = { .listen_fd = -1, .wait_timeout = -1 };
+	struct roar_collect_opts co = { .listen_fd = -1, .wait_timeout = -2 };
 	struct roar_collect_result res;
 	struct roar_merge m;
 	const char *report = NULL;
@@ -89,8 +94,14 @@ main(int argc, char **argv)
 		case 'd':
 			daemonize = true;
 			break;
+		case 'w':
+			co.root_waits = true;
+			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("roar-collector %s\n", ROAR_VERSION);
 			return 0;
 		default:
 			goto bad;
@@ -98,6 +109,13 @@ main(int argc, char **argv)
 	}
 	if (co.listen_fd < 0 || !co.root_pid || !report || optind != argc)
 		goto bad;
+	/* No --timeout: the user's limit, which the root's wait for the
+	 * report also honours (autostart.c). */
+	if (co.wait_timeout == -2) {
+		const char *t = getenv(ROAR_ENV_WAIT_TIMEOUT);
+
+		co.wait_timeout = t && *t ? strtod(t, NULL) : -1;
+	}
 	co.report_path = report;
 	if (daemonize) {
 		pid_t pid = fork();
@@ -125,15 +143,16 @@ main(int argc, char **argv)
 			strerror(-rc));
 	m.end_time = roar_now();
 	close(co.listen_fd);
+	rc = roar_report_write(&m, report, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "roar-collector: %s\n", err);
+	/* Last, also when the report failed: the root's wait ends here. */
 	if (co.socket_dir) {
 		snprintf(prefix, sizeof(prefix), "%s/sock", co.socket_dir);
 		unlink(prefix);
 		roar_tally_unlink(prefix);
 		rmdir(co.socket_dir);
 	}
-	rc = roar_report_write(&m, report, err, sizeof(err));
-	if (rc != 0)
-		fprintf(stderr, "roar-collector: %s\n", err);
 	roar_merge_free(&m);
 	return rc == 0 ? 0 : 1;
 bad:

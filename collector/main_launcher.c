@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * roar-tracer-preload, the launcher roar runs (shared/ROAR_COMPAT.md):
+ * roar-tracer-preload, the launcher roar runs (docs/roar-compat.md):
  *   roar-tracer-preload REPORT CMD [ARGS...]
  *   roar-tracer-preload --preflight [--json] [--command CMD]
  *   roar-tracer-preload --preflight-probe PATH
  * Exit status is the command's, 128+N when it died of signal N (roar's
  * contract for this launcher: roar reads the number); roar-run dies of
- * the same signal instead.  Wrong usage exits 2.
+ * the same signal instead.  Wrong usage exits 2, and so does a check
+ * that fails before the command is started (launch.h): nothing ran.
  */
 #include "config.h"
 
@@ -36,8 +37,32 @@ usage(FILE *out)
 		"usage: roar-tracer-preload REPORT COMMAND [ARGS...]\n"
 		"       roar-tracer-preload --preflight [--json] [--command CMD]\n"
 		"       roar-tracer-preload --preflight-probe PATH\n"
+		"       roar-tracer-preload --help | --version\n"
 		"Runs COMMAND with libroar_preload.so and writes the report roar "
-		"reads to REPORT.\n");
+		"reads to REPORT.\n"
+		"Environment:\n"
+		"  ROAR_WAIT_TIMEOUT=S  stop waiting for descendants S seconds "
+		"after the command\n"
+		"                       ends (they are marked still_running)\n"
+		"  ROAR_KEEP_SECRETS=1  keep the values of variables whose "
+		"names look secret\n"
+		"  ROAR_DEBUG=1         the library explains itself on stderr\n"
+		"  ROAR_PRELOAD_LIB     the library, if not the one beside "
+		"this program\n"
+		"  ROAR_REPORT          report path of plain LD_PRELOAD runs "
+		"(not read here)\n"
+		"Signals sent to us go to the command; the report is written "
+		"whatever happens\n"
+		"(but SIGKILL). After the command has ended, Ctrl-C stops the "
+		"wait for what it\n"
+		"left running.\n"
+		"Exit status: the command's, 128+N if it died of signal N, "
+		"127/126 if it could\n"
+		"not be executed (a report is still written). 2: wrong usage, "
+		"or a check failed\n"
+		"before the command was started (no library, no writable "
+		"directory for REPORT):\n"
+		"nothing ran and no report was written.\n");
 }
 
 /* The probe: a small, known file workload to trace during preflight. */
@@ -320,6 +345,10 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("roar-tracer-preload %s\n", ROAR_VERSION);
+		return 0;
+	}
 	if (argc < 3 || argv[1][0] == '\0' ||
 	    (argv[1][0] == '-' && strcmp(argv[1], "-") != 0)) {
 		usage(stderr);
@@ -329,6 +358,7 @@ main(int argc, char **argv)
 		lo.wait_timeout = strtod(t, NULL);
 	lo.report_path = argv[1];
 	lo.argv = argv + 2;
+	lo.notice_after_ms = 1000;
 	if (roar_launch_run(&lo, &code, NULL) != 0 && code == 0)
 		code = 1;
 	return code;

@@ -2,18 +2,22 @@
 /*
  * roar-run, our own front end: run a command traced, then show what it
  * read and wrote.
- *   roar-run [--tracer preload] [-o REPORT] [--json] [--timeout S] [-q]
- *            [--keep-secrets]
- *            -- CMD [ARGS...]
- * The summary goes to stderr so that the command's stdout stays its own;
- * --json prints the report as JSON on stdout after the command ends.
+ *   roar-run [--tracer preload] [-o REPORT] [--json FILE] [--timeout S]
+ *            [-q] [--keep-secrets] -- CMD [ARGS...]
+ * The summary goes to stderr and the JSON to a file, so that the
+ * command's stdout stays its own; `--json -` is the one way to have the
+ * JSON on stdout, after the command's output.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "launch.h"
 #include "report.h"
@@ -23,18 +27,85 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: roar-run [--tracer preload] [-o REPORT] [--json] "
-		"[--timeout SECONDS] [-q] [--keep-secrets] -- COMMAND [ARGS...]\n"
+		"usage: roar-run [-o REPORT] [--json FILE] [--timeout SECONDS] "
+		"[-q] [--keep-secrets]\n"
+		"                [--tracer preload] -- COMMAND [ARGS...]\n"
+		"Runs COMMAND with every process it starts traced, writes the "
+		"report, and\n"
+		"prints what each process read and wrote on stderr.\n"
 		"  -o, --output FILE  where the report goes "
 		"(default roar-report.msgpack)\n"
-		"  --json             print the report as JSON on stdout\n"
+		"  --json FILE        also write the report as JSON to FILE; "
+		"'-' for stdout\n"
+		"                     (after the command's own output)\n"
 		"  --timeout S        stop waiting for descendants S seconds "
 		"after the command ends\n"
-		"  -q, --quiet        no summary\n"
+		"  -q, --quiet        no summary, no notice while waiting\n"
 		"  --keep-secrets     keep the values of variables whose names "
 		"look secret\n"
 		"                     (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, "
-		"...) in the report\n");
+		"...) in the report\n"
+		"  --version          print the version\n"
+		"Environment:\n"
+		"  ROAR_WAIT_TIMEOUT=S  as --timeout (the option wins)\n"
+		"  ROAR_KEEP_SECRETS=1  as --keep-secrets\n"
+		"  ROAR_DEBUG=1         the library explains itself on stderr\n"
+		"  ROAR_REPORT          report path of plain LD_PRELOAD runs "
+		"(roar-run uses -o)\n"
+		"  ROAR_PRELOAD_LIB     the library to inject, if not the one "
+		"beside roar-run\n"
+		"Signals sent to roar-run go to the command; the report is "
+		"written whatever\n"
+		"happens (but SIGKILL). After the command has ended, Ctrl-C "
+		"stops the wait for\n"
+		"what it left running (marked still_running).\n"
+		"Exit status: the command's; if it died of a signal, roar-run "
+		"dies of the same\n"
+		"signal. 2: wrong usage, or a check failed before the command "
+		"was started\n"
+		"(no library, no writable directory for the report or the "
+		"JSON): nothing ran.\n");
+}
+
+/* The JSON goes to its own file, owner-only as the report is: it holds
+ * the same environments. */
+static int
+write_json(const char *path, const msgpack_object *o)
+{
+	FILE *f;
+	int fd, e;
+
+	if (!strcmp(path, "-")) {
+		roar_json_print(stdout, o);
+		fputc('\n', stdout);
+		return fflush(stdout) == 0 ? 0 : -errno;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	roar_json_print(f, o);
+	fputc('\n', f);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static bool
+parse_seconds(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out >= 0;
 }
 
 int
@@ -43,11 +114,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "tracer", required_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", required_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "keep-secrets", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct roar_launch_opts lo = {
@@ -55,10 +127,11 @@ main(int argc, char **argv)
 		.wait_timeout = -1,
 		.prog = "roar-run",
 	};
-	bool json = false, quiet = false;
+	const char *json = NULL, *t = getenv("ROAR_WAIT_TIMEOUT");
+	bool quiet = false, timeout_given = false;
 	msgpack_unpacked u;
-	char *data, err[4096], *end;
-	int c, code = 1, sig = 0;
+	char *data, err[4096];
+	int c, code = 1, sig = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -75,15 +148,23 @@ main(int argc, char **argv)
 			lo.report_path = optarg;
 			break;
 		case 'j':
-			json = true;
+			/* `--json -o r.msgpack` (--json once took no file)
+			 * would write the JSON to "-o": say so instead. */
+			if (optarg[0] == '-' && optarg[1]) {
+				fprintf(stderr, "roar-run: --json takes a file "
+					"name (or - for stdout), not '%s'\n",
+					optarg);
+				return 2;
+			}
+			json = optarg;
 			break;
 		case 't':
-			lo.wait_timeout = strtod(optarg, &end);
-			if (end == optarg || *end || lo.wait_timeout < 0) {
+			if (!parse_seconds(optarg, &lo.wait_timeout)) {
 				fprintf(stderr, "roar-run: --timeout takes "
 					"seconds, not '%s'\n", optarg);
 				return 2;
 			}
+			timeout_given = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -93,6 +174,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("roar-run %s\n", ROAR_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -104,7 +188,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!timeout_given && t && *t &&
+	    !parse_seconds(t, &lo.wait_timeout)) {
+		fprintf(stderr, "roar-run: ROAR_WAIT_TIMEOUT takes seconds, "
+			"not '%s'\n", t);
+		return 2;
+	}
+	if (json && strcmp(json, "-") &&
+	    roar_launch_check_output(json, err, sizeof(err)) != 0) {
+		fprintf(stderr, "roar-run: no place for the JSON: %s; nothing "
+			"was run\n", err);
+		return ROAR_LAUNCH_NOT_RUN;
+	}
 	lo.argv = argv + optind;
+	lo.notice_after_ms = quiet ? 0 : 1000;
 	if (roar_launch_run(&lo, &code, &sig) != 0) {
 		if (!code)
 			code = 1;
@@ -116,9 +213,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "roar-run: %s\n", err);
 		return code ? code : 1;
 	}
-	if (json) {
-		roar_json_print(stdout, &u.data);
-		fputc('\n', stdout);
+	if (json && (rc = write_json(json, &u.data)) != 0) {
+		fprintf(stderr, "roar-run: cannot write the JSON to %s: %s\n",
+			json, strerror(-rc));
+		if (!code)
+			code = 1;
 	}
 	if (!quiet) {
 		fprintf(stderr, "\nroar-run: report in %s\n", lo.report_path);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The report roar reads (shared/ROAR_COMPAT.md "The report"), built from a
+ * The report roar reads (docs/roar-compat.md, "The report"), built from a
  * finished merge and written atomically: a temporary file in the same
  * directory, fsync, rename.
  */

@@ -50,4 +50,11 @@ double roar_now(void);
 /* Monotonic clock in milliseconds. */
 uint64_t roar_mono_ms(void);
 
+/* "1 process", "2 processes": the word for n, in messages. */
+static inline const char *
+roar_plural(unsigned long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 #endif /* ROAR_UTIL_H */

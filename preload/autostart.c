@@ -6,6 +6,17 @@
  * exits at once, reaped here), so it never shows up among the program's
  * children: a shell's `wait` or a SIGCHLD handler sees nothing of it.
  * Runs in the constructor only, before main, so it may allocate.
+ *
+ * The root of such a session then waits at its exit, bounded, until the
+ * collector has written the report, so that `LD_PRELOAD=... cmd; use the
+ * report` works.  It must know it is the root in every image it runs (a
+ * shell's last command is often exec'd in its place), and nobody else
+ * may wait: the socket directory's name carries the root's pid
+ * ("roar-auto-<pid>-XXXXXX"), every image learns it from the socket path
+ * it is given anyway, and at exit only the process with that pid waits.
+ * The collector takes the root's exit event and the end of its
+ * connection as its end (--root-waits), writes the report, and removes
+ * the directory last: the root waits for the directory to go.
  */
 #include "config.h"
 
@@ -18,8 +29,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roar/protocol.h"
@@ -32,6 +45,21 @@
 extern char **environ;
 
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+#define AUTO_DIR_PREFIX "roar-auto-"
+
+/* Without ROAR_WAIT_TIMEOUT the collector waits for descendants as long
+ * as they run; the root gives up on the report after this long. */
+#define ROOT_WAIT_MS 10000u
+/* With it, the collector stops waiting after that many seconds and then
+ * drains and writes: the root allows it this much more. */
+#define ROOT_WAIT_MARGIN_MS 5000u
+#define ROOT_WAIT_STEP_MS 2u
+
+/* Set by roar_autostart_note, read at exit (static storage, no heap). */
+static pid_t root_pid;
+static char root_dir[sizeof(sock_path)];
+static unsigned root_wait_ms;
 
 static void
 complain(const char *what)
@@ -153,8 +181,8 @@ roar_autostart(char **argv, char **envp)
 			 "the install prefix (set " ROAR_ENV_COLLECTOR ")");
 		return NULL;
 	}
-	snprintf(dir, sizeof(dir), "%s/roar-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/" AUTO_DIR_PREFIX "%d-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp", (int)roar_session.pid);
 	if (!mkdtemp(dir)) {
 		complain("cannot create a socket directory");
 		return NULL;
@@ -181,7 +209,7 @@ roar_autostart(char **argv, char **envp)
 	char *cargv[] = { collector,      "--listen-fd", fdarg,
 			  "--root-pid",   pidarg,        "--report",
 			  report,         "--socket-dir", dir,
-			  "--daemonize",  NULL };
+			  "--daemonize",  "--root-waits", NULL };
 
 	cenv = clean_env(envp ? envp : environ);
 	posix_spawn_file_actions_init(&fa);
@@ -213,4 +241,60 @@ roar_autostart(char **argv, char **envp)
 	result = sock_path;
 	roar_log("started collector %s, report %s", collector, report);
 	return result;
+}
+
+void
+roar_autostart_note(const char *sock)
+{
+	const char *end = strrchr(sock, '/'), *name;
+	size_t plen = sizeof(AUTO_DIR_PREFIX) - 1;
+	const char *t = getenv(ROAR_ENV_WAIT_TIMEOUT);
+	char *stop;
+	long pid;
+	double secs;
+
+	if (!end || end == sock || (size_t)(end - sock) >= sizeof(root_dir))
+		return;
+	name = end;
+	while (name > sock && name[-1] != '/')
+		name--;
+	if (strncmp(name, AUTO_DIR_PREFIX, plen) != 0)
+		return;
+	pid = strtol(name + plen, &stop, 10);
+	if (pid <= 0 || *stop != '-')
+		return;
+	memcpy(root_dir, sock, (size_t)(end - sock));
+	root_dir[end - sock] = '\0';
+	root_wait_ms = ROOT_WAIT_MS;
+	if (t && *t) {
+		secs = strtod(t, &stop);
+		if (stop != t && secs >= 0 && secs < 86400.0 * 365)
+			root_wait_ms = (unsigned)(secs * 1000.0) +
+				       ROOT_WAIT_MARGIN_MS;
+	}
+	root_pid = (pid_t)pid;
+}
+
+void
+roar_autostart_wait(void)
+{
+	struct timespec step = { 0, ROOT_WAIT_STEP_MS * 1000000L };
+	unsigned waited = 0;
+	int saved = errno;
+
+	if (!root_pid || roar_session.pid != root_pid)
+		return;
+	roar_log("root: waiting up to %u ms for the report", root_wait_ms);
+	/* Raw system calls only: the program's own libc state is being
+	 * torn down around us, and these must not be traced. */
+	while (roar_sys(SYS_faccessat, AT_FDCWD, root_dir, F_OK, 0) == 0) {
+		if (waited >= root_wait_ms) {
+			roar_log("root: no report after %u ms; not waiting "
+				 "longer", waited);
+			break;
+		}
+		roar_sys(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &step, NULL);
+		waited += ROOT_WAIT_STEP_MS;
+	}
+	errno = saved;
 }

@@ -7,7 +7,8 @@
 #define ROAR_AUTOSTART_H
 
 /**
- * Create a private socket directory, listen there, and start
+ * Create a private socket directory named for this process (the root),
+ * listen there, and start
  * roar-collector detached (double fork) on that socket with this process
  * as the root; export ROAR_PRELOAD_TRACE_SOCK for the children.  The
  * report goes to $ROAR_REPORT, else ./roar-report.msgpack.  Called from
@@ -16,5 +17,20 @@
  *         stderr when no collector could be started.
  */
 const char *roar_autostart(char **argv, char **envp);
+
+/**
+ * Learn from the socket path whether this process is the root of an
+ * auto-started session (autostart.c says how), and how long it would
+ * wait for the report.  Called once per image, from the constructor.
+ */
+void roar_autostart_note(const char *sock);
+
+/**
+ * At the exit of the root of an auto-started session, after its last
+ * event was sent and its connection closed: wait, bounded, until the
+ * collector has written the report.  Anybody else returns at once.  Raw
+ * system calls only, no heap; errno is kept.
+ */
+void roar_autostart_wait(void);
 
 #endif /* ROAR_AUTOSTART_H */

@@ -183,6 +183,7 @@ prepare(void)
 			 ROAR_ENV_SOCK, sock);
 		roar_session.have_sock = true;
 		roar_transport_init(sock);
+		roar_autostart_note(sock);
 	}
 	/* The image before us may have handed us its connection. */
 	if (roar_session.have_sock && getenv(ROAR_ENV_CONN))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Shared shape of the hook shims (see shared/STYLE.md "Anatomy of a hook").
+ * The one shape of every hook shim.
  * The real call runs first, exactly once, with the caller's arguments and
  * outside the guard, so that a signal handler interrupting a blocking call
  * is still traced; bookkeeping runs after it under the guard, with errno

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "roar/protocol.h"
+#include "autostart.h"
 #include "guard.h"
 #include "event.h"
 #include "fmt.h"
@@ -189,8 +190,10 @@ roar_track_exit(enum roar_who who, int status)
 					 who == ROAR_WHO_SELF
 						 ? roar_track_fd_yields()
 						 : 0));
-	if (who == ROAR_WHO_SELF)
+	if (who == ROAR_WHO_SELF) {
 		roar_transport_close();
+		roar_autostart_wait();
+	}
 }
 
 void

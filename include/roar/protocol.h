@@ -9,7 +9,7 @@
  * (read, write, open_read, open_write) are the four kinds roar's own
  * listeners understand; they carry "pid", "thread_id" and "path".  Every
  * other kind is ours and must never carry the key "path", because roar's
- * listeners would count it as a read of that path (shared/ROAR_COMPAT.md).
+ * listeners would count it as a read of that path (docs/roar-compat.md).
  * A path is a msgpack str when it is valid UTF-8 and a msgpack bin when it
  * is not, so that odd bytes reach the report unchanged.
  */
@@ -54,6 +54,12 @@
 #define ROAR_ENV_CONN "ROAR_PRELOAD_CONN"
 /** Path of the collector program plain LD_PRELOAD mode starts. */
 #define ROAR_ENV_COLLECTOR "ROAR_COLLECTOR"
+/**
+ * Seconds to wait for descendants once the root has ended (they are then
+ * marked still running); in plain LD_PRELOAD mode also, plus a margin,
+ * how long the root waits at its exit for the report.
+ */
+#define ROAR_ENV_WAIT_TIMEOUT "ROAR_WAIT_TIMEOUT"
 
 /**
  * Event kinds.  The numeric values are ours (they index roar_kind_names and

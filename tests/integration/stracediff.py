@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Ground truth for the differential tests: run a workload under the
 tracer AND under `strace -f`, and derive from strace's log which files the
-workload read and wrote, following shared/ROAR_COMPAT.md "What counts as
-read and written".
+workload read and wrote, following docs/roar-compat.md "What is a read and
+what is a write".
 
 How a run is arranged
 ---------------------

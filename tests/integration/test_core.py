@@ -290,7 +290,7 @@ class Modes(rt.TracerTest):
 
     def test_roar_run_summary_and_json(self):
         self.write("in", "z\n")
-        r = subprocess.run([rt.tool("roar-run"), "-o", "rep.msgpack", "--json",
+        r = subprocess.run([rt.tool("roar-run"), "-o", "rep.msgpack", "--json", "-",
                             "--", "cp", "in", "out"], cwd=self.tmp,
                            capture_output=True, env=rt.clean_env())
         self.assertEqual(r.returncode, 0, r.stderr)

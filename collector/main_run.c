@@ -41,6 +41,8 @@ usage(FILE *out)
 		"  --timeout S        stop waiting for descendants S seconds "
 		"after the command ends\n"
 		"  -q, --quiet        no summary, no notice while waiting\n"
+		"  --all              list system files and whole command "
+		"lines in the summary\n"
 		"  --keep-secrets     keep the values of variables whose names "
 		"look secret\n"
 		"                     (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, "
@@ -118,6 +120,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "keep-secrets", no_argument, NULL, 'K' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -129,6 +132,7 @@ main(int argc, char **argv)
 	};
 	const char *json = NULL, *t = getenv("ROAR_WAIT_TIMEOUT");
 	bool quiet = false, timeout_given = false;
+	struct roar_summary_opts so = { 0 };
 	msgpack_unpacked u;
 	char *data, err[4096];
 	int c, code = 1, sig = 0, rc;
@@ -171,6 +175,9 @@ main(int argc, char **argv)
 			break;
 		case 'K':
 			lo.keep_secrets = true;
+			break;
+		case 'A':
+			so.all = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -221,7 +228,7 @@ main(int argc, char **argv)
 	}
 	if (!quiet) {
 		fprintf(stderr, "\nroar-run: report in %s\n", lo.report_path);
-		if (roar_summary_print(stderr, &u.data) > 0)
+		if (roar_summary_print_opts(stderr, &u.data, &so) > 0)
 			fprintf(stderr, "roar-run: WARNING: some processes "
 				"were not traced; their files are missing\n");
 	}

@@ -104,6 +104,24 @@ class JsonTest(rt.TracerTest):
         self.assertFalse(os.path.exists(self.path("ran")))
 
 
+class SummaryAllTest(rt.TracerTest):
+    def test_roar_run_folds_system_files_unless_all(self):
+        self.write("s.py", "import json\nopen('mine.txt', 'w').close()\n")
+        argv = ["/usr/bin/python3", "s.py"]
+        folded = _bounded([rt.tool("roar-run"), "-o", "r.msgpack", "--"] +
+                          argv, self.tmp, rt.clean_env(), 60, "roar-run")
+        full = _bounded([rt.tool("roar-run"), "--all", "-o", "r.msgpack",
+                         "--"] + argv, self.tmp, rt.clean_env(), 60,
+                        "roar-run")
+        self.assertEqual(folded.returncode, 0, folded.stderr)
+        self.assertEqual(full.returncode, 0, full.stderr)
+        self.assertIn(b"system files (--all to list)", folded.stderr)
+        self.assertIn(b"mine.txt", folded.stderr)
+        self.assertNotIn(b"/json/__pycache__/", folded.stderr)
+        self.assertNotIn(b"--all to list", full.stderr)
+        self.assertIn(b"/json/__pycache__/", full.stderr)
+
+
 class ChecksBeforeWorkTest(rt.TracerTest):
     def assert_not_run(self, r):
         self.assertEqual(r.returncode, 2, r.stderr)

@@ -74,6 +74,8 @@ struct loop {
 	bool said_torn;         /* the one diagnostic about torn frames */
 	uint64_t notice_ms;     /* when to name who we wait for; 0: not yet
 				   due, UINT64_MAX: said */
+	uint64_t start_ms;      /* when the loop began */
+	uint64_t progress_ms;   /* when the next progress line is due */
 	uint64_t fd_limit;      /* RLIMIT_NOFILE, once raised */
 };
 
@@ -616,6 +618,30 @@ notice_waiting(struct loop *l)
 }
 
 /*
+ * A long run says how far it is, so that a quiet build does not look
+ * hung.  Returns the ms until the next line is due.
+ */
+static int
+progress(struct loop *l)
+{
+	uint64_t now = roar_mono_ms();
+	const char *prog = l->o->prog ? l->o->prog : "roar-collector";
+
+	if (!l->progress_ms)
+		l->progress_ms = now + l->o->progress_every_ms;
+	if (now >= l->progress_ms) {
+		fprintf(stderr, "%s: tracing for %llu s: %zu %s, %zu %s so "
+			"far\n", prog,
+			(unsigned long long)((now - l->start_ms) / 1000),
+			l->m->procs.count,
+			roar_plural(l->m->procs.count, "process", "processes"),
+			l->m->nfiles, roar_plural(l->m->nfiles, "file", "files"));
+		l->progress_ms = now + l->o->progress_every_ms;
+	}
+	return (int)(l->progress_ms - now);
+}
+
+/*
  * Let frames pile up for NAP_NS, but wake at once when the root ends or
  * a signal comes: the end of a run must not wait for the nap.
  */
@@ -709,6 +735,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	roar_merge_proc(m, o->root_pid);
 	reap_root(&l);
 	roar_tally_open(&l.tally, o->listen_fd, m);
+	l.start_ms = roar_mono_ms();
 
 	for (;;) {
 		struct epoll_event evs[64];
@@ -759,6 +786,12 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 				   (uint64_t)timeout > l.notice_ms - now) {
 				timeout = (int)(l.notice_ms - now);
 			}
+		}
+		if (!l.root_done && o->progress_every_ms && !o->quiet) {
+			int due = progress(&l);
+
+			if (timeout < 0 || timeout > due)
+				timeout = due;
 		}
 		if (l.accept_paused && (timeout < 0 || timeout > (int)PAUSE_MS))
 			timeout = (int)PAUSE_MS;

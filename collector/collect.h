@@ -30,6 +30,9 @@ struct roar_collect_opts {
 	 * of its own to speak to).  prog names us in that line.
 	 */
 	unsigned notice_after_ms;
+	/* While the root runs, a line on stderr every this many ms: how
+	 * long, how many processes and files so far (0: never). */
+	unsigned progress_every_ms;
 	const char *prog;
 	/*
 	 * Auto-start mode: the root waits in its exit hook until the report

@@ -504,6 +504,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	co.report_path = report;
 	co.quiet = o->quiet;
 	co.notice_after_ms = o->notice_after_ms;
+	co.progress_every_ms = o->progress_every_ms;
 	co.prog = o->prog;
 	fw.root = pid;
 	co.forward = &fwd;

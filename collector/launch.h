@@ -28,6 +28,8 @@ struct roar_launch_opts {
 	bool keep_secrets;       /* --keep-secrets (ROAR_KEEP_SECRETS=1 too) */
 	unsigned notice_after_ms; /* name who outlived the command after
 				     this long (collect.h); 0: never */
+	unsigned progress_every_ms; /* a progress line this often while the
+				       command runs (collect.h); 0: never */
 	const char *prog;        /* our name, for messages */
 };
 

@@ -50,6 +50,10 @@ usage(FILE *out)
 		"  --version          print the version\n"
 		"Environment:\n"
 		"  ROAR_WAIT_TIMEOUT=S  as --timeout (the option wins)\n"
+		"  ROAR_PROGRESS=S      a progress line every S seconds while "
+		"the command runs\n"
+		"                       (default: every 30 s on a terminal; 0: "
+		"never)\n"
 		"  ROAR_KEEP_SECRETS=1  as --keep-secrets\n"
 		"  ROAR_DEBUG=1         the library explains itself on stderr\n"
 		"  ROAR_REPORT          report path of plain LD_PRELOAD runs "
@@ -108,6 +112,29 @@ parse_seconds(const char *s, double *out)
 	errno = 0;
 	*out = strtod(s, &end);
 	return !errno && end != s && !*end && *out >= 0;
+}
+
+/*
+ * How often a long run says how far it is: ROAR_PROGRESS=S, else every
+ * 30 s when stderr is a terminal (a log file keeps the command's output
+ * alone).  False after a bad value (said).
+ */
+static bool
+progress_every(unsigned *ms)
+{
+	const char *v = getenv("ROAR_PROGRESS");
+	double s;
+
+	*ms = isatty(STDERR_FILENO) ? 30000 : 0;
+	if (!v || !*v)
+		return true;
+	if (!parse_seconds(v, &s) || s > 86400) {
+		fprintf(stderr, "roar-run: ROAR_PROGRESS takes seconds, not "
+			"'%s'\n", v);
+		return false;
+	}
+	*ms = (unsigned)(s * 1000.0);
+	return true;
 }
 
 int
@@ -209,6 +236,8 @@ main(int argc, char **argv)
 	}
 	lo.argv = argv + optind;
 	lo.notice_after_ms = quiet ? 0 : 1000;
+	if (!quiet && !progress_every(&lo.progress_every_ms))
+		return 2;
 	if (roar_launch_run(&lo, &code, &sig) != 0) {
 		if (!code)
 			code = 1;

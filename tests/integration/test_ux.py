@@ -122,6 +122,36 @@ class SummaryAllTest(rt.TracerTest):
         self.assertIn(b"/json/__pycache__/", full.stderr)
 
 
+class ProgressTest(rt.TracerTest):
+    def run_sleep(self, env, *opts):
+        return _bounded([rt.tool("roar-run")] + list(opts) +
+                        ["-o", "r.msgpack", "--", "sleep", "1"], self.tmp,
+                        rt.clean_env(env), 60, "roar-run")
+
+    def test_progress_lines_while_the_command_runs(self):
+        r = self.run_sleep({"ROAR_PROGRESS": "0.2"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in r.stderr.decode().splitlines()
+                 if "roar-run: tracing for" in l]
+        # About five in a second; a loaded machine may say fewer.
+        self.assertGreaterEqual(len(lines), 2, r.stderr)
+        self.assertIn("1 process,", lines[-1])
+
+    def test_no_progress_when_quiet_or_not_a_terminal(self):
+        for env, opts in (({"ROAR_PROGRESS": "0.2"}, ["-q"]), ({}, [])):
+            r = self.run_sleep(env, *opts)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn(b"tracing for", r.stderr)
+
+    def test_bad_progress_value_runs_nothing(self):
+        r = _bounded([rt.tool("roar-run"), "-o", "r.msgpack", "--", "sh",
+                      "-c", ": > ran"], self.tmp,
+                     rt.clean_env({"ROAR_PROGRESS": "soon"}), 60, "roar-run")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"ROAR_PROGRESS", r.stderr)
+        self.assertFalse(os.path.exists(self.path("ran")))
+
+
 class ChecksBeforeWorkTest(rt.TracerTest):
     def assert_not_run(self, r):
         self.assertEqual(r.returncode, 2, r.stderr)
@@ -325,7 +355,7 @@ def render_man(path):
 
 class ManTest(unittest.TestCase):
     def test_man_pages_render(self):
-        d = os.path.join(rt.BUILD, "doc", "man")
+        d = os.path.join(rt.BUILD, "docs", "man")
         if not os.path.isdir(d):
             self.skipTest("built without man pages (no scdoc)")
         if not shutil.which("man"):

@@ -3,7 +3,6 @@
  * roar-tracer-preload, the launcher roar runs (docs/roar-compat.md):
  *   roar-tracer-preload REPORT CMD [ARGS...]
  *   roar-tracer-preload --preflight [--json] [--command CMD]
- *   roar-tracer-preload --preflight-probe PATH
  * Exit status is the command's, 128+N when it died of signal N (roar's
  * contract for this launcher: roar reads the number); roar-run dies of
  * the same signal instead.  Wrong usage exits 2, and so does a check
@@ -28,6 +27,7 @@
 #include "launch.h"
 #include "report.h"
 
+/* What preflight's probe run writes, reads back and renames. */
 #define PROBE_TEXT "roar-preflight-probe"
 
 static void
@@ -36,7 +36,6 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: roar-tracer-preload REPORT COMMAND [ARGS...]\n"
 		"       roar-tracer-preload --preflight [--json] [--command CMD]\n"
-		"       roar-tracer-preload --preflight-probe PATH\n"
 		"       roar-tracer-preload --help | --version\n"
 		"Runs COMMAND with libroar_preload.so and writes the report roar "
 		"reads to REPORT.\n"
@@ -63,37 +62,6 @@ usage(FILE *out)
 		"before the command was started (no library, no writable "
 		"directory for REPORT):\n"
 		"nothing ran and no report was written.\n");
-}
-
-/* The probe: a small, known file workload to trace during preflight. */
-static int
-probe(const char *path)
-{
-	char buf[64], renamed[PATH_MAX];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ssize_t n;
-
-	if (fd < 0 || write(fd, PROBE_TEXT, strlen(PROBE_TEXT)) !=
-			      (ssize_t)strlen(PROBE_TEXT)) {
-		perror("roar-tracer-preload: probe write");
-		return 1;
-	}
-	close(fd);
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		perror("roar-tracer-preload: probe read");
-		return 1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n != (ssize_t)strlen(PROBE_TEXT) || memcmp(buf, PROBE_TEXT, (size_t)n))
-		return 1;
-	snprintf(renamed, sizeof(renamed), "%s.renamed", path);
-	if (rename(path, renamed) != 0 || rename(renamed, path) != 0) {
-		perror("roar-tracer-preload: probe rename");
-		return 1;
-	}
-	return 0;
 }
 
 struct check {
@@ -333,13 +301,6 @@ main(int argc, char **argv)
 			}
 		}
 		return preflight(json, command);
-	}
-	if (argc >= 2 && !strcmp(argv[1], "--preflight-probe")) {
-		if (argc != 3) {
-			usage(stderr);
-			return 2;
-		}
-		return probe(argv[2]);
 	}
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);

@@ -21,7 +21,7 @@ for a in "$@"; do
 	esac
 done
 
-pkgs=(meson ninja-build pkg-config gcc libc6-dev libmsgpack-dev check
+pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libmsgpack-dev check
       libsubunit-dev libunwind-dev python3 python3-msgpack scdoc)
 if [ "$want_tests" = 1 ]; then
 	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "roar/clock.h"
 #include "roar/compiler.h"
 
 /* An owned byte string; p is NUL-terminated for convenience. */
@@ -42,12 +43,6 @@ void roar_map_put(struct roar_map *m, uint64_t key, void *val);
 
 /* FNV-1a over bytes. */
 uint64_t roar_hash_bytes(const char *p, size_t len);
-
-/* Wall clock, Unix seconds. */
-double roar_now(void);
-
-/* Monotonic clock in milliseconds. */
-uint64_t roar_mono_ms(void);
 
 /* "1 process", "2 processes": the word for n, in messages. */
 static inline const char *

@@ -120,7 +120,7 @@ announce(int argc, char **argv, char **envp)
 		.origin = ROAR_ORIGIN_EXEC,
 		.argv = argv,
 		.envp = envp,
-		.time = roar_session_now(),
+		.time = roar_now(),
 		.pidns = roar_session_pidns(),
 	};
 

@@ -368,7 +368,7 @@ ROAR_EXPORT int
 clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 {
 	struct clone_start cs = { fn, arg, roar_session.pid,
-				  roar_session_now(), (flags & CLONE_FILES) != 0 };
+				  roar_now(), (flags & CLONE_FILES) != 0 };
 	void *ptid = NULL, *tls = NULL, *ctid = NULL;
 	int ret;
 

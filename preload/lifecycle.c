@@ -117,7 +117,7 @@ roar_lifecycle_noticed(void)
 	 * parent's own.  Closed only when kcmp says the tables differ: when
 	 * it cannot say (seccomp, no CONFIG_KCMP), forgetting the fd leaks
 	 * it at worst, where closing could take the parent's. */
-	become_new_process(ppid, roar_session_now(), true,
+	become_new_process(ppid, roar_now(), true,
 			   roar_sys(SYS_kcmp, (pid_t)roar_sys(SYS_getpid), ppid,
 				    KCMP_FILES, 0, 0) <= 0);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -150,7 +150,7 @@ at_prepare(void)
 	    !atomic_load_explicit(roar_canary, memory_order_relaxed))
 		roar_lifecycle_noticed();
 	fork_state.parent = roar_session.pid;
-	fork_state.time = roar_session_now();
+	fork_state.time = roar_now();
 	/* A fork from inside roar (a handler that interrupted a hook) must
 	 * not wait for locks its own thread may hold. */
 	/* A fork from a vfork child must not take its suspended parent's

@@ -40,14 +40,6 @@ roar_session_ids(void)
 	return (struct roar_event_ids){ roar_session.pid, roar_session_tid() };
 }
 
-double
-roar_session_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void
 roar_session_atfork_child(pid_t pid)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "roar/clock.h"
 #include "roar/compiler.h"
 #include "event.h"
 
@@ -38,9 +39,6 @@ pid_t roar_session_tid(void);
 
 /** pid and tid of the caller, for an event. */
 struct roar_event_ids roar_session_ids(void);
-
-/** Wall clock in Unix seconds (vDSO, no syscall). */
-double roar_session_now(void);
 
 /** In a fork child: new pid and tid. */
 void roar_session_atfork_child(pid_t pid);

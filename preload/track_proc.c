@@ -137,7 +137,7 @@ double
 roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
 		int *conn)
 {
-	double t = roar_session_now();
+	double t = roar_now();
 
 	/* A connection given back to the program comes back for the end of
 	 * the image: the program's calls that wanted the fd are done. */
@@ -186,7 +186,7 @@ roar_track_exit(enum roar_who who, int status)
 					 who == ROAR_WHO_SHARED
 						 ? (pid_t)roar_sys(SYS_getppid)
 						 : 0,
-					 status, roar_session_now(),
+					 status, roar_now(),
 					 who == ROAR_WHO_SELF
 						 ? roar_track_fd_yields()
 						 : 0));
@@ -459,7 +459,7 @@ roar_track_spawn(bool search, pid_t *pid, const char *file,
 	int ret;
 	/* Stamped before the child can start: its image's hello must be
 	 * later than this exec, or the exec would look unanswered. */
-	double t = roar_session_now();
+	double t = roar_now();
 
 	sc.base = NULL;
 	if (who != ROAR_WHO_INSIDE)

@@ -91,14 +91,6 @@ static size_t queue_len ROAR_HOT;
 static _Atomic uint64_t dropped ROAR_HOT;
 static uint64_t dropped_sent ROAR_HOT;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void
 roar_transport_init(const char *sock_path)
@@ -233,7 +225,7 @@ static void
 waiter_init(struct waiter *w)
 {
 	w->beat = roar_ledger_beat();
-	w->since = now_ms();
+	w->since = roar_mono_ms();
 }
 
 /*
@@ -251,9 +243,9 @@ wait_writable(int fd, struct waiter *w)
 
 	if (slice <= 0 || roar_ledger_stalled())
 		return false;
-	t0 = now_ms();
+	t0 = roar_mono_ms();
 	poll(&pfd, 1, slice);
-	t1 = now_ms();
+	t1 = roar_mono_ms();
 	atomic_fetch_sub(&wait_left_ms, t1 > t0 ? (int)(t1 - t0) : 1);
 	beat = roar_ledger_beat();
 	if (beat != w->beat) {
@@ -316,7 +308,7 @@ ensure_connected_unlocked(void)
 		return true;
 	if (!enabled)
 		return false;
-	t = now_ms();
+	t = roar_mono_ms();
 	if (retry_at_ms && t < retry_at_ms)
 		return false;
 	fd = open_connection(false);
@@ -612,7 +604,7 @@ roar_transport_starve(bool on)
 
 	roar_lock_take(&send_lock);
 	if (!on) {
-		if (retry_at_ms > now_ms())
+		if (retry_at_ms > roar_mono_ms())
 			retry_at_ms = 0;
 	} else if (conn_fd < 0) {
 		rc = -EBADF;
@@ -628,7 +620,7 @@ roar_transport_starve(bool on)
 		 * the image), so that a program living at its fd limit pays
 		 * at most one more yield a second, not one a call; each of
 		 * its calls that fails for our fd is still retried. */
-		retry_at_ms = now_ms() + STARVE_RETRY_MS;
+		retry_at_ms = roar_mono_ms() + STARVE_RETRY_MS;
 	}
 	roar_lock_release(&send_lock);
 	return rc;

@@ -286,12 +286,12 @@ START_TEST(fork_child_announces_itself)
 
 	roar_lifecycle_init();
 	roar_ready = true;
-	t0 = roar_session_now();
+	t0 = roar_now();
 	pid = fork();
 	if (pid == 0)
 		_exit(child_state()); /* traced: sends its exit */
 	roar_ready = false;
-	t1 = roar_session_now();
+	t1 = roar_now();
 	ck_assert_int_gt(pid, 0);
 	/* The parent's locks were released by its handler. */
 	ck_assert_ptr_nonnull(roar_path_intern("/parent/x", 9));
@@ -339,7 +339,7 @@ START_TEST(raw_clone_child_is_noticed_late)
 	int i;
 
 	roar_lifecycle_init();
-	t0 = roar_session_now();
+	t0 = roar_now();
 	pid = raw_clone();
 	if (pid == 0) {
 		int before = canary() == 0 ? 0 : 20;
@@ -351,7 +351,7 @@ START_TEST(raw_clone_child_is_noticed_late)
 	}
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(reap(pid), 0);
-	t1 = roar_session_now();
+	t1 = roar_now();
 	roar_transport_close();
 	hear_all(lfd, &h);
 

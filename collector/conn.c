@@ -18,7 +18,7 @@
 #include "roar/ledger.h"
 #include "roar/protocol.h"
 #include "conn.h"
-#include "mp.h"
+#include "roar/mp.h"
 #include "mpcheck.h"
 
 static void release(struct roar_conn *c);

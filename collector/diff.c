@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mp.h"
+#include "roar/mp.h"
 #include "util.h"
 #include "views.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "roar/utf8.h"
-#include "mp.h"
+#include "roar/mp.h"
 #include "util.h"
 #include "views.h"
 

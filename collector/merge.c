@@ -20,7 +20,7 @@
 #include "roar/protocol.h"
 #include "elfcheck.h"
 #include "merge.h"
-#include "mp.h"
+#include "roar/mp.h"
 
 static const char *const kind_names[] = ROAR_KIND_NAMES_INIT;
 

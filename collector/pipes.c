@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "roar/protocol.h"
-#include "mp.h"
+#include "roar/mp.h"
 #include "pipes.h"
 
 void

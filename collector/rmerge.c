@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "roar/utf8.h"
-#include "mp.h"
+#include "roar/mp.h"
 #include "util.h"
 #include "views.h"
 

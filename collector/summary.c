@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "roar/utf8.h"
-#include "mp.h"
+#include "roar/mp.h"
 #include "summary.h"
 #include "util.h"
 #include "views.h"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading decoded msgpack: map lookup by string key and the byte view of
- * a str or bin.  Header only; used wherever the collector side reads
- * events or reports.
+ * a str or bin.  Header only; used wherever events or reports are read
+ * (the collector, the tools, the tests of both sides).
  */
 #ifndef ROAR_MP_H
 #define ROAR_MP_H

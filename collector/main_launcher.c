@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "elfcheck.h"
+#include "json.h"
 #include "launch.h"
 #include "report.h"
 
@@ -71,20 +72,9 @@ struct check {
 };
 
 static void
-json_str(FILE *out, const char *s)
+json_cstr(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	roar_json_string(out, s, strlen(s), true);
 }
 
 /* Whether the traced probe's report lists path as written. */
@@ -245,27 +235,27 @@ preflight(bool json, const char *command)
 	if (json) {
 		printf("{\"backend\": \"preload\", \"ok\": %s, \"summary\": ",
 		       ok ? "true" : "false");
-		json_str(stdout, ok ? "preload tracing works here"
+		json_cstr(stdout, ok ? "preload tracing works here"
 				    : "preload tracing cannot work here, or "
 				      "not for this command");
 		printf(", \"command_checked\": ");
 		if (command)
-			json_str(stdout, command);
+			json_cstr(stdout, command);
 		else
 			printf("null");
 		printf(", \"warnings\": [");
 		for (size_t i = 0; i < nwarn; i++) {
 			if (i)
 				printf(", ");
-			json_str(stdout, warnings[i]);
+			json_cstr(stdout, warnings[i]);
 		}
 		printf("], \"checks\": [");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s{\"name\": ", i ? ", " : "");
-			json_str(stdout, checks[i].name);
+			json_cstr(stdout, checks[i].name);
 			printf(", \"ok\": %s, \"detail\": ",
 			       checks[i].ok ? "true" : "false");
-			json_str(stdout, checks[i].detail);
+			json_cstr(stdout, checks[i].detail);
 			printf("}");
 		}
 		printf("]}\n");

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "launch.h"
 #include "report.h"
 #include "summary.h"

@@ -35,11 +35,5 @@ int roar_summary_print(FILE *out, const msgpack_object *report);
 int roar_summary_print_opts(FILE *out, const msgpack_object *report,
 			    const struct roar_summary_opts *opts);
 
-/**
- * Print o as JSON.  Bytes that are not UTF-8 (msgpack bin) are written
- * as Python's surrogateescape does (\udcXX per byte), so a reader can
- * get the exact bytes back with os.fsencode.
- */
-void roar_json_print(FILE *out, const msgpack_object *o);
 
 #endif /* ROAR_SUMMARY_H */

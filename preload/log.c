@@ -3,7 +3,6 @@
  * The async-signal-safe logger behind roar_log().  It formats into a stack
  * buffer and writes with a raw syscall, so it may run inside any hook.
  */
-#include "real.h"
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "real.h"
 
 bool roar_log_enabled ROAR_HOT;
 

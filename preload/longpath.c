@@ -4,7 +4,6 @@
  * buffer towards its start; the front of the buffer is the work area
  * (a readlink result, a getdents batch), which the name never reaches.
  */
-#include "real.h"
 #include "config.h"
 
 #include <dirent.h>
@@ -20,6 +19,7 @@
 
 #include "fdtable.h"
 #include "longpath.h"
+#include "real.h"
 
 /* Work area at the front of the buffer: a readlink result, then room for
  * a batch of directory entries. */

@@ -4,7 +4,6 @@
  * refreshed in fork children) and the thread id (initial-exec TLS, so the
  * first access never allocates).  Async-signal-safe.
  */
-#include "real.h"
 #include "config.h"
 
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "real.h"
 #include "session.h"
 
 struct roar_session roar_session;

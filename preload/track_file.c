@@ -6,7 +6,6 @@
  * stack buffers and hands them to transport.c.  No malloc, no stdio; its
  * one lock is cwd_lock (lock.h).  Runs with the guard held.
  */
-#include "real.h"
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +21,7 @@
 #include "event.h"
 #include "guard.h"
 #include "lock.h"
+#include "real.h"
 #include "session.h"
 #include "track.h"
 #include "transport.h"

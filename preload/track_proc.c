@@ -9,7 +9,6 @@
  * a connection of their own, and change no shared state.  Large argv and
  * environments never go on the caller's stack (scratch.h).
  */
-#include "real.h"
 #include "config.h"
 
 #include <errno.h>
@@ -25,6 +24,7 @@
 #include "fmt.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "real.h"
 #include "scratch.h"
 #include "session.h"
 #include "track.h"

@@ -4,7 +4,6 @@
  * syscall() is credited like the wrapper it stands for.  Runs with the
  * guard held; holds no lock of its own.
  */
-#include "real.h"
 #include "config.h"
 
 #include <fcntl.h>
@@ -15,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "track.h"
 #include "transport.h"
 

@@ -731,8 +731,12 @@ is_our_connection(int fd)
 	struct sockaddr_un peer;
 	socklen_t len = sizeof(peer);
 
+	/* The kernel fills only len bytes: an unnamed peer has no path at
+	 * all, and the rest of sun_path would be compared uninitialised. */
+	memset(&peer, 0, sizeof(peer));
 	return enabled && fd >= 0 &&
 	       roar_sys(SYS_getpeername, fd, &peer, &len) == 0 &&
+	       len > offsetof(struct sockaddr_un, sun_path) &&
 	       peer.sun_family == AF_UNIX &&
 	       strncmp(peer.sun_path, sock_addr.sun_path,
 		       sizeof(peer.sun_path)) == 0;

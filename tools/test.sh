@@ -11,6 +11,9 @@ tools/setup.sh --tests --sanitize --tsan || exit 1
 
 status=0
 meson test -C build --print-errorlogs || status=1
+# The unit suites under memcheck (tests/meson.build's setup).
+meson test -C build --setup valgrind --suite unit --print-errorlogs \
+	--logbase testlog-valgrind || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C build-asan --print-errorlogs \
@@ -26,6 +29,7 @@ TSAN_OPTIONS="symbolize=0 suppressions=$PWD/tests/unit/tsan.supp" \
 }
 tests/fuzz/run.sh --test || status=1
 /usr/bin/python3 tools/count_tests.py build/meson-logs/testlog.json \
+	build/meson-logs/testlog-valgrind.json \
 	build-asan/meson-logs/testlog.json \
 	build-tsan/meson-logs/testlog.json \
 	build-fuzz/meson-logs/testlog.json || status=1

@@ -565,7 +565,11 @@ START_TEST(stalled_collector_is_declared_and_nobody_waits)
 		roar_ledger_atfork_child(getpid(), getppid());
 		t0 = mono_ms();
 		roar_transport_send(big, big_len);
-		_exit(roar_ledger_slot() == 1 && mono_ms() - t0 < 60 ? 0 : 1);
+		waited = mono_ms() - t0;
+		free(big);
+		reader_free(r);
+		free(r);
+		_exit(roar_ledger_slot() == 1 && waited < 60 ? 0 : 1);
 	}
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status));

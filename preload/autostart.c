@@ -163,7 +163,7 @@ clean_env(char **envp)
 }
 
 const char *
-roar_autostart(char **argv, char **envp)
+roar_autostart(char **envp)
 {
 	char collector[PATH_MAX], report[PATH_MAX * 2], dir[PATH_MAX];
 	char fdarg[16], pidarg[16];
@@ -175,7 +175,6 @@ roar_autostart(char **argv, char **envp)
 	int fd, rc, status;
 	const char *result = NULL;
 
-	(void)argv;
 	if (!find_collector(collector, sizeof(collector))) {
 		complain("no roar-collector found beside the library nor in "
 			 "the install prefix (set " ROAR_ENV_COLLECTOR ")");

@@ -8,15 +8,16 @@
 
 /**
  * Create a private socket directory named for this process (the root),
- * listen there, and start
+ * listen there (with the ledger beside the socket), and start
  * roar-collector detached (double fork) on that socket with this process
- * as the root; export ROAR_PRELOAD_TRACE_SOCK for the children.  The
- * report goes to $ROAR_REPORT, else ./roar-report.msgpack.  Called from
- * the constructor only (it allocates).
+ * as the root.  The environment is left alone: children get the socket's
+ * variable from the exec hooks (track_proc.c).  The report goes to
+ * $ROAR_REPORT, else ./roar-report.msgpack.  Called from the constructor
+ * only (it allocates).
  * @return the socket path (static storage), or NULL with a message on
  *         stderr when no collector could be started.
  */
-const char *roar_autostart(char **argv, char **envp);
+const char *roar_autostart(char **envp);
 
 /**
  * Learn from the socket path whether this process is the root of an

@@ -177,7 +177,7 @@ prepare(void)
 
 	sock = getenv(ROAR_ENV_SOCK);
 	if (!sock || !*sock)
-		sock = roar_autostart(NULL, environ);
+		sock = roar_autostart(environ);
 	if (sock && *sock) {
 		copy_env(roar_session.env_sock, sizeof(roar_session.env_sock),
 			 ROAR_ENV_SOCK, sock);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Exported shims of the open family, stdio opens, close and dup.  Only
- * shims: the meaning of each call lives in track.c.  glibc's fopen and
- * freopen open through internal aliases, not through open's PLT entry,
- * so they are hooked in their own right.
+ * shims: the meaning of each call lives in track_file.c.  A call that
+ * fails with EMFILE/ENFILE while our connection holds an fd is made once
+ * more after the library gave the fd back (roar_hook_fd_retry, hook.h).
+ * glibc's fopen and freopen open through internal aliases, not through
+ * open's PLT entry, so they are hooked in their own right.
  */
 #include "config.h"
 

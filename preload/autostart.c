@@ -238,7 +238,7 @@ roar_autostart(char **envp)
 	/* The program's environment stays its own: children get the
 	 * socket variable from the exec hooks (track_proc.c). */
 	result = sock_path;
-	roar_log("started collector %s, report %s", collector, report);
+	ROAR_LOG("started collector %s, report %s", collector, report);
 	return result;
 }
 
@@ -283,16 +283,16 @@ roar_autostart_wait(void)
 
 	if (!root_pid || roar_session.pid != root_pid)
 		return;
-	roar_log("root: waiting up to %u ms for the report", root_wait_ms);
+	ROAR_LOG("root: waiting up to %u ms for the report", root_wait_ms);
 	/* Raw system calls only: the program's own libc state is being
 	 * torn down around us, and these must not be traced. */
-	while (roar_sys(SYS_faccessat, AT_FDCWD, root_dir, F_OK, 0) == 0) {
+	while (ROAR_SYS(SYS_faccessat, AT_FDCWD, root_dir, F_OK, 0) == 0) {
 		if (waited >= root_wait_ms) {
-			roar_log("root: no report after %u ms; not waiting "
+			ROAR_LOG("root: no report after %u ms; not waiting "
 				 "longer", waited);
 			break;
 		}
-		roar_sys(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &step, NULL);
+		ROAR_SYS(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &step, NULL);
 		waited += ROOT_WAIT_STEP_MS;
 	}
 	errno = saved;

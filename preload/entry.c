@@ -161,7 +161,7 @@ prepare(void)
 	roar_real_init();
 	roar_log_enabled = getenv(ROAR_ENV_DEBUG) &&
 			   *getenv(ROAR_ENV_DEBUG);
-	roar_session.pid = (pid_t)roar_sys(SYS_getpid);
+	roar_session.pid = (pid_t)ROAR_SYS(SYS_getpid);
 	find_self();
 	preload = getenv("LD_PRELOAD");
 	if (preload)
@@ -195,7 +195,7 @@ prepare(void)
 	on_exit(on_exit_cb, NULL);
 	roar_lifecycle_init();
 	roar_ready = roar_session.have_sock;
-	roar_log("ready, socket %s", sock ? sock : "(none)");
+	ROAR_LOG("ready, socket %s", sock ? sock : "(none)");
 	preparing = false;
 }
 

@@ -39,7 +39,7 @@ extern _Atomic(unsigned) roar_canary_page[ROAR_CANARY_PAGE_SIZE /
 					  sizeof(unsigned)];
 
 /* The canary word: the first of its page (a direct load, no pointer). */
-#define roar_canary (&roar_canary_page[0])
+#define ROAR_CANARY (&roar_canary_page[0])
 
 /** The canary was found zero: become a new process (lifecycle.c). */
 void roar_lifecycle_noticed(void);
@@ -69,7 +69,7 @@ roar_guard_enter_as(unsigned held)
 	/* In a vfork child: the state is the suspended parent's. */
 	if (ROAR_UNLIKELY(roar_in_vfork))
 		return false;
-	if (ROAR_UNLIKELY(!atomic_load_explicit(roar_canary,
+	if (ROAR_UNLIKELY(!atomic_load_explicit(ROAR_CANARY,
 						 memory_order_relaxed)))
 		roar_lifecycle_noticed();
 	if (ROAR_UNLIKELY(roar_guard_depth != 0))

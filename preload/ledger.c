@@ -49,19 +49,19 @@ roar_ledger_create(const char *sock_path)
 
 	if (!ledger_path(sock_path, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	fd = (int)roar_sys(SYS_openat, AT_FDCWD, path,
+	fd = (int)ROAR_SYS(SYS_openat, AT_FDCWD, path,
 			   O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			   0600);
 	if (fd < 0)
 		return -errno;
 	roar_ledger_head_init(&h);
-	if (roar_sys(SYS_ftruncate, fd, (off_t)ROAR_LEDGER_SIZE) != 0 ||
-	    roar_sys(SYS_pwrite64, fd, &h, sizeof(h), (off_t)0) !=
+	if (ROAR_SYS(SYS_ftruncate, fd, (off_t)ROAR_LEDGER_SIZE) != 0 ||
+	    ROAR_SYS(SYS_pwrite64, fd, &h, sizeof(h), (off_t)0) !=
 		    (long)sizeof(h))
 		rc = -errno;
 	roar_real_get()->close(fd);
 	if (rc)
-		roar_sys(SYS_unlinkat, AT_FDCWD, path, 0);
+		ROAR_SYS(SYS_unlinkat, AT_FDCWD, path, 0);
 	return rc;
 }
 
@@ -71,7 +71,7 @@ roar_ledger_unlink(const char *sock_path)
 	char path[256];
 
 	if (ledger_path(sock_path, path, sizeof(path)))
-		roar_sys(SYS_unlinkat, AT_FDCWD, path, 0);
+		ROAR_SYS(SYS_unlinkat, AT_FDCWD, path, 0);
 }
 
 static void
@@ -106,29 +106,29 @@ roar_ledger_attach(const char *sock_path)
 
 	if (head || !sock_path || !ledger_path(sock_path, path, sizeof(path)))
 		return;
-	fd = (int)roar_sys(SYS_openat, AT_FDCWD, path,
+	fd = (int)ROAR_SYS(SYS_openat, AT_FDCWD, path,
 			   O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return; /* no ledger: roar's listener, or an old collector */
 	/* A file shorter than the map would fault on access: only a
 	 * regular file of ours, of the right size, is mapped. */
-	if (roar_sys(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != (uid_t)roar_sys(SYS_geteuid) ||
+	if (ROAR_SYS(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != (uid_t)ROAR_SYS(SYS_geteuid) ||
 	    (uint64_t)st.st_size != ROAR_LEDGER_SIZE) {
 		roar_real_get()->close(fd);
 		return;
 	}
-	p = (void *)roar_sys(SYS_mmap, NULL, (size_t)ROAR_LEDGER_SIZE,
+	p = (void *)ROAR_SYS(SYS_mmap, NULL, (size_t)ROAR_LEDGER_SIZE,
 			     PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)0);
 	roar_real_get()->close(fd);
 	if (p == MAP_FAILED)
 		return;
 	if (!roar_ledger_head_ok(p)) {
-		roar_sys(SYS_munmap, p, (size_t)ROAR_LEDGER_SIZE);
+		ROAR_SYS(SYS_munmap, p, (size_t)ROAR_LEDGER_SIZE);
 		return;
 	}
 	head = p;
-	take_slot((pid_t)roar_sys(SYS_getpid), (pid_t)roar_sys(SYS_getppid));
+	take_slot((pid_t)ROAR_SYS(SYS_getpid), (pid_t)ROAR_SYS(SYS_getppid));
 }
 
 void

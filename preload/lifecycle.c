@@ -44,7 +44,7 @@ _Atomic(unsigned) roar_canary_page[ROAR_CANARY_PAGE_SIZE / sizeof(unsigned)]
 __attribute__((constructor(101))) static void
 arm_canary(void)
 {
-	atomic_store(roar_canary, 1u);
+	atomic_store(ROAR_CANARY, 1u);
 }
 
 /* What the thread that forks knows before the fork, for its child (which
@@ -74,7 +74,7 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 		.pidns = roar_session_pidns(),
 	};
 
-	roar_session_atfork_child((pid_t)roar_sys(SYS_getpid));
+	roar_session_atfork_child((pid_t)ROAR_SYS(SYS_getpid));
 	roar_intern_atfork_child();
 	roar_track_atfork_child();
 	roar_shell_atfork_child();
@@ -105,20 +105,20 @@ roar_lifecycle_noticed(void)
 	int saved = errno;
 
 	/* One winner, even against a signal handler on this thread. */
-	if (atomic_exchange(roar_canary, 1u) != 0)
+	if (atomic_exchange(ROAR_CANARY, 1u) != 0)
 		return;
 	roar_guard_depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	/* No handler saw the fork: its time is now, its parent the
 	 * kernel's (the forker, unless that has already gone). */
-	pid_t ppid = (pid_t)roar_sys(SYS_getppid);
+	pid_t ppid = (pid_t)ROAR_SYS(SYS_getppid);
 
 	/* Made by a raw clone: with CLONE_FILES the connection's fd is the
 	 * parent's own.  Closed only when kcmp says the tables differ: when
 	 * it cannot say (seccomp, no CONFIG_KCMP), forgetting the fd leaks
 	 * it at worst, where closing could take the parent's. */
 	become_new_process(ppid, roar_now(), true,
-			   roar_sys(SYS_kcmp, (pid_t)roar_sys(SYS_getpid), ppid,
+			   ROAR_SYS(SYS_kcmp, (pid_t)ROAR_SYS(SYS_getpid), ppid,
 				    KCMP_FILES, 0, 0) <= 0);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	roar_guard_depth--;
@@ -130,7 +130,7 @@ roar_lifecycle_clone_child(pid_t parent, double time, bool shares_fds)
 {
 	/* The canary says whether this is news (the copy of memory wiped
 	 * it); the trampoline runs before any hook could notice. */
-	if (atomic_exchange(roar_canary, 1u) != 0 || !roar_ready)
+	if (atomic_exchange(ROAR_CANARY, 1u) != 0 || !roar_ready)
 		return;
 	roar_guard_depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -147,7 +147,7 @@ at_prepare(void)
 	/* A process nobody announced yet (made by _Fork or a raw clone)
 	 * becomes itself first, so that its child gets the right parent. */
 	if (roar_ready && roar_guard_depth == 0 && !roar_in_vfork &&
-	    !atomic_load_explicit(roar_canary, memory_order_relaxed))
+	    !atomic_load_explicit(ROAR_CANARY, memory_order_relaxed))
 		roar_lifecycle_noticed();
 	fork_state.parent = roar_session.pid;
 	fork_state.time = roar_now();
@@ -188,11 +188,11 @@ report_children(void)
 	long fd, n;
 
 	memcpy(w, "/children", sizeof("/children"));
-	fd = roar_sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	fd = ROAR_SYS(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = roar_sys(SYS_read, (int)fd, buf, sizeof(buf) - 1);
-	roar_sys(SYS_close, (int)fd);
+	n = ROAR_SYS(SYS_read, (int)fd, buf, sizeof(buf) - 1);
+	ROAR_SYS(SYS_close, (int)fd);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
@@ -237,7 +237,7 @@ at_child(void)
 
 	/* The kernel wiped the canary; this handler is the notice.  A fork
 	 * from a vfork child has memory of its own: not marked any more. */
-	atomic_store(roar_canary, 1u);
+	atomic_store(ROAR_CANARY, 1u);
 	roar_in_vfork = 0;
 	if (roar_ready)
 		become_new_process(fork_state.parent, fork_state.time, false,
@@ -253,12 +253,12 @@ at_child(void)
 void
 roar_lifecycle_init(void)
 {
-	atomic_store(roar_canary, 1u);
+	atomic_store(ROAR_CANARY, 1u);
 	if (madvise(roar_canary_page, sizeof(roar_canary_page),
 		    MADV_WIPEONFORK) != 0)
 		/* Before Linux 4.14: forks that bypass the C library's
 		 * handlers go unnoticed until they exec or exit. */
-		roar_log("lifecycle: no MADV_WIPEONFORK, raw clones unseen");
+		ROAR_LOG("lifecycle: no MADV_WIPEONFORK, raw clones unseen");
 	pthread_atfork(at_prepare, at_parent, at_child);
 }
 
@@ -274,8 +274,8 @@ roar_lifecycle_enter(void)
 	 * the session's means memory shared with a parent: a child of a
 	 * vfork the shim did not see (other architectures, a raw clone
 	 * with CLONE_VM). */
-	if (atomic_load_explicit(roar_canary, memory_order_relaxed) &&
-	    (pid_t)roar_sys(SYS_getpid) != roar_session.pid)
+	if (atomic_load_explicit(ROAR_CANARY, memory_order_relaxed) &&
+	    (pid_t)ROAR_SYS(SYS_getpid) != roar_session.pid)
 		return ROAR_WHO_SHARED;
 	return roar_guard_enter() ? ROAR_WHO_SELF : ROAR_WHO_INSIDE;
 }

@@ -72,7 +72,7 @@ roar_lock_take(struct roar_lock *l)
 			 * unwound holding the locks taken before this one. */
 			struct timespec ts = { 0, 50000 };
 
-			roar_sys(SYS_nanosleep, &ts, NULL);
+			ROAR_SYS(SYS_nanosleep, &ts, NULL);
 		}
 	}
 }

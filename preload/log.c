@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The async-signal-safe logger behind roar_log().  It formats into a stack
+ * The async-signal-safe logger behind ROAR_LOG().  It formats into a stack
  * buffer and writes with a raw syscall, so it may run inside any hook.
  */
 #include "config.h"
@@ -54,7 +54,7 @@ roar_log_write(const char *fmt, ...)
 	va_list ap;
 
 	pos = put_str(buf, pos, cap, "roar-preload[");
-	pos = put_num(buf, pos, cap, (unsigned long)roar_sys(SYS_getpid), false,
+	pos = put_num(buf, pos, cap, (unsigned long)ROAR_SYS(SYS_getpid), false,
 		      10);
 	pos = put_str(buf, pos, cap, "]: ");
 	va_start(ap, fmt);
@@ -95,6 +95,6 @@ roar_log_write(const char *fmt, ...)
 	}
 	va_end(ap);
 	buf[pos++] = '\n';
-	roar_sys(SYS_write, 2, buf, pos);
+	ROAR_SYS(SYS_write, 2, buf, pos);
 	errno = saved;
 }

@@ -19,7 +19,7 @@ extern bool roar_log_enabled;
  */
 void roar_log_write(const char *fmt, ...);
 
-#define roar_log(...)                                                        \
+#define ROAR_LOG(...)                                                        \
 	do {                                                                 \
 		if (ROAR_UNLIKELY(roar_log_enabled))                         \
 			roar_log_write(__VA_ARGS__);                         \

@@ -80,7 +80,7 @@ prepend_entry(struct builder *b, int parent, const struct stat *st)
 		if (lseek(parent, 0, SEEK_SET) != 0)
 			return -errno;
 		for (;;) {
-			long n = roar_sys(SYS_getdents64, parent, dents,
+			long n = ROAR_SYS(SYS_getdents64, parent, dents,
 					  DENTS_SIZE);
 
 			if (n < 0)

@@ -39,7 +39,7 @@ ring(void)
 	none = NULL;
 	/* A nested handler may have mapped it meanwhile: keep the first. */
 	if (!atomic_compare_exchange_strong(&roar_park_tls.slots, &none, s)) {
-		roar_sys(SYS_munmap, s, MAP_BYTES);
+		ROAR_SYS(SYS_munmap, s, MAP_BYTES);
 		s = none;
 	}
 	return s;
@@ -139,7 +139,7 @@ name_into(struct roar_park_slot *s, int fd)
 	uint32_t off;
 
 	s->len = 0;
-	if (roar_sys(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (ROAR_SYS(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
 	if (!reserve(&off)) {
 		roar_transport_count_drop();
@@ -183,7 +183,7 @@ roar_park_credit(int fd, unsigned credit)
 		return;
 	}
 	/* Pipes, sockets and ttys earn nothing: no slot for them. */
-	if (fd < 0 || roar_sys(SYS_fstat, fd, &st) != 0 ||
+	if (fd < 0 || ROAR_SYS(SYS_fstat, fd, &st) != 0 ||
 	    !S_ISREG(st.st_mode))
 		return;
 	if (!(s = take_slot(&t)))

@@ -66,7 +66,7 @@ resolve(void)
 	do {                                                                 \
 		void *sym = dlsym(RTLD_NEXT, #name);                         \
 		if (!sym) {                                                  \
-			roar_log("real: %s is missing, calls fail with ENOSYS", \
+			ROAR_LOG("real: %s is missing, calls fail with ENOSYS", \
 				 #name);                                     \
 			sym = (void *)stub_##cls;                            \
 		}                                                            \

@@ -162,7 +162,7 @@ struct roar_real {
 };
 
 /* A raw system call through the real syscall(2), never our hook (E5). */
-#define roar_sys(...) (roar_real_get()->syscall(__VA_ARGS__))
+#define ROAR_SYS(...) (roar_real_get()->syscall(__VA_ARGS__))
 
 /**
  * Return the table, resolving it on first use.  The constructor resolves

@@ -30,7 +30,7 @@ pid_t
 roar_session_tid(void)
 {
 	if (ROAR_UNLIKELY(cached_tid == 0))
-		cached_tid = (pid_t)roar_sys(SYS_gettid);
+		cached_tid = (pid_t)ROAR_SYS(SYS_gettid);
 	return cached_tid;
 }
 
@@ -51,7 +51,7 @@ roar_session_atfork_child(pid_t pid)
 bool
 roar_session_is_self(void)
 {
-	return (pid_t)roar_sys(SYS_getpid) == roar_session.pid;
+	return (pid_t)ROAR_SYS(SYS_getpid) == roar_session.pid;
 }
 
 uint64_t

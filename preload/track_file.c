@@ -150,7 +150,7 @@ get_cwd(char *out, size_t cap)
 	roar_lock_release(&cwd_lock);
 	if (n)
 		return n;
-	r = roar_sys(SYS_getcwd, out, cap);
+	r = ROAR_SYS(SYS_getcwd, out, cap);
 	if (r <= 0 || out[0] != '/')
 		return 0;
 	n = strlen(out);
@@ -274,8 +274,8 @@ roar_track_open_shared(int fd, int flags, bool created)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
 	if (roar_event_file(&f, &(struct roar_event_ids){
-				    (pid_t)roar_sys(SYS_getpid),
-				    (pid_t)roar_sys(SYS_gettid) },
+				    (pid_t)ROAR_SYS(SYS_getpid),
+				    (pid_t)ROAR_SYS(SYS_gettid) },
 			    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
 							: ROAR_KIND_READ,
 			    name, (size_t)len, "open") == 0)

@@ -45,8 +45,8 @@ ids_of(enum roar_who who)
 {
 	if (who == ROAR_WHO_SELF)
 		return roar_session_ids();
-	return (struct roar_event_ids){ (pid_t)roar_sys(SYS_getpid),
-					(pid_t)roar_sys(SYS_gettid) };
+	return (struct roar_event_ids){ (pid_t)ROAR_SYS(SYS_getpid),
+					(pid_t)ROAR_SYS(SYS_gettid) };
 }
 
 /* Send f, built with result rc, as who. */
@@ -145,7 +145,7 @@ roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
 		roar_transport_starve(false);
 	/* Only a vfork child, which has said nothing before, needs to name
 	 * its parent. */
-	send_exec(who, 0, who == ROAR_WHO_SHARED ? (pid_t)roar_sys(SYS_getppid)
+	send_exec(who, 0, who == ROAR_WHO_SHARED ? (pid_t)ROAR_SYS(SYS_getppid)
 						 : 0,
 		  exe, argv, t);
 	/* The new image (same pid, so the same peer to the collector)
@@ -184,7 +184,7 @@ roar_track_exit(enum roar_who who, int status)
 	roar_frame_init(&f, buf, sizeof(buf));
 	send_as(who, &f, roar_event_exit(&f, &ids,
 					 who == ROAR_WHO_SHARED
-						 ? (pid_t)roar_sys(SYS_getppid)
+						 ? (pid_t)ROAR_SYS(SYS_getppid)
 						 : 0,
 					 status, roar_now(),
 					 who == ROAR_WHO_SELF
@@ -370,7 +370,7 @@ roar_track_mend_env(char *const envp[], struct roar_scratch *sc, bool shared,
 	size_t k;
 
 	if (!out) {
-		roar_log("exec: no memory to mend the environment; the child "
+		ROAR_LOG("exec: no memory to mend the environment; the child "
 			 "may run untraced");
 		return envp;
 	}

@@ -100,7 +100,7 @@ roar_transport_init(const char *sock_path)
 	enabled = false;
 	if (len == 0 || len >= sizeof(sock_addr.sun_path)) {
 		if (len)
-			roar_log("transport: socket path too long, not tracing");
+			ROAR_LOG("transport: socket path too long, not tracing");
 		return;
 	}
 	memset(&sock_addr, 0, sizeof(sock_addr));
@@ -150,7 +150,7 @@ fd_floor(void)
 static int
 move_high(int fd)
 {
-	int hi = (int)roar_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd_floor());
+	int hi = (int)ROAR_SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd_floor());
 
 	if (hi < 0)
 		return fd; /* keep the low one rather than lose the connection */
@@ -169,12 +169,12 @@ open_connection(bool patient)
 	int fd, rc, tries = 0;
 	int sndbuf = 256 * 1024;
 
-	fd = (int)roar_sys(SYS_socket, AF_UNIX,
+	fd = (int)ROAR_SYS(SYS_socket, AF_UNIX,
 			  SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		rc = (int)roar_sys(SYS_connect, fd, &sock_addr, sock_addr_len);
+		rc = (int)ROAR_SYS(SYS_connect, fd, &sock_addr, sock_addr_len);
 		if (rc == 0 || errno != EAGAIN || !patient || ++tries > 100 ||
 		    roar_ledger_stalled() ||
 		    atomic_fetch_sub(&wait_left_ms, 1) <= 0)
@@ -562,10 +562,10 @@ roar_transport_vacate(int fd)
 
 	roar_lock_take(&send_lock);
 	if (fd == conn_fd) {
-		moved = (int)roar_sys(SYS_fcntl, conn_fd, F_DUPFD_CLOEXEC,
+		moved = (int)ROAR_SYS(SYS_fcntl, conn_fd, F_DUPFD_CLOEXEC,
 				     high_fd_floor());
 		if (moved == conn_fd || moved < 0)
-			moved = (int)roar_sys(SYS_fcntl, conn_fd,
+			moved = (int)ROAR_SYS(SYS_fcntl, conn_fd,
 					     F_DUPFD_CLOEXEC, 3);
 		if (moved < 0) {
 			rc = -errno;
@@ -706,7 +706,7 @@ roar_transport_handover(void)
 	if (queue_len)
 		drop_connection_unlocked(true);
 	fd = conn_fd;
-	if (fd >= 0 && roar_sys(SYS_fcntl, fd, F_SETFD, 0) != 0) {
+	if (fd >= 0 && ROAR_SYS(SYS_fcntl, fd, F_SETFD, 0) != 0) {
 		drop_connection_unlocked(true);
 		fd = -1;
 	}
@@ -719,7 +719,7 @@ void
 roar_transport_handover_failed(void)
 {
 	if (conn_fd >= 0)
-		roar_sys(SYS_fcntl, (int)conn_fd, F_SETFD, FD_CLOEXEC);
+		ROAR_SYS(SYS_fcntl, (int)conn_fd, F_SETFD, FD_CLOEXEC);
 	roar_lock_release(&send_lock);
 }
 
@@ -735,7 +735,7 @@ is_our_connection(int fd)
 	 * all, and the rest of sun_path would be compared uninitialised. */
 	memset(&peer, 0, sizeof(peer));
 	return enabled && fd >= 0 &&
-	       roar_sys(SYS_getpeername, fd, &peer, &len) == 0 &&
+	       ROAR_SYS(SYS_getpeername, fd, &peer, &len) == 0 &&
 	       len > offsetof(struct sockaddr_un, sun_path) &&
 	       peer.sun_family == AF_UNIX &&
 	       strncmp(peer.sun_path, sock_addr.sun_path,
@@ -753,7 +753,7 @@ void
 roar_transport_adopt(int fd)
 {
 	if (!is_our_connection(fd) ||
-	    roar_sys(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) != 0)
+	    ROAR_SYS(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) != 0)
 		return;
 	roar_lock_take(&send_lock);
 	if (conn_fd < 0) {

@@ -70,7 +70,7 @@ teardown(void)
 static unsigned
 canary(void)
 {
-	return atomic_load(roar_canary);
+	return atomic_load(ROAR_CANARY);
 }
 
 /* Wait for pid; its exit status, or -1 when it did not exit. */
@@ -94,7 +94,7 @@ raw_clone(void)
 
 START_TEST(canary_armed_without_init)
 {
-	ck_assert_ptr_nonnull(roar_canary);
+	ck_assert_ptr_nonnull(ROAR_CANARY);
 	ck_assert_uint_eq(canary(), 1);
 }
 END_TEST
@@ -105,7 +105,7 @@ START_TEST(init_arms_a_page_of_its_own)
 
 	roar_lifecycle_init();
 	/* Alone on its page: MADV_WIPEONFORK wipes nothing else. */
-	ck_assert_uint_eq((uintptr_t)roar_canary & (page - 1), 0);
+	ck_assert_uint_eq((uintptr_t)ROAR_CANARY & (page - 1), 0);
 	ck_assert_uint_ge(sizeof(roar_canary_page), page);
 	ck_assert_uint_eq(canary(), 1);
 }

@@ -20,8 +20,6 @@ struct roar_collect_opts {
 	pid_t root_pid;         /* the command */
 	bool root_is_child;     /* we can waitpid it (launcher mode) */
 	double wait_timeout;    /* seconds after the root ends; < 0: forever */
-	const char *socket_dir; /* excluded from the report */
-	const char *report_path; /* excluded from the report */
 	bool quiet;             /* no diagnostics on stderr */
 	/*
 	 * Once the root has ended and others still run, say so on stderr

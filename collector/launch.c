@@ -30,7 +30,7 @@
 #include "collect.h"
 #include "launch.h"
 #include "report.h"
-#include "tally.h"
+#include "trace.h"
 
 static bool
 is_file(const char *p)
@@ -166,32 +166,6 @@ roar_launch_check_output(const char *path, char *err, size_t cap)
 	close(fd);
 	unlink(probe);
 	return 0;
-}
-
-static int
-make_socket(const char *dir, char *sock, size_t cap)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock",
-			     dir) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* The directory is 0700 (mkdtemp); the socket 0600 as well. */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(sa.sun_path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	snprintf(sock, cap, "%s", sa.sun_path);
-	/* Without a ledger the run still works; the report says so. */
-	roar_tally_create(sock);
-	return fd;
 }
 
 /*
@@ -393,15 +367,14 @@ int
 roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 		int *exit_signal)
 {
-	char lib[PATH_MAX], report[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX];
+	char lib[PATH_MAX], report[PATH_MAX];
 	char err[PATH_MAX + 128];
-	const char *tmp = getenv("TMPDIR");
 	struct roar_collect_opts co = { 0 };
 	struct roar_collect_result res;
-	struct roar_merge m;
+	struct roar_trace t;
 	struct forward fw = { .self = getpid() };
 	sigset_t old, fwd;
-	int lfd, errpipe[2], child_errno = 0, rc;
+	int errpipe[2], child_errno = 0, rc;
 	pid_t pid;
 	ssize_t n;
 
@@ -422,28 +395,14 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 			"run\n", o->prog, err);
 		return rc;
 	}
-	snprintf(dir, sizeof(dir), "%s/roar-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		rc = -errno;
-		fprintf(stderr, "%s: cannot create a socket directory in %s: "
-			"%s\n", o->prog, tmp && *tmp ? tmp : "/tmp",
-			strerror(errno));
+	rc = roar_trace_create(&t, report, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s: %s; nothing was run\n", o->prog, err);
 		return rc;
-	}
-	lfd = make_socket(dir, sock, sizeof(sock));
-	if (lfd < 0) {
-		fprintf(stderr, "%s: cannot listen in %s: %s\n", o->prog, dir,
-			strerror(-lfd));
-		rmdir(dir);
-		return lfd;
 	}
 	if (pipe2(errpipe, O_CLOEXEC) != 0) {
 		rc = -errno;
-		close(lfd);
-		unlink(sock);
-		roar_tally_unlink(sock);
-		rmdir(dir);
+		roar_trace_remove(&t);
 		return rc;
 	}
 	roar_collect_block_signals(&old);
@@ -457,7 +416,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(errpipe[0]);
-		set_child_env(lib, sock);
+		set_child_env(lib, t.sock);
 		execvp(o->argv[0], o->argv);
 		e = errno;
 		if (write(errpipe[1], &e, sizeof(e)) < 0)
@@ -473,10 +432,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 			strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(errpipe[0]);
-		close(lfd);
-		unlink(sock);
-		roar_tally_unlink(sock);
-		rmdir(dir);
+		roar_trace_remove(&t);
 		return rc;
 	}
 	do
@@ -484,24 +440,16 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	while (n < 0 && errno == EINTR);
 	close(errpipe[0]);
 
-	roar_merge_init(&m, pid);
+	roar_trace_begin(&t, pid);
 	if (o->keep_secrets)
-		m.keep_secrets = true;
-	m.start_time = roar_now();
-	snprintf(err, sizeof(err), "%s/", dir);
-	m.exclude_prefix = roar_bytes_dup(err, strlen(err));
-	m.exclude_exact = roar_bytes_dup(report, strlen(report));
+		t.m.keep_secrets = true;
 	if (n == (ssize_t)sizeof(child_errno)) {
 		fprintf(stderr, "%s: %s: %s\n", o->prog, o->argv[0],
 			strerror(child_errno));
-		note_exec_failure(&m, pid, o->argv, child_errno);
+		note_exec_failure(&t.m, pid, o->argv, child_errno);
 	}
-	co.listen_fd = lfd;
-	co.root_pid = pid;
 	co.root_is_child = true;
 	co.wait_timeout = o->wait_timeout;
-	co.socket_dir = dir;
-	co.report_path = report;
 	co.quiet = o->quiet;
 	co.notice_after_ms = o->notice_after_ms;
 	co.progress_every_ms = o->progress_every_ms;
@@ -510,15 +458,10 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	co.forward = &fwd;
 	co.on_signal = pass_on;
 	co.signal_ctx = &fw;
-	rc = roar_collect_run(&co, &m, &res);
-	close(lfd);
-	unlink(sock);
-	roar_tally_unlink(sock);
-	rmdir(dir);
+	rc = roar_trace_run(&t, &co, &res);
 	if (rc != 0)
 		fprintf(stderr, "%s: collecting failed: %s (writing what was "
 			"collected)\n", o->prog, strerror(-rc));
-	m.end_time = roar_now();
 	if (res.root_status_known) {
 		int st = res.root_wait_status;
 
@@ -529,10 +472,9 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 			*exit_signal = WTERMSIG(st);
 	}
 	/* Still blocked: no signal can end us before the report is out. */
-	rc = roar_report_write(&m, report, err, sizeof(err));
+	rc = roar_trace_finish(&t, err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "%s: %s\n", o->prog, err);
-	roar_merge_free(&m);
 	discard_pending(&fwd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;

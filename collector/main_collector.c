@@ -20,7 +20,7 @@
 #include "roar/protocol.h"
 #include "collect.h"
 #include "report.h"
-#include "tally.h"
+#include "trace.h"
 
 static void
 usage(FILE *out)
@@ -61,12 +61,14 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct roar_collect_opts co = { .listen_fd = -1, .wait_timeout = -2 };
+	struct roar_collect_opts co = { .wait_timeout = -2 };
 	struct roar_collect_result res;
-	struct roar_merge m;
-	const char *report = NULL;
+	struct roar_trace t;
+	const char *report = NULL, *dir = NULL;
 	bool daemonize = false;
-	char err[4096], prefix[4096];
+	char err[4096];
+	int listen_fd = -1;
+	pid_t root = 0;
 	long v;
 	int c, rc;
 
@@ -75,18 +77,18 @@ main(int argc, char **argv)
 		case 'l':
 			if (!parse_long(optarg, 0, &v))
 				goto bad;
-			co.listen_fd = (int)v;
+			listen_fd = (int)v;
 			break;
 		case 'p':
 			if (!parse_long(optarg, 1, &v))
 				goto bad;
-			co.root_pid = (pid_t)v;
+			root = (pid_t)v;
 			break;
 		case 'r':
 			report = optarg;
 			break;
 		case 's':
-			co.socket_dir = optarg;
+			dir = optarg;
 			break;
 		case 't':
 			co.wait_timeout = strtod(optarg, NULL);
@@ -107,7 +109,7 @@ main(int argc, char **argv)
 			goto bad;
 		}
 	}
-	if (co.listen_fd < 0 || !co.root_pid || !report || optind != argc)
+	if (listen_fd < 0 || !root || !report || optind != argc)
 		goto bad;
 	/* No --timeout: the user's limit, which the root's wait for the
 	 * report also honours (autostart.c). */
@@ -116,7 +118,6 @@ main(int argc, char **argv)
 
 		co.wait_timeout = t && *t ? strtod(t, NULL) : -1;
 	}
-	co.report_path = report;
 	if (daemonize) {
 		pid_t pid = fork();
 
@@ -130,30 +131,15 @@ main(int argc, char **argv)
 	}
 	roar_collect_block_signals(NULL);
 
-	roar_merge_init(&m, co.root_pid);
-	m.start_time = roar_now();
-	if (co.socket_dir) {
-		snprintf(prefix, sizeof(prefix), "%s/", co.socket_dir);
-		m.exclude_prefix = roar_bytes_dup(prefix, strlen(prefix));
-	}
-	m.exclude_exact = roar_bytes_dup(report, strlen(report));
-	rc = roar_collect_run(&co, &m, &res);
+	roar_trace_adopt(&t, listen_fd, dir, report);
+	roar_trace_begin(&t, root);
+	rc = roar_trace_run(&t, &co, &res);
 	if (rc != 0)
 		fprintf(stderr, "roar-collector: %s (writing what was collected)\n",
 			strerror(-rc));
-	m.end_time = roar_now();
-	close(co.listen_fd);
-	rc = roar_report_write(&m, report, err, sizeof(err));
+	rc = roar_trace_finish(&t, err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "roar-collector: %s\n", err);
-	/* Last, also when the report failed: the root's wait ends here. */
-	if (co.socket_dir) {
-		snprintf(prefix, sizeof(prefix), "%s/sock", co.socket_dir);
-		unlink(prefix);
-		roar_tally_unlink(prefix);
-		rmdir(co.socket_dir);
-	}
-	roar_merge_free(&m);
 	return rc == 0 ? 0 : 1;
 bad:
 	usage(stderr);

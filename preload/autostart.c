@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "roar/protocol.h"
+#include "roar/sockdir.h"
 #include "autostart.h"
 #include "ledger.h"
 #include "log.h"
@@ -46,7 +47,7 @@ extern char **environ;
 
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-#define AUTO_DIR_PREFIX "roar-auto-"
+#define AUTO_DIR_PREFIX ROAR_SOCKDIR_AUTO_PREFIX
 
 /* Without ROAR_WAIT_TIMEOUT the collector waits for descendants as long
  * as they run; the root gives up on the report after this long. */
@@ -123,8 +124,8 @@ listen_on(const char *dir)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock",
-			     dir) >= sizeof(sa.sun_path))
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
+			     dir, ROAR_SOCKDIR_SOCK) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	fd = roar_real_get()->socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)

@@ -825,7 +825,6 @@ START_TEST(collect_hostile_root_does_not_hang)
 	o.listen_fd = lfd;
 	o.root_pid = root;
 	o.root_is_child = true;
-	o.socket_dir = dir;
 	ck_assert_int_eq(roar_collect_run(&o, &m, &res), 0);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	ck_assert(res.root_status_known);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callsites.h"
 #include "report.h"
 #include "summary.h"
 
@@ -17,7 +18,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: roar-report show FILE\n"
-		     "       roar-report json FILE\n");
+		     "       roar-report json FILE\n"
+		     "       roar-report callsites FILE [PATH]\n");
 }
 
 int
@@ -31,6 +33,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "callsites"))
+		return roar_callsites_main(argc - 1, argv + 1);
 	if (argc != 3 || (strcmp(argv[1], "show") && strcmp(argv[1], "json"))) {
 		usage(stderr);
 		return 2;

@@ -19,6 +19,7 @@
 
 #include "event.h"
 #include "fmt.h"
+#include "backtrace.h"
 #include "guard.h"
 #include "intern.h"
 #include "ledger.h"
@@ -77,6 +78,7 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	roar_session_atfork_child((pid_t)roar_sys(SYS_getpid));
 	roar_intern_atfork_child();
 	roar_track_atfork_child();
+	roar_backtrace_atfork_child();
 	roar_shell_atfork_child();
 	roar_transport_atfork_child(shares_fds);
 	roar_park_atfork_child();

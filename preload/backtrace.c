@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Call sites: the stack of a first access, unwound with libunwind
+ * (UNW_LOCAL_ONLY) into a fixed array, each address turned into a module
+ * id and a file offset through a fixed per-process module table that
+ * /proc/self/maps fills, read with raw system calls.  The collector learns
+ * what an id names from the frame that used it first and symbolizes after
+ * the run.  Owns the module table; never sends anything (track_file.c
+ * does), never mallocs except once, in the load of libunwind below.
+ *
+ * Why libunwind is dlopen()ed, RTLD_LOCAL, and not linked: libunwind.so.8
+ * exports _Unwind_RaiseException and the rest of the C++ unwinding ABI and
+ * a weak backtrace(); as a DT_NEEDED of the preload they would land in the
+ * global scope of every traced program, ahead of libgcc_s for a library
+ * dlopen()ed later (a Python C++ extension would throw through it).
+ * Why it is loaded at the first capture and not in the constructor: the
+ * load costs about 0.1 ms, which every exec would pay (the exec storm row
+ * of bench/run), while most images that exec a lot never read a file.
+ *
+ * Async-signal-safety, step by step:
+ *  - The load (dlopen: malloc, the loader lock) is the one part that is
+ *    not.  It happens only at a capture on a thread that is not running a
+ *    signal handler as far as the kernel can tell: no signal it blocks has
+ *    a handler installed (a handler runs with its signal blocked, unless
+ *    SA_NODEFER).  Otherwise that capture is skipped (the access is sent
+ *    without a stack) and the next one tries again.  Bet: a SA_NODEFER
+ *    handler doing the very first file access of its process while the
+ *    same thread was inside malloc or the loader could deadlock.
+ *  - Once loaded, one warm-up unwind runs at once, so libunwind's own
+ *    initialisation (its lock, with signals blocked, and mmap'd pools) is
+ *    done outside any handler.  Its caching is turned off
+ *    (UNW_CACHE_NONE): no cache lock is taken and no per-thread cache,
+ *    which would live in dynamic TLS (malloc on first touch), is used;
+ *    unw_backtrace is not used for the same reason.
+ *  - unw_getcontext, unw_init_local and unw_step on the local address
+ *    space are documented as signal-safe; to find unwind tables they call
+ *    dl_iterate_phdr, whose lock is recursive, so a handler interrupting
+ *    its own thread inside the loader does not deadlock.
+ *  - The module table is lock-free (slots claimed with an atomic add,
+ *    published with a release store), /proc/self/maps is read with
+ *    openat/read/close through roar_sys into a stack buffer.
+ * Stack use: about 2 KiB of libunwind cursor and context plus 1 KiB for
+ * reading maps, on top of the file frame of the caller.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "backtrace.h"
+#include "real.h"
+
+bool roar_backtrace_wanted;
+
+/* ---- the module table ------------------------------------------------- */
+
+#define MOD_MAX 128u
+#define NAME_POOL (32u * 1024u)
+
+/* One executable mapping.  Written once by the thread that claimed it,
+ * then published by ready (release); read only after ready (acquire). */
+struct mod {
+	_Atomic bool ready;
+	uintptr_t start;
+	uintptr_t end;
+	uintptr_t pgoff;
+	uint32_t name_off;
+	uint32_t name_len;
+};
+
+static struct mod mods[MOD_MAX];
+static _Atomic unsigned nmods;
+static char name_pool[NAME_POOL];
+static _Atomic unsigned pool_used;
+
+static int
+find_mod(uintptr_t ip)
+{
+	unsigned n = atomic_load_explicit(&nmods, memory_order_acquire);
+
+	if (n > MOD_MAX)
+		n = MOD_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		struct mod *m = &mods[i];
+
+		if (atomic_load_explicit(&m->ready, memory_order_acquire) &&
+		    ip >= m->start && ip < m->end)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Parse a hex number at *s, advancing it. */
+static uintptr_t
+hex(const char **s, const char *end)
+{
+	uintptr_t v = 0;
+
+	for (; *s < end; (*s)++) {
+		char c = **s;
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uintptr_t)(c - 'a' + 10);
+		else
+			break;
+	}
+	return v;
+}
+
+static const char *
+skip_field(const char *s, const char *end)
+{
+	while (s < end && *s != ' ')
+		s++;
+	while (s < end && *s == ' ')
+		s++;
+	return s;
+}
+
+/* One line of /proc/self/maps: "start-end perms off dev inode   name". */
+struct maps_line {
+	uintptr_t start, end, pgoff;
+	bool exec;
+	const char *name;
+	size_t len;
+};
+
+static bool
+parse_line(const char *s, const char *end, struct maps_line *l)
+{
+	l->start = hex(&s, end);
+	if (s >= end || *s != '-')
+		return false;
+	s++;
+	l->end = hex(&s, end);
+	s = skip_field(s, end);
+	l->exec = end - s > 2 && s[2] == 'x';
+	s = skip_field(s, end);
+	l->pgoff = hex(&s, end);
+	s = skip_field(s, end);         /* offset */
+	s = skip_field(s, end);         /* dev */
+	s = skip_field(s, end);         /* inode */
+	l->name = s;
+	l->len = (size_t)(end - s);
+	return true;
+}
+
+/* Claim a slot for l and note it in cs as new; -1 when the table is full. */
+static int
+add_mod(const struct maps_line *l, struct roar_callsite *cs)
+{
+	unsigned i = atomic_fetch_add(&nmods, 1u);
+	unsigned off, len = (unsigned)l->len;
+	struct mod *m;
+
+	if (i >= MOD_MAX)
+		return -1;
+	m = &mods[i];
+	off = atomic_fetch_add(&pool_used, len);
+	if (off > NAME_POOL || len > NAME_POOL - off)
+		len = 0;        /* out of room for names: sent as "" */
+	else
+		memcpy(name_pool + off, l->name, len);
+	m->start = l->start;
+	m->end = l->end;
+	m->pgoff = l->pgoff;
+	m->name_off = off;
+	m->name_len = len;
+	atomic_store_explicit(&m->ready, true, memory_order_release);
+	if (cs->nnew < ROAR_CALLSITE_NEW_MAX)
+		cs->mod[cs->nnew++] = (struct roar_callsite_module){
+			i, name_pool + off, len };
+	return (int)i;
+}
+
+/*
+ * Give every address of ips[0..n) that no slot covers a slot, from one
+ * pass over /proc/self/maps.  Lines longer than the buffer keep the start
+ * of their name.
+ */
+static void __attribute__((noinline))
+learn_mods(const uintptr_t *ips, unsigned n, struct roar_callsite *cs)
+{
+	char buf[1024];
+	size_t have = 0;
+	bool eof = false, skipping = false;
+	long fd;
+
+	fd = roar_sys(SYS_openat, AT_FDCWD, "/proc/self/maps",
+		      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (!eof || have) {
+		char *nl;
+		size_t used;
+
+		if (!eof && have < sizeof(buf)) {
+			long r = roar_sys(SYS_read, (int)fd, buf + have,
+					  sizeof(buf) - have);
+
+			if (r <= 0)
+				eof = true;
+			else
+				have += (size_t)r;
+		}
+		nl = memchr(buf, '\n', have);
+		if (!nl && !eof && have < sizeof(buf))
+			continue;
+		used = nl ? (size_t)(nl - buf) + 1 : have;
+		if (!skipping) {
+			struct maps_line l;
+
+			if (parse_line(buf, buf + (nl ? (size_t)(nl - buf)
+						      : have), &l) &&
+			    l.exec) {
+				for (unsigned i = 0; i < n; i++)
+					if (ips[i] >= l.start &&
+					    ips[i] < l.end &&
+					    find_mod(ips[i]) < 0) {
+						add_mod(&l, cs);
+						break;
+					}
+			}
+		}
+		/* A line that did not fit: the rest of it is skipped. */
+		skipping = !nl;
+		memmove(buf, buf + used, have - used);
+		have -= used;
+	}
+	roar_sys(SYS_close, (int)fd);
+}
+
+/* ---- libunwind --------------------------------------------------------- */
+
+#ifdef ROAR_HAVE_UNWIND
+
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <libunwind.h>
+
+/* The names UNW_LOCAL_ONLY gives unw_* on this architecture. */
+#define SYM_(x) #x
+#define SYM(x) SYM_(x)
+
+typedef int (*roar_unw_getcontext_fn)(unw_context_t *);
+typedef int (*roar_unw_init_local_fn)(unw_cursor_t *, unw_context_t *);
+typedef int (*roar_unw_step_fn)(unw_cursor_t *);
+typedef int (*roar_unw_get_reg_fn)(unw_cursor_t *, int, unw_word_t *);
+typedef int (*roar_unw_is_signal_frame_fn)(unw_cursor_t *);
+typedef int (*roar_unw_set_caching_policy_fn)(unw_addr_space_t,
+					      unw_caching_policy_t);
+
+static struct {
+	roar_unw_getcontext_fn getcontext;
+	roar_unw_init_local_fn init_local;
+	roar_unw_step_fn step;
+	roar_unw_get_reg_fn get_reg;
+	roar_unw_is_signal_frame_fn is_signal_frame;
+} uw;
+
+/* 0: not loaded, 1: a thread is loading it, 2: ready, 3: unavailable. */
+static _Atomic int uw_state;
+
+/* Frames of ours a capture can begin with (hook, track, capture). */
+#define SKIP_MAX 10
+
+/* Whether a signal this thread blocks has a handler: then this may be
+ * that handler running (see the top of the file). */
+static bool
+maybe_in_handler(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} ka;
+	uint64_t blocked = 0;
+
+	if (roar_sys(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &blocked, 8) != 0)
+		return true;
+	for (int sig = 1; sig <= 64; sig++) {
+		if (!(blocked & (1ull << (sig - 1))))
+			continue;
+		if (roar_sys(SYS_rt_sigaction, sig, NULL, &ka, 8) != 0)
+			continue;
+		if (ka.handler != (void *)SIG_DFL &&
+		    ka.handler != (void *)SIG_IGN)
+			return true;
+	}
+	return false;
+}
+
+static int unwind(uintptr_t *ips, unsigned max, bool *exact);
+
+static bool
+load_unwind(void)
+{
+	void *h;
+	int expect = 0;
+	unw_addr_space_t *local;
+	roar_unw_set_caching_policy_fn policy;
+	uintptr_t ips[4];
+	bool exact[4];
+
+	if (maybe_in_handler())
+		return false;
+	if (!atomic_compare_exchange_strong(&uw_state, &expect, 1))
+		return false;
+	/* dlopen reads the library with the loader's own internal calls,
+	 * which no hook of ours sees.  The soname has been .so.8 since
+	 * libunwind 1.1 (2012). */
+	h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		goto fail;
+	uw.getcontext = (roar_unw_getcontext_fn)dlsym(
+		h, SYM(unw_tdep_getcontext));
+	uw.init_local = (roar_unw_init_local_fn)dlsym(h, SYM(unw_init_local));
+	uw.step = (roar_unw_step_fn)dlsym(h, SYM(unw_step));
+	uw.get_reg = (roar_unw_get_reg_fn)dlsym(h, SYM(unw_get_reg));
+	uw.is_signal_frame = (roar_unw_is_signal_frame_fn)dlsym(
+		h, SYM(unw_is_signal_frame));
+	policy = (roar_unw_set_caching_policy_fn)dlsym(
+		h, SYM(unw_set_caching_policy));
+	local = dlsym(h, SYM(unw_local_addr_space));
+	if (!uw.getcontext || !uw.init_local || !uw.step || !uw.get_reg ||
+	    !uw.is_signal_frame || !policy || !local)
+		goto fail;
+	policy(*local, UNW_CACHE_NONE);
+	atomic_store(&uw_state, 2);
+	/* Warm up: libunwind initialises itself on its first use. */
+	unwind(ips, 4, exact);
+	return true;
+fail:
+	atomic_store(&uw_state, 3);
+	return false;
+}
+
+/* Unwind from here: the return addresses (or, after a signal frame, the
+ * interrupted address) of up to max frames; exact[i] says which. */
+static int __attribute__((noinline))
+unwind(uintptr_t *ips, unsigned max, bool *exact)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	unsigned n = 0;
+	bool after_signal = false;
+
+	if (uw.getcontext(&ctx) != 0 || uw.init_local(&cur, &ctx) != 0)
+		return 0;
+	while (n < max && uw.step(&cur) > 0) {
+		unw_word_t ip;
+
+		if (uw.get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+			break;
+		exact[n] = after_signal;
+		ips[n++] = (uintptr_t)ip;
+		after_signal = uw.is_signal_frame(&cur) > 0;
+	}
+	return (int)n;
+}
+
+int
+roar_backtrace_capture(struct roar_callsite *cs)
+{
+	uintptr_t ips[ROAR_CALLSITE_DEPTH + SKIP_MAX];
+	bool exact[ROAR_CALLSITE_DEPTH + SKIP_MAX];
+	uintptr_t self = (uintptr_t)roar_backtrace_capture;
+	int self_mod;
+	unsigned n, first = 0;
+	bool missing = false;
+
+	cs->n = 0;
+	cs->nnew = 0;
+	if (!roar_backtrace_wanted)
+		return -ENOSYS;
+	switch (atomic_load_explicit(&uw_state, memory_order_acquire)) {
+	case 2:
+		break;
+	case 0:
+		if (load_unwind())
+			break;
+		return -EAGAIN;
+	case 1:
+		return -EAGAIN;
+	default:
+		return -ENOSYS;
+	}
+	n = (unsigned)unwind(ips, ROAR_CALLSITE_DEPTH + SKIP_MAX, exact);
+	if (find_mod(self) < 0)
+		missing = true;
+	for (unsigned i = 0; i < n && !missing; i++)
+		missing = find_mod(ips[i]) < 0;
+	if (missing) {
+		uintptr_t want[ROAR_CALLSITE_DEPTH + SKIP_MAX + 1];
+
+		memcpy(want, ips, n * sizeof(*ips));
+		want[n] = self;
+		learn_mods(want, n + 1, cs);
+		/* Our own mapping is not news to the collector. */
+		self_mod = find_mod(self);
+		for (unsigned i = 0; i < cs->nnew; i++)
+			if ((int)cs->mod[i].id == self_mod) {
+				cs->mod[i] = cs->mod[--cs->nnew];
+				break;
+			}
+	}
+	self_mod = find_mod(self);
+	while (first < n && first < SKIP_MAX && self_mod >= 0 &&
+	       find_mod(ips[first]) == self_mod)
+		first++;
+	for (unsigned i = first; i < n && cs->n < ROAR_CALLSITE_DEPTH; i++) {
+		/* A return address is one past its call: look the call up. */
+		uintptr_t ip = ips[i] - (exact[i] ? 0 : 1);
+		int k = find_mod(ip);
+		struct roar_callsite_frame *fr = &cs->frame[cs->n++];
+
+		if (k < 0) {
+			fr->module = ROAR_CALLSITE_NO_MODULE;
+			fr->offset = ip;
+		} else {
+			fr->module = (uint32_t)k;
+			fr->offset = ip - mods[k].start + mods[k].pgoff;
+		}
+	}
+	return 0;
+}
+
+#else /* !ROAR_HAVE_UNWIND */
+
+int
+roar_backtrace_capture(struct roar_callsite *cs)
+{
+	cs->n = 0;
+	cs->nnew = 0;
+	(void)learn_mods;
+	return -ENOSYS;
+}
+
+#endif
+
+void
+roar_backtrace_init(void)
+{
+	const char *v = getenv("ROAR_CALLSITES");
+
+#ifdef ROAR_HAVE_UNWIND
+	roar_backtrace_wanted = !(v && !strcmp(v, "0"));
+#else
+	(void)v;
+	roar_backtrace_wanted = false;
+#endif
+}
+
+size_t
+roar_backtrace_frame_bytes(const struct roar_callsite *cs)
+{
+	size_t n = 32;
+
+	if (!cs)
+		return 0;
+	n += cs->n * 16u;
+	for (unsigned i = 0; i < cs->nnew; i++)
+		n += cs->mod[i].len + 16u;
+	return n;
+}
+
+void
+roar_backtrace_atfork_child(void)
+{
+	/* Only this thread runs in the child: plain stores are enough. */
+	for (unsigned i = 0; i < MOD_MAX; i++)
+		atomic_store_explicit(&mods[i].ready, false,
+				      memory_order_relaxed);
+	atomic_store(&nmods, 0);
+	atomic_store(&pool_used, 0);
+#ifdef ROAR_HAVE_UNWIND
+	/* A load another thread was doing at the fork never ends here. */
+	{
+		int loading = 1;
+
+		atomic_compare_exchange_strong(&uw_state, &loading, 0);
+	}
+#endif
+}

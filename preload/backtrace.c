@@ -244,7 +244,13 @@ learn_mods(const uintptr_t *ips, unsigned n, struct roar_callsite *cs)
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
 #include <libunwind.h>
+
+/* RLIMIT_NOFILE without <sys/resource.h>'s getrlimit (we ask prlimit64). */
+#define RLIMIT_NOFILE_ 7
 
 /* The names UNW_LOCAL_ONLY gives unw_* on this architecture. */
 #define SYM_(x) #x
@@ -301,6 +307,157 @@ maybe_in_handler(void)
 
 static int unwind(uintptr_t *ips, unsigned max, bool *exact);
 
+/*
+ * libunwind's own calls must never reach our hooks: they would be taken
+ * for a signal handler's (counted as lost events), and the pipe libunwind
+ * 1.6 opens to probe memory (tdep_init_mem_validate) would take the
+ * program's two lowest free descriptors for good, shifting the numbers
+ * of every later open and leaving libunwind to read from and write to
+ * whatever the program puts on those numbers after closing them.  So its
+ * imports of what we hook are bound to the real functions, and its pipe2
+ * to one whose ends live high, as our connection does (transport.c).
+ */
+static int
+unwind_pipe2(int fds[2], int flags)
+{
+	struct rlimit { uint64_t cur, max; } rl;
+	int floor_fd = 3;
+
+	if (roar_sys(SYS_pipe2, fds, flags) != 0)
+		return -1;
+	if (roar_sys(SYS_prlimit64, 0, RLIMIT_NOFILE_, NULL, &rl) == 0 &&
+	    rl.cur > 256)
+		floor_fd = (int)(rl.cur > 4096 ? 4096 : rl.cur) - 96;
+	for (int i = 0; i < 2; i++) {
+		long hi = roar_sys(SYS_fcntl, fds[i], F_DUPFD_CLOEXEC, floor_fd);
+
+		if (hi >= 0) {
+			roar_sys(SYS_close, fds[i]);
+			fds[i] = (int)hi;
+		}
+	}
+	return 0;
+}
+
+/* The address a slot of libunwind's GOT should hold, or NULL to keep. */
+static void *
+rebind(const char *name)
+{
+	const struct roar_real *r = roar_real_get();
+
+	if (!strcmp(name, "pipe2"))
+		return (void *)unwind_pipe2;
+#define REBIND(fn)                                                           \
+	if (!strcmp(name, #fn))                                              \
+		return (void *)r->fn;
+	REBIND(syscall)
+	REBIND(open)
+	REBIND(close)
+	REBIND(read)
+	REBIND(write)
+	REBIND(mmap)
+	REBIND(fopen)
+	REBIND(fclose)
+#undef REBIND
+	return NULL;
+}
+
+static void
+rebind_relocs(uintptr_t base, const ElfW(Rela) *rel, size_t size,
+	      const ElfW(Sym) *symtab, const char *strtab,
+	      uintptr_t relro_lo, uintptr_t relro_hi)
+{
+	for (size_t i = 0; i < size / sizeof(*rel); i++) {
+		unsigned type = (unsigned)ELF64_R_TYPE(rel[i].r_info);
+		const char *name;
+		void **slot, *to;
+
+		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+			continue;
+		name = strtab + symtab[ELF64_R_SYM(rel[i].r_info)].st_name;
+		if (!(to = rebind(name)))
+			continue;
+		slot = (void **)(base + rel[i].r_offset);
+		if ((uintptr_t)slot >= relro_lo && (uintptr_t)slot < relro_hi) {
+			uintptr_t page = (uintptr_t)slot & ~(uintptr_t)4095;
+
+			if (roar_sys(SYS_mprotect, page, 4096,
+				     PROT_READ | PROT_WRITE) != 0)
+				continue;
+			*slot = to;
+			roar_sys(SYS_mprotect, page, 4096, PROT_READ);
+		} else {
+			*slot = to;
+		}
+	}
+}
+
+/* Where the dynamic section's pointers point (glibc relocates most of
+ * them in place; be sure either way). */
+static uintptr_t
+dyn_ptr(uintptr_t base, ElfW(Addr) v)
+{
+	return v < base ? base + v : v;
+}
+
+static bool
+rebind_unwind(void *h)
+{
+	struct link_map *lm;
+	const ElfW(Ehdr) *eh;
+	const ElfW(Phdr) *ph;
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	uintptr_t base, jmprel = 0, rela = 0, relro_lo = 0, relro_hi = 0;
+	size_t jmpsz = 0, relasz = 0;
+
+	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm->l_ld)
+		return false;
+	base = lm->l_addr;
+	/* The ELF header is in the first PT_LOAD of a shared object. */
+	eh = (const ElfW(Ehdr) *)base;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return false;
+	ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_GNU_RELRO) {
+			relro_lo = base + ph[i].p_vaddr;
+			relro_hi = (base + ph[i].p_vaddr + ph[i].p_memsz) &
+				   ~(uintptr_t)4095;
+		}
+	for (const ElfW(Dyn) *d = lm->l_ld; d->d_tag != DT_NULL; d++) {
+		switch (d->d_tag) {
+		case DT_SYMTAB:
+			symtab = (const ElfW(Sym) *)dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			strtab = (const char *)dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_JMPREL:
+			jmprel = dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_PLTRELSZ:
+			jmpsz = d->d_un.d_val;
+			break;
+		case DT_RELA:
+			rela = dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_RELASZ:
+			relasz = d->d_un.d_val;
+			break;
+		}
+	}
+	if (!symtab || !strtab)
+		return false;
+	if (jmprel)
+		rebind_relocs(base, (const ElfW(Rela) *)jmprel, jmpsz, symtab,
+			      strtab, relro_lo, relro_hi);
+	if (rela)
+		rebind_relocs(base, (const ElfW(Rela) *)rela, relasz, symtab,
+			      strtab, relro_lo, relro_hi);
+	return true;
+}
+
 static bool
 load_unwind(void)
 {
@@ -319,7 +476,7 @@ load_unwind(void)
 	 * which no hook of ours sees.  The soname has been .so.8 since
 	 * libunwind 1.1 (2012). */
 	h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
+	if (!h || !rebind_unwind(h))
 		goto fail;
 	uw.getcontext = (roar_unw_getcontext_fn)dlsym(
 		h, SYM(unw_tdep_getcontext));

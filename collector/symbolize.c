@@ -7,6 +7,14 @@
  * through the module's PT_LOAD headers, which holds for executables and
  * shared objects alike.  Without libdw, nothing is known but the module
  * and offset the caller already has.
+ *
+ * Function names come from the module's symbol tables, or from its
+ * detached debug file (/usr/lib/debug, by build id or .gnu_debuglink).
+ * Source lines come only from DWARF the module carries itself (a -g
+ * build): reading a detached file's line tables means decompressing its
+ * .debug_info, about 40 ms for libc's per report, for frames (libc's
+ * start-up, mostly) that say little.  No debuginfod server is asked:
+ * DEBUGINFOD_URLS is set aside while a symbolizer lives.
  */
 #include "config.h"
 
@@ -31,6 +39,7 @@ struct sym_module {
 #ifdef ROAR_HAVE_LIBDW
 	Dwfl *dwfl;
 	Dwfl_Module *mod;       /* NULL: could not be opened */
+	bool own_dwarf;         /* the file itself has .debug_info */
 #endif
 	struct roar_map results; /* offset -> struct sym_result * */
 	struct sym_module *next;
@@ -38,14 +47,20 @@ struct sym_module {
 
 struct roar_symbolizer {
 	struct roar_map modules; /* path hash -> struct sym_module * chain */
+	char *debuginfod_urls;   /* set aside, put back when freed */
 };
 
 struct roar_symbolizer *
 roar_symbolizer_new(void)
 {
 	struct roar_symbolizer *s = roar_xcalloc(1, sizeof(*s));
+	const char *urls = getenv("DEBUGINFOD_URLS");
 
 	roar_map_init(&s->modules);
+	if (urls) {
+		s->debuginfod_urls = roar_xstrdup(urls);
+		unsetenv("DEBUGINFOD_URLS");
+	}
 	return s;
 }
 
@@ -87,6 +102,10 @@ roar_symbolizer_free(struct roar_symbolizer *s)
 		}
 	}
 	roar_map_free(&s->modules);
+	if (s->debuginfod_urls) {
+		setenv("DEBUGINFOD_URLS", s->debuginfod_urls, 1);
+		free(s->debuginfod_urls);
+	}
 	free(s);
 }
 
@@ -96,6 +115,30 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
+
+static bool
+has_own_dwarf(Dwfl_Module *m)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m, &bias);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".debug_info") ||
+			     !strcmp(name, ".zdebug_info")))
+			return true;
+	}
+	return false;
+}
 
 static void
 open_module(struct sym_module *mod)
@@ -109,6 +152,8 @@ open_module(struct sym_module *mod)
 		return;
 	mod->mod = dwfl_report_offline(mod->dwfl, mod->path, mod->path, -1);
 	dwfl_report_end(mod->dwfl, NULL, NULL);
+	if (mod->mod)
+		mod->own_dwarf = has_own_dwarf(mod->mod);
 }
 
 /* The ELF address (before the Dwfl's bias) of file offset off. */
@@ -150,7 +195,8 @@ lookup(struct sym_module *mod, uint64_t off, struct sym_result *r)
 	name = dwfl_module_addrname(mod->mod, vaddr + bias);
 	if (name)
 		r->sym.function = roar_xstrdup(name);
-	line = dwfl_module_getsrc(mod->mod, vaddr + bias);
+	line = mod->own_dwarf ? dwfl_module_getsrc(mod->mod, vaddr + bias)
+			      : NULL;
 	src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL)
 		   : NULL;
 	if (src && lineno > 0) {

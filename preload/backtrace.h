@@ -58,7 +58,12 @@ int roar_backtrace_capture(struct roar_callsite *cs);
 /** Bytes the keys of cs add to a file event (an upper bound). */
 size_t roar_backtrace_frame_bytes(const struct roar_callsite *cs);
 
-/** A fork child starts with an empty module table (its ids are new). */
+/** A fork child starts with an empty module table (its ids are new),
+ *  and unwind_lock reset. */
 void roar_backtrace_atfork_child(void);
+
+/** The atfork prepare and parent handlers' part: unwind_lock (lock.h). */
+void roar_backtrace_prepare(void);
+void roar_backtrace_parent(void);
 
 #endif /* ROAR_BACKTRACE_H */

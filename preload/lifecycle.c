@@ -168,6 +168,7 @@ at_prepare(void)
 		roar_intern_prepare();
 		roar_track_prepare();
 		roar_transport_prepare();
+		roar_backtrace_prepare();
 	}
 	errno = saved;
 }
@@ -218,6 +219,7 @@ at_parent(void)
 	int saved = errno;
 
 	if (fork_state.locked) {
+		roar_backtrace_parent();
 		roar_transport_parent();
 		roar_track_parent();
 		roar_intern_parent();

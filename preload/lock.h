@@ -36,6 +36,10 @@
  *   2. intern_lock   intern.c      the path records and their arena
  *   3. cwd_lock      track_file.c  the cached working directory
  *   4. send_lock     transport.c   the connection and its queue
+ *   5. unwind_lock   backtrace.c   libunwind, one thread at a time (its
+ *                                  cache lock is never held at a fork);
+ *                                  held across its unwinding, whose
+ *                                  system calls (sigprocmask) never block
  *
  * A new lock takes a place in this list and in lifecycle.c.
  */

@@ -50,6 +50,9 @@ struct roar_proc_callsites {
 	uint64_t dropped;       /* past ROAR_CALLSITES_MAX_PER_PROC */
 };
 
+/* Call sites kept by this collector so far (one run per process). */
+static size_t kept_total;
+
 static struct roar_proc_callsites *
 get(struct roar_proc *p)
 {
@@ -122,10 +125,12 @@ roar_callsites_on_file(struct roar_proc *p, const msgpack_object *ev,
 	if (file_index == UINT32_MAX || !stack ||
 	    stack->type != MSGPACK_OBJECT_ARRAY || !stack->via.array.size)
 		return;
-	if (cs->n >= ROAR_CALLSITES_MAX_PER_PROC) {
+	if (cs->n >= ROAR_CALLSITES_MAX_PER_PROC ||
+	    kept_total >= ROAR_CALLSITES_MAX_TOTAL) {
 		cs->dropped++;
 		return;
 	}
+	kept_total++;
 	n = stack->via.array.size;
 	if (n > MAX_FRAMES)
 		n = MAX_FRAMES;
@@ -169,6 +174,7 @@ roar_callsites_free(struct roar_proc *p)
 	roar_map_free(&cs->modules);
 	for (size_t i = 0; i < cs->n; i++)
 		free(cs->v[i]);
+	kept_total -= cs->n < kept_total ? cs->n : kept_total;
 	free(cs->v);
 	free(cs);
 	p->callsites = NULL;

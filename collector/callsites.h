@@ -17,8 +17,11 @@ struct roar_merge;
 struct roar_proc;
 struct roar_symbolizer;
 
-/* Call sites kept per process; the ones past it are counted only. */
+/* Call sites kept per process, and in all (about 300 bytes each, so
+ * some 80 MiB at most): the ones past either are left out of the report,
+ * which lists the first ones. */
 #define ROAR_CALLSITES_MAX_PER_PROC 4096
+#define ROAR_CALLSITES_MAX_TOTAL (256u * 1024u)
 
 /** An exec-origin hello: p's module ids start over. */
 void roar_callsites_new_image(struct roar_proc *p);

@@ -256,8 +256,7 @@ learn_mods(const uintptr_t *ips, unsigned n, struct roar_callsite *cs)
 #include <sys/mman.h>
 #include <libunwind.h>
 
-/* RLIMIT_NOFILE without <sys/resource.h>'s getrlimit (we ask prlimit64). */
-#define RLIMIT_NOFILE_ 7
+
 
 /* The names UNW_LOCAL_ONLY gives unw_* on this architecture. */
 #define SYM_(x) #x
@@ -323,34 +322,23 @@ static int unwind(uintptr_t *ips, unsigned max, bool *exact);
 
 /*
  * libunwind's own calls must never reach our hooks: they would be taken
- * for a signal handler's (counted as lost events), and the pipe libunwind
- * 1.6 opens to probe memory (tdep_init_mem_validate) would take the
- * program's two lowest free descriptors for good, shifting the numbers
- * of every later open and leaving libunwind to read from and write to
- * whatever the program puts on those numbers after closing them.  So its
- * imports of what we hook are bound to the real functions, and its pipe2
- * to one whose ends live high, as our connection does (transport.c).
+ * for a signal handler's (counted as lost events).  So its imports of
+ * what we hook are bound to the real functions.  Its pipe2 fails: the
+ * pipe libunwind 1.6 opens to probe memory (tdep_init_mem_validate)
+ * would hold two of the program's descriptors for good (a program that
+ * counts how many it can open sees two fewer), and libunwind would read
+ * from and write to whatever the program later put on those numbers.
+ * Without it a probe fails, so a frame libunwind can only step through by
+ * guessing (code without unwind tables, not the frames of ordinary
+ * programs and libraries) ends the stack there.
  */
 static int
 unwind_pipe2(int fds[2], int flags)
 {
-	struct rlimit { uint64_t cur, max; } rl;
-	int floor_fd = 3;
-
-	if (roar_sys(SYS_pipe2, fds, flags) != 0)
-		return -1;
-	if (roar_sys(SYS_prlimit64, 0, RLIMIT_NOFILE_, NULL, &rl) == 0 &&
-	    rl.cur > 256)
-		floor_fd = (int)(rl.cur > 4096 ? 4096 : rl.cur) - 96;
-	for (int i = 0; i < 2; i++) {
-		long hi = roar_sys(SYS_fcntl, fds[i], F_DUPFD_CLOEXEC, floor_fd);
-
-		if (hi >= 0) {
-			roar_sys(SYS_close, fds[i]);
-			fds[i] = (int)hi;
-		}
-	}
-	return 0;
+	(void)fds;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
 }
 
 /* The address a slot of libunwind's GOT should hold, or NULL to keep. */
@@ -486,6 +474,11 @@ load_unwind(void)
 		return false;
 	if (!atomic_compare_exchange_strong(&uw_state, &expect, 1))
 		return false;
+	/* Held across the load, so that a fork waits for it (the atfork
+	 * prepare handler takes this lock first): a child must not inherit
+	 * a dlopen half done, with the loader's lock held.  Other threads
+	 * do not wait: they see uw_state 1 and skip their capture. */
+	roar_lock_take(&unwind_lock);
 	/* dlopen reads the library with the loader's own internal calls,
 	 * which no hook of ours sees.  The soname has been .so.8 since
 	 * libunwind 1.1 (2012). */
@@ -509,11 +502,13 @@ load_unwind(void)
 	uw_local = *local;
 	policy(*local, UNW_CACHE_GLOBAL);
 	atomic_store(&uw_state, 2);
+	roar_lock_release(&unwind_lock);
 	/* Warm up: libunwind initialises itself on its first use. */
 	unwind(ips, 4, exact);
 	return true;
 fail:
 	atomic_store(&uw_state, 3);
+	roar_lock_release(&unwind_lock);
 	return false;
 }
 
@@ -684,11 +679,13 @@ roar_backtrace_atfork_child(void)
 	atomic_store(&nmods, 0);
 	atomic_store(&pool_used, 0);
 #ifdef ROAR_HAVE_UNWIND
-	/* A load another thread was doing at the fork never ends here. */
+	/* A load another thread was doing at a fork our handlers did not
+	 * see never ends here, and the loader's lock may be held for good:
+	 * this child does without. */
 	{
 		int loading = 1;
 
-		atomic_compare_exchange_strong(&uw_state, &loading, 0);
+		atomic_compare_exchange_strong(&uw_state, &loading, 3);
 	}
 	roar_lock_reset(&unwind_lock);
 	/* A thread was inside libunwind, perhaps holding its cache lock,

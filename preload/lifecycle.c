@@ -162,13 +162,14 @@ at_prepare(void)
 	if (fork_state.locked) {
 		roar_guard_depth++;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		/* The order of lock.h: the mutex first, so that waiting for
-		 * a popen's spawn holds no spin lock. */
+		/* The order of lock.h: unwind_lock (which a load of
+		 * libunwind holds), then the mutex, so that waiting for a
+		 * popen's spawn holds no other spin lock. */
+		roar_backtrace_prepare();
 		fork_state.shell = roar_shell_prepare();
 		roar_intern_prepare();
 		roar_track_prepare();
 		roar_transport_prepare();
-		roar_backtrace_prepare();
 	}
 	errno = saved;
 }
@@ -219,12 +220,12 @@ at_parent(void)
 	int saved = errno;
 
 	if (fork_state.locked) {
-		roar_backtrace_parent();
 		roar_transport_parent();
 		roar_track_parent();
 		roar_intern_parent();
 		if (fork_state.shell)
 			roar_shell_parent();
+		roar_backtrace_parent();
 		if (!roar_fork_hooked)
 			report_children();
 		fork_state.locked = false;

@@ -27,6 +27,14 @@
  * reverse), and popen sends its child's events (4) while it holds (1).
  * No other path holds two:
  *
+ *   0. unwind_lock   backtrace.c   libunwind, one thread at a time (its
+ *                                  cache lock is never held at a fork),
+ *                                  held across the unwinding (whose
+ *                                  system calls, sigprocmask, never
+ *                                  block) and across the one dlopen of
+ *                                  libunwind: first, so that the fork
+ *                                  that waits for a load holds no other
+ *                                  lock the loader's lock holder may need
  *   1. popen_mutex   shell.c       the streams popen() made: a pthread
  *                                  mutex, held across popen's spawn as
  *                                  glibc holds its own popen lock (first,
@@ -36,10 +44,6 @@
  *   2. intern_lock   intern.c      the path records and their arena
  *   3. cwd_lock      track_file.c  the cached working directory
  *   4. send_lock     transport.c   the connection and its queue
- *   5. unwind_lock   backtrace.c   libunwind, one thread at a time (its
- *                                  cache lock is never held at a fork);
- *                                  held across its unwinding, whose
- *                                  system calls (sigprocmask) never block
  *
  * A new lock takes a place in this list and in lifecycle.c.
  */

@@ -51,8 +51,8 @@ class CallSites(rt.TracerTest):
         self.write("config.txt", "a\nb\n")
         run = rt.run_traced([exe], self.tmp)
         self.assertEqual(run.returncode, 0, run.proc.stderr)
-        # What the program sees is what it sees untraced: libunwind's
-        # own descriptors do not take its low numbers.
+        # What the program sees is what it sees untraced: libunwind holds
+        # none of its descriptors.
         bare = subprocess.run([exe], cwd=self.tmp, capture_output=True)
         self.assertEqual(run.proc.stdout, bare.stdout)
         self.assertEqual(bare.stdout, b"2 fd 3 4\n")

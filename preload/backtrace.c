@@ -254,6 +254,7 @@ learn_mods(const uintptr_t *ips, unsigned n, struct roar_callsite *cs)
 #include <elf.h>
 #include <link.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <libunwind.h>
 
 
@@ -323,22 +324,92 @@ static int unwind(uintptr_t *ips, unsigned max, bool *exact);
 /*
  * libunwind's own calls must never reach our hooks: they would be taken
  * for a signal handler's (counted as lost events).  So its imports of
- * what we hook are bound to the real functions.  Its pipe2 fails: the
- * pipe libunwind 1.6 opens to probe memory (tdep_init_mem_validate)
- * would hold two of the program's descriptors for good (a program that
- * counts how many it can open sees two fewer), and libunwind would read
- * from and write to whatever the program later put on those numbers.
- * Without it a probe fails, so a frame libunwind can only step through by
- * guessing (code without unwind tables, not the frames of ordinary
- * programs and libraries) ends the stack there.
+ * what we hook are bound to the real functions, except those below.
+ *
+ * libunwind 1.6 probes whether an address is readable by writing one
+ * byte of it into a pipe it opens at its first use (write_validate in
+ * its x86_64/Ginit.c).  That pipe would hold two of the program's
+ * descriptors for good (a program that counts how many it can open sees
+ * two fewer), and libunwind would read from and write to whatever the
+ * program later put on those numbers.  So its pipe2 opens nothing and
+ * hands out two numbers no descriptor can have, its close ignores them,
+ * and its read, write and syscall answer for them: a read finds the pipe
+ * empty (EAGAIN), and a write of one byte is the probe, done with
+ * process_vm_readv on our own memory (EFAULT when unreadable, as the
+ * pipe's write would).  Where process_vm_readv is refused (a seccomp
+ * filter), the address is taken as readable: libunwind asked mincore
+ * first, so it is mapped.
  */
+#define PROBE_RD (-1000001)
+#define PROBE_WR (-1000002)
+
 static int
 unwind_pipe2(int fds[2], int flags)
 {
-	(void)fds;
 	(void)flags;
-	errno = ENOSYS;
-	return -1;
+	fds[0] = PROBE_RD;
+	fds[1] = PROBE_WR;
+	return 0;
+}
+
+static int
+unwind_close(int fd)
+{
+	if (fd == PROBE_RD || fd == PROBE_WR)
+		return 0;
+	return roar_real_get()->close(fd);
+}
+
+/* The probe: whether len bytes at addr can be read. */
+static bool
+readable(const void *addr, size_t len)
+{
+	char byte;
+	struct iovec here = { &byte, 1 }, there = { (void *)addr, 1 };
+	long r;
+
+	if (len == 0)
+		return true;
+	r = roar_sys(SYS_process_vm_readv, (long)roar_sys(SYS_getpid), &here,
+		     1L, &there, 1L, 0L);
+	return r == 1 || errno != EFAULT;
+}
+
+static ssize_t
+unwind_read(int fd, void *buf, size_t n)
+{
+	if (fd == PROBE_RD) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return roar_real_get()->read(fd, buf, n);
+}
+
+static ssize_t
+unwind_write(int fd, const void *buf, size_t n)
+{
+	if (fd == PROBE_WR) {
+		if (!readable(buf, n)) {
+			errno = EFAULT;
+			return -1;
+		}
+		errno = 0;
+		return (ssize_t)(n ? 1 : 0);
+	}
+	return roar_real_get()->write(fd, buf, n);
+}
+
+/* libunwind's syscall(): the same probe when it goes through it (other
+ * libunwind releases do). */
+static long
+unwind_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+	/* An int argument of a variadic call: only its low half is set. */
+	if (nr == SYS_read && (int)a0 == PROBE_RD)
+		return unwind_read((int)a0, (void *)a1, (size_t)a2);
+	if (nr == SYS_write && (int)a0 == PROBE_WR)
+		return unwind_write((int)a0, (const void *)a1, (size_t)a2);
+	return roar_sys(nr, a0, a1, a2, a3, a4, a5);
 }
 
 /* The address a slot of libunwind's GOT should hold, or NULL to keep. */
@@ -349,14 +420,18 @@ rebind(const char *name)
 
 	if (!strcmp(name, "pipe2"))
 		return (void *)unwind_pipe2;
+	if (!strcmp(name, "close"))
+		return (void *)unwind_close;
+	if (!strcmp(name, "syscall"))
+		return (void *)unwind_syscall;
+	if (!strcmp(name, "read"))
+		return (void *)unwind_read;
+	if (!strcmp(name, "write"))
+		return (void *)unwind_write;
 #define REBIND(fn)                                                           \
 	if (!strcmp(name, #fn))                                              \
 		return (void *)r->fn;
-	REBIND(syscall)
 	REBIND(open)
-	REBIND(close)
-	REBIND(read)
-	REBIND(write)
 	REBIND(mmap)
 	REBIND(fopen)
 	REBIND(fclose)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "callsites.h"
 #include "report.h"
 #include "summary.h"
 #include "views.h"
@@ -27,6 +28,7 @@ static const char usage_text[] =
 	"       roar-report dot [--all] REPORT\n"
 	"       roar-report diff REPORT_A REPORT_B\n"
 	"       roar-report merge OUT REPORT...\n"
+	"       roar-report callsites REPORT [PATH]\n"
 	"       roar-report --version\n"
 	"\n"
 	"  show   the process tree and the files each process read and wrote\n"
@@ -35,10 +37,13 @@ static const char usage_text[] =
 	"  dot    the lineage graph for Graphviz (dot -Tsvg)\n"
 	"  diff   inputs, outputs and commands that changed from A to B;\n"
 	"         exit 0 when none did, 1 when some did\n"
-	"  merge  one report of reports taken on several hosts, into OUT\n";
+	"  merge  one report of reports taken on several hosts, into OUT\n"
+	"  callsites  which function of which program first read or wrote\n"
+	"         each file (PATH: only that file); needs call sites in the\n"
+	"         report (roar-run --callsites, or ROAR_CALLSITES=1)\n";
 
 static const char *const commands[] = { "show", "json", "dot", "diff",
-					"merge" };
+					"merge", "callsites" };
 
 static void
 usage(FILE *out)
@@ -184,6 +189,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "callsites"))
+		return roar_callsites_main(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
 		printf("roar-report %s\n", ROAR_VERSION);
 		return 0;

@@ -44,6 +44,10 @@ usage(FILE *out)
 		"  -q, --quiet        no summary, no notice while waiting\n"
 		"  --all              list system files and whole command "
 		"lines in the summary\n"
+		"  --callsites        record which function first read or "
+		"wrote each file\n"
+		"                     (roar-report callsites; as "
+		"ROAR_CALLSITES=1)\n"
 		"  --keep-secrets     keep the values of variables whose names "
 		"look secret\n"
 		"                     (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, "
@@ -149,6 +153,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "keep-secrets", no_argument, NULL, 'K' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "callsites", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -206,6 +211,11 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 			so.all = true;
+			break;
+		case 'C':
+			/* The library reads it in every image (backtrace.c);
+			 * the command sees it too, as it would have set it. */
+			setenv("ROAR_CALLSITES", "1", 1);
 			break;
 		case 'h':
 			usage(stdout);

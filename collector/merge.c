@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "roar/protocol.h"
+#include "callsites.h"
 #include "elfcheck.h"
 #include "merge.h"
 #include "roar/mp.h"
@@ -187,6 +188,7 @@ free_proc(struct roar_proc *p, void *arg)
 	free(p->old_execs);
 	strv_free(&p->exec_argv);
 	roar_bytes_free(&p->exec_exe);
+	roar_callsites_free(p);
 	free(p);
 }
 
@@ -344,9 +346,14 @@ on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 		return -EINVAL;
 	get_int(ev, ROAR_KEY_TID, &tid);
 	p = roar_merge_proc(m, pid);
-	if (excluded(m, path, len))
+	if (excluded(m, path, len)) {
+		/* Its call site is not reported; the modules it names are
+		 * this image's all the same. */
+		roar_callsites_on_file(p, ev, UINT32_MAX, write);
 		return 0;
+	}
 	f = intern_file(m, path, len, &index);
+	roar_callsites_on_file(p, ev, index, write);
 	if (write) {
 		f->written = true;
 		if (tid > 0)
@@ -700,6 +707,7 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 		return 0;
 	}
 	set_parent(p, ppid, ROAR_PARENT_EXEC_HELLO);
+	roar_callsites_new_image(p);
 	/* Every image is kept, an older one arriving late too: a fork child
 	 * of that time ran it. */
 	im.time = t;

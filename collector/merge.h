@@ -129,6 +129,8 @@ struct roar_proc {
 	int pidfd;         /* -1 when none; owned by the collect loop */
 	void *watch;       /* the loop's epoll tag for pidfd */
 	size_t nfiles;     /* distinct files credited to this process */
+	/* Call sites of its first accesses (callsites.c); NULL: none. */
+	struct roar_proc_callsites *callsites;
 };
 
 /** The image p runs now (its latest), or NULL when it announced none. */

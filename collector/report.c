@@ -20,7 +20,9 @@
 
 #include "roar/utf8.h"
 #include "mpcheck.h"
+#include "callsites.h"
 #include "report.h"
+#include "symbolize.h"
 
 static void
 key(msgpack_packer *pk, const char *k)
@@ -227,7 +229,7 @@ pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
 static void
 pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	     const struct roar_proc *p, const struct roar_file **sorted,
-	     const struct access_index *ix)
+	     const struct access_index *ix, struct roar_symbolizer *sym)
 {
 	const struct roar_strv *cmd = roar_merge_command(m, p);
 	const struct roar_strv *env = roar_merge_env(m, p);
@@ -251,7 +253,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	}
 
 	/* fd_yields only where there were some: the rest read as before. */
-	msgpack_pack_map(pk, 20 + (p->fd_yields > 0));
+	msgpack_pack_map(pk, 20 + (p->fd_yields > 0) + roar_callsites_any(p));
 	key(pk, "pid");
 	msgpack_pack_int64(pk, p->pid);
 	/* Pids are the host's: a merge of reports of several hosts
@@ -336,6 +338,9 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 		key(pk, "fd_yields");
 		msgpack_pack_uint64(pk, p->fd_yields);
 	}
+	/* Call sites only where there were some (callsites.c). */
+	if (roar_callsites_any(p))
+		roar_callsites_pack(pk, m, p, sym);
 	/* command or env above is a prefix of what the process had: its
 	 * sender's frame or the collector's caps (caps.h) cut it. */
 	key(pk, "truncated");
@@ -371,6 +376,9 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	const struct roar_file **sorted =
 		roar_xcalloc(m->nfiles + 1, sizeof(*sorted));
 	struct access_index ix;
+	/* Call sites are symbolized now, after the run, never while it
+	 * goes on. */
+	struct roar_symbolizer *sym = roar_symbolizer_new();
 
 	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
 	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
@@ -387,7 +395,8 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	key(&pk, "processes");
 	msgpack_pack_array(&pk, pv.n);
 	for (size_t i = 0; i < pv.n; i++)
-		pack_process(&pk, m, pv.v[i], sorted, &ix);
+		pack_process(&pk, m, pv.v[i], sorted, &ix, sym);
+	roar_symbolizer_free(sym);
 	key(&pk, "files");
 	msgpack_pack_array(&pk, m->nfiles);
 	for (size_t i = 0; i < m->nfiles; i++) {

@@ -50,6 +50,14 @@ roar_xrealloc(void *p, size_t n)
 }
 
 
+char *
+roar_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(roar_xmalloc(n), s, n);
+}
+
 struct roar_bytes
 roar_bytes_dup(const char *p, size_t len)
 {

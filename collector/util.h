@@ -23,6 +23,7 @@ struct roar_bytes {
 void *roar_xmalloc(size_t n);
 void *roar_xcalloc(size_t n, size_t size);
 void *roar_xrealloc(void *p, size_t n);
+char *roar_xstrdup(const char *s);
 struct roar_bytes roar_bytes_dup(const char *p, size_t len);
 void roar_bytes_free(struct roar_bytes *b);
 int roar_bytes_cmp(const struct roar_bytes *a, const struct roar_bytes *b);

@@ -19,6 +19,7 @@
 
 #include "roar/protocol.h"
 #include "autostart.h"
+#include "backtrace.h"
 #include "event.h"
 #include "guard.h"
 #include "ledger.h"
@@ -162,6 +163,7 @@ prepare(void)
 	roar_log_enabled = getenv(ROAR_ENV_DEBUG) &&
 			   *getenv(ROAR_ENV_DEBUG);
 	roar_session.pid = (pid_t)ROAR_SYS(SYS_getpid);
+	roar_backtrace_init();
 	find_self();
 	preload = getenv("LD_PRELOAD");
 	if (preload)

@@ -13,6 +13,7 @@
 
 #include "roar/ledger.h"
 #include "roar/utf8.h"
+#include "backtrace.h"
 #include "event.h"
 
 static const char *const kind_names[] = ROAR_KIND_NAMES_INIT;
@@ -129,14 +130,42 @@ roar_event_file(struct roar_frame *f, const struct roar_event_ids *ids,
 		enum roar_kind kind, const char *path, size_t len,
 		const char *via)
 {
-	msgpack_packer pk;
+	return roar_event_file_at(f, ids, kind, path, len, via, NULL);
+}
 
-	pack_head(&pk, f, via ? 2 : 1, kind, ids);
+int
+roar_event_file_at(struct roar_frame *f, const struct roar_event_ids *ids,
+		   enum roar_kind kind, const char *path, size_t len,
+		   const char *via, const struct roar_callsite *cs)
+{
+	msgpack_packer pk;
+	bool stack = cs && cs->n > 0, mods = cs && cs->nnew > 0;
+
+	pack_head(&pk, f, 1u + (via != NULL) + stack + mods,
+		  kind, ids);
 	pack_key(&pk, ROAR_KEY_PATH);
 	pack_bytes(&pk, path, len);
 	if (via) {
 		pack_key(&pk, ROAR_KEY_VIA);
 		pack_cstr(&pk, via);
+	}
+	if (stack) {
+		pack_key(&pk, ROAR_KEY_STACK);
+		msgpack_pack_array(&pk, cs->n);
+		for (unsigned i = 0; i < cs->n; i++) {
+			msgpack_pack_array(&pk, 2);
+			msgpack_pack_uint32(&pk, cs->frame[i].module);
+			msgpack_pack_uint64(&pk, cs->frame[i].offset);
+		}
+	}
+	if (mods) {
+		pack_key(&pk, ROAR_KEY_MODULES);
+		msgpack_pack_array(&pk, cs->nnew);
+		for (unsigned i = 0; i < cs->nnew; i++) {
+			msgpack_pack_array(&pk, 2);
+			msgpack_pack_uint32(&pk, cs->mod[i].id);
+			pack_bytes(&pk, cs->mod[i].name, cs->mod[i].len);
+		}
 	}
 	return roar_frame_finish(f);
 }

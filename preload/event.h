@@ -59,6 +59,14 @@ int roar_event_file(struct roar_frame *f, const struct roar_event_ids *ids,
 		    enum roar_kind kind, const char *path, size_t len,
 		    const char *via);
 
+struct roar_callsite;
+
+/** roar_event_file with a call site (backtrace.h), or none when cs is
+ *  NULL or empty. */
+int roar_event_file_at(struct roar_frame *f, const struct roar_event_ids *ids,
+		       enum roar_kind kind, const char *path, size_t len,
+		       const char *via, const struct roar_callsite *cs);
+
 int roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		     const struct roar_hello *h);
 

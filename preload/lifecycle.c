@@ -19,6 +19,7 @@
 
 #include "event.h"
 #include "fmt.h"
+#include "backtrace.h"
 #include "guard.h"
 #include "intern.h"
 #include "ledger.h"
@@ -77,6 +78,7 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	roar_session_atfork_child((pid_t)ROAR_SYS(SYS_getpid));
 	roar_intern_atfork_child();
 	roar_track_atfork_child();
+	roar_backtrace_atfork_child();
 	roar_shell_atfork_child();
 	roar_transport_atfork_child(shares_fds);
 	roar_park_atfork_child();
@@ -160,8 +162,10 @@ at_prepare(void)
 	if (fork_state.locked) {
 		roar_guard_depth++;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		/* The order of lock.h: the mutex first, so that waiting for
-		 * a popen's spawn holds no spin lock. */
+		/* The order of lock.h: unwind_lock (which a load of
+		 * libunwind holds), then the mutex, so that waiting for a
+		 * popen's spawn holds no other spin lock. */
+		roar_backtrace_prepare();
 		fork_state.shell = roar_shell_prepare();
 		roar_intern_prepare();
 		roar_track_prepare();
@@ -221,6 +225,7 @@ at_parent(void)
 		roar_intern_parent();
 		if (fork_state.shell)
 			roar_shell_parent();
+		roar_backtrace_parent();
 		if (!roar_fork_hooked)
 			report_children();
 		fork_state.locked = false;

@@ -27,6 +27,14 @@
  * reverse), and popen sends its child's events (4) while it holds (1).
  * No other path holds two:
  *
+ *   0. unwind_lock   backtrace.c   libunwind, one thread at a time (its
+ *                                  cache lock is never held at a fork),
+ *                                  held across the unwinding (whose
+ *                                  system calls, sigprocmask, never
+ *                                  block) and across the one dlopen of
+ *                                  libunwind: first, so that the fork
+ *                                  that waits for a load holds no other
+ *                                  lock the loader's lock holder may need
  *   1. popen_mutex   shell.c       the streams popen() made: a pthread
  *                                  mutex, held across popen's spawn as
  *                                  glibc holds its own popen lock (first,

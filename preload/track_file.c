@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "backtrace.h"
 #include "event.h"
 #include "guard.h"
 #include "lock.h"
@@ -28,12 +29,14 @@
 
 #define FILE_FRAME_SIZE (PATH_MAX + 256)
 
-/* The frame of a name past PATH_MAX (longpath.h), in a mapping of its
- * own: such names are rare, the caller's stack is not ours. */
+/* The frame of a name past PATH_MAX (longpath.h), or of a call site
+ * naming long module paths, in a mapping of its own: such frames are
+ * rare, the caller's stack is not ours. */
 static void __attribute__((noinline))
-send_long_credit(struct roar_path *p, unsigned credit, const char *via)
+send_long_credit(struct roar_path *p, unsigned credit, const char *via,
+		 const struct roar_callsite *cs)
 {
-	size_t cap = p->len + FILE_FRAME_SIZE;
+	size_t cap = p->len + FILE_FRAME_SIZE + roar_backtrace_frame_bytes(cs);
 	unsigned char *buf = roar_map_anon(cap);
 	struct roar_frame f;
 
@@ -42,11 +45,11 @@ send_long_credit(struct roar_path *p, unsigned credit, const char *via)
 		return;
 	}
 	roar_frame_init(&f, buf, cap);
-	if (roar_event_file(&f, &(struct roar_event_ids){
-				    roar_session.pid, roar_session_tid() },
-			    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
-							: ROAR_KIND_READ,
-			    p->path, p->len, via) == 0)
+	if (roar_event_file_at(&f, &(struct roar_event_ids){
+				       roar_session.pid, roar_session_tid() },
+			       credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
+							   : ROAR_KIND_READ,
+			       p->path, p->len, via, cs) == 0)
 		roar_transport_send(f.data, f.len);
 	else
 		roar_transport_count_drop();
@@ -70,10 +73,18 @@ send_pipe(struct roar_path *p, unsigned credit)
 		roar_transport_count_drop();
 }
 
-void
-roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
+/*
+ * The first (path, credit) of this process goes out at once, with its
+ * call site when wanted (backtrace.h); later ones cost only the claim.
+ * A parked credit (a signal handler's call, recorded later) gets no call
+ * site: the stack here is not the handler's.
+ */
+static void
+send_credit(struct roar_path *p, unsigned credit, const char *via,
+	    bool stack)
 {
 	unsigned char buf[FILE_FRAME_SIZE];
+	struct roar_callsite cs, *csp = NULL;
 	struct roar_frame f;
 	int rc;
 
@@ -83,21 +94,30 @@ roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
 		send_pipe(p, credit);
 		return;
 	}
-	if (p->len + 256 > sizeof(buf)) {
-		send_long_credit(p, credit, via);
+	if (stack && roar_backtrace_wanted &&
+	    roar_backtrace_capture(&cs) == 0)
+		csp = &cs;
+	if (p->len + 256 + roar_backtrace_frame_bytes(csp) > sizeof(buf)) {
+		send_long_credit(p, credit, via, csp);
 		return;
 	}
 	roar_frame_init(&f, buf, sizeof(buf));
-	rc = roar_event_file(&f, &(struct roar_event_ids){
-				     roar_session.pid, roar_session_tid() },
-			     credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
-							 : ROAR_KIND_READ,
-			     p->path, p->len, via);
+	rc = roar_event_file_at(&f, &(struct roar_event_ids){
+					roar_session.pid, roar_session_tid() },
+				credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
+							    : ROAR_KIND_READ,
+				p->path, p->len, via, csp);
 	if (rc != 0) {
 		roar_transport_count_drop();
 		return;
 	}
 	roar_transport_send(f.data, f.len);
+}
+
+void
+roar_track_send_credit(struct roar_path *p, unsigned credit, const char *via)
+{
+	send_credit(p, credit, via, true);
 }
 
 bool
@@ -430,9 +450,9 @@ roar_track_parked(const char *name, size_t len, unsigned credit,
 		return;
 	}
 	if (credit & ROAR_CREDIT_READ)
-		roar_track_send_credit(p, ROAR_CREDIT_READ, via);
+		send_credit(p, ROAR_CREDIT_READ, via, false);
 	if (credit & ROAR_CREDIT_WRITE)
-		roar_track_send_credit(p, ROAR_CREDIT_WRITE, via);
+		send_credit(p, ROAR_CREDIT_WRITE, via, false);
 }
 
 bool

@@ -22,7 +22,8 @@ for a in "$@"; do
 done
 
 pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libmsgpack-dev check
-      libsubunit-dev libunwind-dev python3 python3-msgpack scdoc)
+      libsubunit-dev libunwind-dev libdw-dev libelf-dev python3 python3-msgpack
+      scdoc)
 if [ "$want_tests" = 1 ]; then
 	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk
 	       valgrind graphviz gzip)

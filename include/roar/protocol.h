@@ -137,6 +137,19 @@ enum roar_kind {
 					   named FIFO) */
 #define ROAR_KEY_DIR "dir"             /* str, pipe: ROAR_DIR_READ or
 					   ROAR_DIR_WRITE */
+#define ROAR_KEY_STACK "stack"         /* array of [uint module, uint
+					   offset], file events: the call
+					   site, innermost first; offset is
+					   the call's file offset in the
+					   module (README "Call sites") */
+/* A "stack" module id naming no mapping; its offset is then the raw
+ * address. */
+#define ROAR_STACK_NO_MODULE 0xffffffffu
+#define ROAR_KEY_MODULES "modules"     /* array of [uint module, str or bin
+					   file], file events: what the
+					   "stack" ids first used here name,
+					   for the rest of this image (an
+					   exec starts a new table) */
 
 /*
  * Identity.  The collector knows each connection's sender from the kernel

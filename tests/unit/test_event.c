@@ -17,6 +17,7 @@
 #include <msgpack.h>
 
 #include "roar/protocol.h"
+#include "backtrace.h"
 #include "event.h"
 #include "guard.h"
 #include "unit.h"
@@ -245,6 +246,74 @@ START_TEST(pipe_event_fields)
 	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_DIR), "read"));
 	/* Not a file: roar's listeners must not count it as one. */
 	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_PATH));
+	decoded_free(&d);
+}
+END_TEST
+
+START_TEST(file_event_call_site)
+{
+	unsigned char buf[1024];
+	struct roar_frame f;
+	struct decoded d;
+	struct roar_callsite cs = { 0 };
+	const msgpack_object *st, *mods;
+	size_t need;
+
+	cs.n = 2;
+	cs.frame[0] = (struct roar_callsite_frame){ 1, 0x119a };
+	cs.frame[1] = (struct roar_callsite_frame){ ROAR_STACK_NO_MODULE,
+						    0x7fff12345678ull };
+	cs.nnew = 1;
+	cs.mod[0] = (struct roar_callsite_module){ 1, "/usr/bin/cfgXYZ", 12 };
+	need = roar_backtrace_frame_bytes(&cs);
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_file_at(&f, &ids, ROAR_KIND_READ,
+					    "/etc/c.txt", 10, "open", &cs),
+			 0);
+	/* roar_backtrace_frame_bytes, which track_file.c sizes its buffer
+	 * with, is an upper bound. */
+	roar_frame_init(&f, buf, sizeof(buf));
+	roar_event_file(&f, &ids, ROAR_KIND_READ, "/etc/c.txt", 10, "open");
+	{
+		size_t plain = f.len;
+
+		roar_frame_init(&f, buf, sizeof(buf));
+		roar_event_file_at(&f, &ids, ROAR_KIND_READ, "/etc/c.txt", 10,
+				   "open", &cs);
+		ck_assert_uint_le(f.len - plain, need);
+	}
+	decode_frame(&f, &d);
+	check_head(d.map, ROAR_KIND_READ, &ids);
+	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_PATH), "/etc/c.txt"));
+	st = mp_get(d.map, ROAR_KEY_STACK);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(st->type, MSGPACK_OBJECT_ARRAY);
+	ck_assert_uint_eq(st->via.array.size, 2);
+	ck_assert_uint_eq(st->via.array.ptr[0].via.array.ptr[0].via.u64, 1);
+	ck_assert_uint_eq(st->via.array.ptr[0].via.array.ptr[1].via.u64,
+			  0x119a);
+	ck_assert_uint_eq(st->via.array.ptr[1].via.array.ptr[0].via.u64,
+			  ROAR_STACK_NO_MODULE);
+	ck_assert_uint_eq(st->via.array.ptr[1].via.array.ptr[1].via.u64,
+			  0x7fff12345678ull);
+	mods = mp_get(d.map, ROAR_KEY_MODULES);
+	ck_assert_ptr_nonnull(mods);
+	ck_assert_uint_eq(mods->via.array.size, 1);
+	ck_assert(mp_is_str(&mods->via.array.ptr[0].via.array.ptr[1],
+			    "/usr/bin/cfg"));
+	decoded_free(&d);
+
+	/* No frames and no modules: the plain event. */
+	cs.n = 0;
+	cs.nnew = 0;
+	roar_frame_init(&f, buf, sizeof(buf));
+	ck_assert_int_eq(roar_event_file_at(&f, &ids, ROAR_KIND_READ,
+					    "/etc/c.txt", 10, NULL, &cs),
+			 0);
+	decode_frame(&f, &d);
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_STACK));
+	ck_assert_ptr_null(mp_get(d.map, ROAR_KEY_MODULES));
+	ck_assert_uint_eq(d.map->via.map.size, 4);
 	decoded_free(&d);
 }
 END_TEST
@@ -955,6 +1024,7 @@ event_suite(void)
 	tcase_add_test(tc, kind_names_match_protocol);
 	tcase_add_test(tc, file_event_fields);
 	tcase_add_test(tc, pipe_event_fields);
+	tcase_add_test(tc, file_event_call_site);
 	tcase_add_test(tc, file_event_uses_len_not_nul);
 	tcase_add_test(tc, path_utf8_is_str_else_bin);
 	tcase_add_test(tc, long_paths_round_trip);

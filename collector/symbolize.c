@@ -177,6 +177,30 @@ offset_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
 	return false;
 }
 
+/*
+ * The source line of ELF address vaddr by walking the compile units,
+ * for modules without .debug_aranges (clang emits none unless asked
+ * with -gdwarf-aranges), where dwfl_module_getsrc finds no unit.
+ */
+static const char *
+src_by_units(struct sym_module *mod, GElf_Addr at, int *lineno)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+
+	while ((cu = dwfl_module_nextcu(mod->mod, cu, &bias))) {
+		Dwarf_Line *l;
+
+		if (dwarf_haspc(cu, at - bias) <= 0)
+			continue;
+		l = dwarf_getsrc_die(cu, at - bias);
+		if (l && dwarf_lineno(l, lineno) == 0)
+			return dwarf_linesrc(l, NULL, NULL);
+		return NULL;
+	}
+	return NULL;
+}
+
 static void
 lookup(struct sym_module *mod, uint64_t off, struct sym_result *r)
 {
@@ -199,6 +223,8 @@ lookup(struct sym_module *mod, uint64_t off, struct sym_result *r)
 			      : NULL;
 	src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL)
 		   : NULL;
+	if (!src && mod->own_dwarf)
+		src = src_by_units(mod, vaddr + bias, &lineno);
 	if (src && lineno > 0) {
 		r->sym.file = roar_xstrdup(src);
 		r->sym.line = lineno;

@@ -83,6 +83,23 @@ class CallSites(rt.TracerTest):
         self.assertEqual(top["line"], int(want.split(":")[1]))
         self.assertIsInstance(top["offset"], int)
 
+    def test_clang_program_without_aranges(self):
+        # clang writes no .debug_aranges unless asked: the line is found
+        # by walking the compile units.
+        clang = rt.ensure_tool("clang", "clang")
+        exe = self.path("cfg_clang")
+        subprocess.run([clang, "-g", "-O0", "-o", exe,
+                        os.path.join(FIX, "cfg.c")], check=True)
+        self.write("config.txt", "a\n")
+        run = rt.run_traced([exe], self.tmp, env=ON)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        lines = self.report_lines(run, "config.txt")
+        self.assertEqual(len(lines), 1, lines)
+        want = "cfg.c:%d)" % line_of("cfg.c", "/* CALLSITE */")
+        frames = lines[0].split("  at ", 1)[1].split(" <- ")
+        self.assertTrue(frames[0].startswith("load_config ("), frames)
+        self.assertIn(want, frames[0])
+
     def test_off_switch(self):
         exe = build("cfg")
         self.write("config.txt", "a\n")

@@ -23,9 +23,23 @@
 #undef fgetc
 #undef fputc
 #undef getline
+#undef putchar
+#undef putchar_unlocked
+#undef putc_unlocked
+#undef fputc_unlocked
+#undef printf
+#undef vprintf
+#undef dprintf
 
-/* glibc exports it (libio.h) but no public header declares it. */
+/* glibc exports these (libio.h, the fortify ABI) but no public header
+ * declares them. */
 int __underflow(FILE *stream);
+int __printf_chk(int flag, const char *fmt, ...);
+int __vprintf_chk(int flag, const char *fmt, va_list ap);
+int __fprintf_chk(FILE *stream, int flag, const char *fmt, ...);
+int __vfprintf_chk(FILE *stream, int flag, const char *fmt, va_list ap);
+int __dprintf_chk(int fd, int flag, const char *fmt, ...);
+int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
 
 static void
 credit_stream(FILE *stream, unsigned credit)
@@ -181,6 +195,178 @@ fprintf(FILE *stream, const char *fmt, ...)
 	ret = ROAR_REAL(vfprintf)(stream, fmt, ap);
 	va_end(ap);
 	STREAM_CREDIT(ret > 0, stream, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+/*
+ * printf and its kin write stdout through vfprintf's internal alias, and
+ * a stream's buffer reaches its fd through stdio's internal write, also
+ * at exit: a program that printf's into an inherited, redirected stdout
+ * moves its bytes where no write hook sees them.  So the credit is taken
+ * when the bytes enter the stream, as for fputs.  dprintf writes to its
+ * fd through the same internal path.
+ */
+ROAR_EXPORT int
+vprintf(const char *fmt, va_list ap)
+{
+	int ret = ROAR_REAL(vfprintf)(stdout, fmt, ap);
+
+	STREAM_CREDIT(ret > 0, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+printf(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ROAR_REAL(vfprintf)(stdout, fmt, ap);
+	va_end(ap);
+	STREAM_CREDIT(ret > 0, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+__vfprintf_chk(FILE *stream, int flag, const char *fmt, va_list ap)
+{
+	int ret = ROAR_REAL(__vfprintf_chk)(stream, flag, fmt, ap);
+
+	STREAM_CREDIT(ret > 0, stream, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+__fprintf_chk(FILE *stream, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ROAR_REAL(__vfprintf_chk)(stream, flag, fmt, ap);
+	va_end(ap);
+	STREAM_CREDIT(ret > 0, stream, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+__vprintf_chk(int flag, const char *fmt, va_list ap)
+{
+	int ret = ROAR_REAL(__vfprintf_chk)(stdout, flag, fmt, ap);
+
+	STREAM_CREDIT(ret > 0, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+__printf_chk(int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ROAR_REAL(__vfprintf_chk)(stdout, flag, fmt, ap);
+	va_end(ap);
+	STREAM_CREDIT(ret > 0, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+/* dprintf: an fd, not a stream. */
+#define FD_CREDIT(ok, fd)                                                    \
+	do {                                                                 \
+		if (ok)                                                      \
+			ROAR_AFTER_PARK(roar_track_fd((fd), ROAR_CREDIT_WRITE), \
+					roar_park_credit((fd),               \
+							 ROAR_CREDIT_WRITE)); \
+	} while (0)
+
+ROAR_EXPORT int
+vdprintf(int fd, const char *fmt, va_list ap)
+{
+	int ret = ROAR_REAL(vdprintf)(fd, fmt, ap);
+
+	FD_CREDIT(ret > 0, fd);
+	return ret;
+}
+
+ROAR_EXPORT int
+dprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ROAR_REAL(vdprintf)(fd, fmt, ap);
+	va_end(ap);
+	FD_CREDIT(ret > 0, fd);
+	return ret;
+}
+
+ROAR_EXPORT int
+__vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+	int ret = ROAR_REAL(__vdprintf_chk)(fd, flag, fmt, ap);
+
+	FD_CREDIT(ret > 0, fd);
+	return ret;
+}
+
+ROAR_EXPORT int
+__dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ROAR_REAL(__vdprintf_chk)(fd, flag, fmt, ap);
+	va_end(ap);
+	FD_CREDIT(ret > 0, fd);
+	return ret;
+}
+
+ROAR_EXPORT int
+puts(const char *s)
+{
+	int ret = ROAR_REAL(puts)(s);
+
+	STREAM_CREDIT(ret >= 0, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+putchar(int c)
+{
+	int ret = ROAR_REAL(putchar)(c);
+
+	STREAM_CREDIT(ret != EOF, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+putchar_unlocked(int c)
+{
+	int ret = ROAR_REAL(putchar_unlocked)(c);
+
+	STREAM_CREDIT(ret != EOF, stdout, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+putc_unlocked(int c, FILE *stream)
+{
+	int ret = ROAR_REAL(putc_unlocked)(c, stream);
+
+	STREAM_CREDIT(ret != EOF, stream, ROAR_CREDIT_WRITE);
+	return ret;
+}
+
+ROAR_EXPORT int
+fputc_unlocked(int c, FILE *stream)
+{
+	int ret = ROAR_REAL(fputc_unlocked)(c, stream);
+
+	STREAM_CREDIT(ret != EOF, stream, ROAR_CREDIT_WRITE);
 	return ret;
 }
 

@@ -123,6 +123,14 @@
 	X(E, fputc, int, (int, FILE *))                                         \
 	X(E, putc, int, (int, FILE *))                                          \
 	X(E, vfprintf, int, (FILE *, const char *, va_list))                    \
+	X(E, __vfprintf_chk, int, (FILE *, int, const char *, va_list))         \
+	X(E, vdprintf, int, (int, const char *, va_list))                       \
+	X(E, __vdprintf_chk, int, (int, int, const char *, va_list))            \
+	X(E, puts, int, (const char *))                                         \
+	X(E, putchar, int, (int))                                               \
+	X(E, putchar_unlocked, int, (int))                                      \
+	X(E, putc_unlocked, int, (int, FILE *))                                 \
+	X(E, fputc_unlocked, int, (int, FILE *))                                \
 	X(E, getdelim, ssize_t, (char **, size_t *, int, FILE *))               \
 	X(E, getline, ssize_t, (char **, size_t *, FILE *))                     \
 	X(E, __uflow, int, (FILE *))                                            \

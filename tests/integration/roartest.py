@@ -105,9 +105,10 @@ def traced_wrapper():
 
 
 def run_traced(argv, cwd, env=None, via="launcher", timeout=300, stdin=None,
-               report=None):
+               report=None, stdout=None):
     """Run argv traced and return a Run.  via: 'launcher'
-    (roar-tracer-preload), 'roar-run', or 'plain' (LD_PRELOAD only)."""
+    (roar-tracer-preload), 'roar-run', or 'plain' (LD_PRELOAD only).
+    stdout: a file for the command's stdout (else it is captured)."""
     report = report or os.path.join(cwd, "report.msgpack")
     if os.path.exists(report):
         os.unlink(report)
@@ -123,7 +124,9 @@ def run_traced(argv, cwd, env=None, via="launcher", timeout=300, stdin=None,
     else:
         raise ValueError(via)
     proc = subprocess.run(traced_wrapper() + cmd, cwd=cwd, env=e,
-                          capture_output=True, timeout=timeout, stdin=stdin)
+                          stdout=stdout or subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout,
+                          stdin=stdin)
     if via == "plain":
         wait_for_file(report, 30)
     if not os.path.exists(report):

@@ -131,6 +131,25 @@ class Families(FamilyTest):
         self.assertEqual(run.read_set(), self.files("in"))
         self.assertEqual(run.written_set(), self.files("out"))
 
+    def test_stdout_kinds_into_an_inherited_file(self):
+        # The program's stdout is a file it did not open (the shell that
+        # started it did), and stdio flushes it at exit through its own
+        # internal write: the credit comes from the stdio call itself.
+        kinds = ("printf", "puts", "putchar", "putchar_unlocked",
+                 "vprintf", "dprintf")
+        for flags in ([], ["-O2", "-D_FORTIFY_SOURCE=2"]):
+            exe = rt.compile_c("stdout_kinds.c",
+                               self.path("stdout_kinds%d" % len(flags)),
+                               flags)
+            for kind in kinds:
+                out = self.path("out-%s-%d.txt" % (kind, len(flags)))
+                with open(out, "w") as f:
+                    run = rt.run_traced([exe, kind], self.tmp, stdout=f)
+                self.assertEqual(run.returncode, 0, (kind, flags))
+                with open(out) as f:
+                    self.assertTrue(f.read(), (kind, flags))
+                self.assertIn(out, run.written_set(), (kind, flags))
+
     def test_hook_called_from_another_librarys_constructor(self):
         lib = self.path("libctor.so")
         subprocess.run(["gcc", "-shared", "-fPIC", "-o", lib,

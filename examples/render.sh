@@ -13,7 +13,7 @@ command -v dot >/dev/null || { echo "render.sh: needs dot (Debian package graphv
 # would crowd the graph).
 if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 export PYTHON
-for ex in data-pipeline make-build shell-pipeline; do
+for ex in pipeline data-pipeline make-build shell-pipeline; do
 	work=$(mktemp -d "/tmp/roar-$ex-XXXXXX")
 	cp -r "$here/$ex/." "$work/"
 	rm -f "$work/lineage.png" "$work/README.md"

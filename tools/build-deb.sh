@@ -17,7 +17,7 @@ out=$(cd "$out" && pwd)
 # debian/control's Build-Depends, plus what builds a package at all.
 # (devscripts is not needed: dpkg-buildpackage is dpkg-dev's.)
 pkgs=(dpkg-dev debhelper meson ninja-build pkg-config gcc libc6-dev
-      libmsgpack-dev libunwind-dev scdoc)
+      libmsgpack-dev libunwind-dev libdw-dev libelf-dev scdoc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -61,7 +61,7 @@ hello_exec(pid_t pid, pid_t ppid, double t, const char *const *argv,
 	struct ev e;
 
 	ev_begin(&e, 6 + (env != NULL) + (cwd != NULL) + (exe != NULL));
-	ev_str(&e, ROAR_KEY_KIND, "hello");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_HELLO);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_PPID, ppid);
 	ev_str(&e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_EXEC);
@@ -82,7 +82,7 @@ hello_fork(pid_t pid, pid_t ppid, double t)
 	struct ev e;
 
 	ev_begin(&e, 5);
-	ev_str(&e, ROAR_KEY_KIND, "hello");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_HELLO);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_PPID, ppid);
 	ev_str(&e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_FORK);
@@ -109,7 +109,7 @@ reaped(pid_t pid, pid_t child, int status)
 	struct ev e;
 
 	ev_begin(&e, 4);
-	ev_str(&e, ROAR_KEY_KIND, "reaped");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_REAPED);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_CHILD, child);
 	ev_int(&e, ROAR_KEY_STATUS, status);
@@ -122,7 +122,7 @@ exit_ev(pid_t pid, int status)
 	struct ev e;
 
 	ev_begin(&e, 4);
-	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_EXIT);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_STATUS, status);
 	ev_double(&e, ROAR_KEY_TIME, 50.0);
@@ -535,7 +535,7 @@ START_TEST(untraced_process_reported)
 
 	hello_exec(ROOT, 1, 1.0, sh, make_env, "/w", "/bin/sh");
 	ev_begin(&e, 5);
-	ev_str(&e, ROAR_KEY_KIND, "exec");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_EXEC);
 	ev_int(&e, ROAR_KEY_PID, ROOT);
 	ev_str(&e, ROAR_KEY_EXE, "/nonexistent/static-prog");
 	ev_strv(&e, ROAR_KEY_ARGV, st);
@@ -682,20 +682,20 @@ build_full_run(void)
 
 	build_run();
 	ev_begin(&e, 5);
-	ev_str(&e, ROAR_KEY_KIND, "pipe");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_PIPE);
 	ev_int(&e, ROAR_KEY_PID, 101);
 	ev_int(&e, ROAR_KEY_PIPE, 4242);
 	ev_int(&e, ROAR_KEY_DEV, 13);
 	ev_str(&e, ROAR_KEY_DIR, ROAR_DIR_WRITE);
 	apply(&e);
 	ev_begin(&e, 4);
-	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_EXIT);
 	ev_int(&e, ROAR_KEY_PID, 101);
 	ev_int(&e, ROAR_KEY_STATUS, 2);
 	ev_int(&e, ROAR_KEY_FD_YIELDS, 7);
 	apply(&e);
 	ev_begin(&e, 6);
-	ev_str(&e, ROAR_KEY_KIND, "read");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_READ);
 	ev_int(&e, ROAR_KEY_PID, 102);
 	ev_int(&e, ROAR_KEY_TID, 102);
 	ev_str(&e, ROAR_KEY_PATH, "/src/zz");

@@ -207,10 +207,7 @@ pack_frame(msgpack_packer *pk, const struct roar_proc_callsites *cs,
 		roar_symbolize(s, mod->p, f->offset, &sym);
 	msgpack_pack_map(pk, ROAR_R_SIZE(ROAR_REPORT_FRAME_KEYS));
 	roar_pack_key(pk, ROAR_R_FRAME_MODULE);
-	if (mod)
-		roar_pack_bytes(pk, mod->p, mod->len);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_bytes_or_nil(pk, mod);
 	roar_pack_key(pk, ROAR_R_FRAME_OFFSET);
 	msgpack_pack_uint64(pk, sym.addr ? sym.addr : f->offset);
 	roar_pack_key(pk, ROAR_R_FRAME_FUNCTION);
@@ -218,10 +215,7 @@ pack_frame(msgpack_packer *pk, const struct roar_proc_callsites *cs,
 	roar_pack_key(pk, ROAR_R_FRAME_FILE);
 	roar_pack_cstr_or_nil(pk, sym.file);
 	roar_pack_key(pk, ROAR_R_FRAME_LINE);
-	if (sym.file)
-		msgpack_pack_int(pk, sym.line);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_int_or_nil(pk, sym.file != NULL, sym.line);
 }
 
 void

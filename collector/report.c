@@ -246,10 +246,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	roar_pack_key(pk, ROAR_R_PROC_HOST);
 	roar_pack_cstr(pk, report_host);
 	roar_pack_key(pk, ROAR_R_PROC_PARENT_PID);
-	if (parent)
-		msgpack_pack_int64(pk, parent);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_int_or_nil(pk, parent != 0, parent);
 	roar_pack_key(pk, ROAR_R_PROC_COMMAND);
 	msgpack_pack_array(pk, cmd ? cmd->n : 0);
 	for (size_t i = 0; cmd && i < cmd->n; i++)
@@ -258,10 +255,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	pack_env(pk, env, m->keep_secrets);
 	/* Ours from here on: roar ignores keys it does not know. */
 	roar_pack_key(pk, ROAR_R_PROC_CWD);
-	if (cwd)
-		roar_pack_bytes(pk, cwd->p, cwd->len);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_bytes_or_nil(pk, cwd);
 	roar_pack_key(pk, ROAR_R_PROC_EXE);
 	if (im && im->exe.p && !(reason && p->has_exec))
 		roar_pack_bytes(pk, im->exe.p, im->exe.len);
@@ -270,22 +264,13 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	else
 		msgpack_pack_nil(pk);
 	roar_pack_key(pk, ROAR_R_PROC_EXIT_CODE);
-	if (has_code)
-		msgpack_pack_int(pk, code);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_int_or_nil(pk, has_code, code);
 	roar_pack_key(pk, ROAR_R_PROC_EXIT_SIGNAL);
-	if (has_sig)
-		msgpack_pack_int(pk, sig);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_int_or_nil(pk, has_sig, sig);
 	roar_pack_key(pk, ROAR_R_PROC_TRACED);
 	roar_pack_bool(pk, !reason);
 	roar_pack_key(pk, ROAR_R_PROC_UNTRACED_REASON);
-	if (reason)
-		roar_pack_cstr(pk, reason);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_cstr_or_nil(pk, reason);
 	roar_pack_key(pk, ROAR_R_PROC_STILL_RUNNING);
 	roar_pack_bool(pk, p->still_running);
 	/* Events of its that never reached the report, and whether the

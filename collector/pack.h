@@ -2,7 +2,8 @@
 /*
  * The report's value writers (pack.c): a key, a path or any other bytes
  * (str when UTF-8, else bin, byte for byte), a C string, an integer, a
- * bool, and nil for what is unknown.  Every writer of a report packs through these.
+ * bool, and nil for what is unknown.  Every writer of a report packs
+ * through these.
  */
 #ifndef ROAR_PACK_H
 #define ROAR_PACK_H

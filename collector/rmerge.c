@@ -169,7 +169,8 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		double s = float_of(roar_mp_get(in[i], ROAR_R_TOP_START_TIME), 0);
+		double s =
+			float_of(roar_mp_get(in[i], ROAR_R_TOP_START_TIME), 0);
 		double e = float_of(roar_mp_get(in[i], ROAR_R_TOP_END_TIME), 0);
 
 		hosts[i] = input_host(in[i], names[i]);
@@ -231,8 +232,8 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 		const msgpack_object *rp =
 			roar_mp_get(in[i], ROAR_R_TOP_ROAR_PRELOAD);
 
-		msgpack_pack_map(&pk,
-				 ROAR_R_MERGED_SIZE(ROAR_REPORT_MERGED_FROM_KEYS));
+		msgpack_pack_map(
+			&pk, ROAR_R_MERGED_SIZE(ROAR_REPORT_MERGED_FROM_KEYS));
 		roar_pack_key(&pk, ROAR_R_MF_HOST);
 		roar_pack_str(&pk, hosts[i].p, hosts[i].len);
 		roar_pack_key(&pk, ROAR_R_MF_REPORT);

@@ -722,7 +722,7 @@ START_TEST(schema_key_order)
 						   NULL };
 	static const char *const no_callsites[] = { "callsites", NULL };
 	static const char *const no_yields[] = { "fd_yields", NULL };
-	const msgpack_object *procs, *cs, *pipes, *files;
+	const msgpack_object *procs, *cs, *pipes, *files, *frames;
 	struct report r;
 
 	build_full_run();
@@ -743,12 +743,10 @@ START_TEST(schema_key_order)
 	ck_assert_uint_eq(cs->via.array.size, 1);
 	check_keys(&cs->via.array.ptr[0], callsite_keys, NULL);
 	ck_assert(mp_is_str(mp_get(&cs->via.array.ptr[0], "kind"), "read"));
-	ck_assert_uint_eq(array(&cs->via.array.ptr[0], "frames")->via.array.size,
-			  2);
+	frames = array(&cs->via.array.ptr[0], "frames");
+	ck_assert_uint_eq(frames->via.array.size, 2);
 	for (uint32_t i = 0; i < 2; i++)
-		check_keys(&array(&cs->via.array.ptr[0], "frames")
-				    ->via.array.ptr[i],
-			   frame_keys, NULL);
+		check_keys(&frames->via.array.ptr[i], frame_keys, NULL);
 	report_free(&r);
 }
 END_TEST

@@ -18,12 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "roar/mp.h"
 #include "roar/protocol.h"
-#include "roar/utf8.h"
 #include "callsites.h"
 #include "merge.h"
-#include "roar/mp.h"
+#include "pack.h"
 #include "report.h"
+#include "report_schema.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -188,34 +189,6 @@ roar_callsites_any(const struct roar_proc *p)
 
 /* ---- the report ------------------------------------------------------- */
 
-static void
-key(msgpack_packer *pk, const char *k)
-{
-	msgpack_pack_str(pk, strlen(k));
-	msgpack_pack_str_body(pk, k, strlen(k));
-}
-
-static void
-bytes(msgpack_packer *pk, const char *s, size_t len)
-{
-	if (roar_utf8_valid(s, len)) {
-		msgpack_pack_str(pk, len);
-		msgpack_pack_str_body(pk, s, len);
-	} else {
-		msgpack_pack_bin(pk, len);
-		msgpack_pack_bin_body(pk, s, len);
-	}
-}
-
-static void
-cstr_or_nil(msgpack_packer *pk, const char *s)
-{
-	if (s)
-		bytes(pk, s, strlen(s));
-	else
-		msgpack_pack_nil(pk);
-}
-
 /*
  * A frame: module (path, nil when its id was never defined), offset (the
  * address in the module's ELF when it could be read, else the file
@@ -232,23 +205,17 @@ pack_frame(msgpack_packer *pk, const struct roar_proc_callsites *cs,
 		mod = roar_map_get(&cs->modules, (uint64_t)gen << 32 | f->module);
 	if (mod)
 		roar_symbolize(s, mod->p, f->offset, &sym);
-	msgpack_pack_map(pk, 5);
-	key(pk, "module");
-	if (mod)
-		bytes(pk, mod->p, mod->len);
-	else
-		msgpack_pack_nil(pk);
-	key(pk, "offset");
+	msgpack_pack_map(pk, ROAR_R_SIZE(ROAR_REPORT_FRAME_KEYS));
+	roar_pack_key(pk, ROAR_R_FRAME_MODULE);
+	roar_pack_bytes_or_nil(pk, mod);
+	roar_pack_key(pk, ROAR_R_FRAME_OFFSET);
 	msgpack_pack_uint64(pk, sym.addr ? sym.addr : f->offset);
-	key(pk, "function");
-	cstr_or_nil(pk, sym.function);
-	key(pk, "file");
-	cstr_or_nil(pk, sym.file);
-	key(pk, "line");
-	if (sym.file)
-		msgpack_pack_int(pk, sym.line);
-	else
-		msgpack_pack_nil(pk);
+	roar_pack_key(pk, ROAR_R_FRAME_FUNCTION);
+	roar_pack_cstr_or_nil(pk, sym.function);
+	roar_pack_key(pk, ROAR_R_FRAME_FILE);
+	roar_pack_cstr_or_nil(pk, sym.file);
+	roar_pack_key(pk, ROAR_R_FRAME_LINE);
+	roar_pack_int_or_nil(pk, sym.file != NULL, sym.line);
 }
 
 void
@@ -257,18 +224,18 @@ roar_callsites_pack(msgpack_packer *pk, const struct roar_merge *m,
 {
 	const struct roar_proc_callsites *cs = p->callsites;
 
-	key(pk, "callsites");
 	msgpack_pack_array(pk, cs ? cs->n : 0);
 	for (size_t i = 0; cs && i < cs->n; i++) {
 		const struct cs_entry *e = cs->v[i];
 		const struct roar_file *f = m->file_list[e->file];
 
-		msgpack_pack_map(pk, 3);
-		key(pk, "path");
-		bytes(pk, f->path.p, f->path.len);
-		key(pk, "kind");
-		cstr_or_nil(pk, e->write ? "write" : "read");
-		key(pk, "frames");
+		msgpack_pack_map(pk, ROAR_R_SIZE(ROAR_REPORT_CALLSITE_KEYS));
+		roar_pack_key(pk, ROAR_R_CS_PATH);
+		roar_pack_bytes(pk, f->path.p, f->path.len);
+		roar_pack_key(pk, ROAR_R_CS_KIND);
+		roar_pack_cstr(pk, e->write ? ROAR_R_CS_KIND_WRITE
+					    : ROAR_R_CS_KIND_READ);
+		roar_pack_key(pk, ROAR_R_CS_FRAMES);
 		msgpack_pack_array(pk, e->n);
 		for (uint32_t k = 0; k < e->n; k++)
 			pack_frame(pk, cs, e->gen, &e->frame[k], s);
@@ -323,11 +290,11 @@ base_name(const char *p, size_t len, size_t *blen)
 static void
 print_frame(FILE *out, const msgpack_object *fr)
 {
-	const msgpack_object *fn = roar_mp_get(fr, "function");
-	const msgpack_object *file = roar_mp_get(fr, "file");
-	const msgpack_object *line = roar_mp_get(fr, "line");
-	const msgpack_object *mod = roar_mp_get(fr, "module");
-	const msgpack_object *off = roar_mp_get(fr, "offset");
+	const msgpack_object *fn = roar_mp_get(fr, ROAR_R_FRAME_FUNCTION);
+	const msgpack_object *file = roar_mp_get(fr, ROAR_R_FRAME_FILE);
+	const msgpack_object *line = roar_mp_get(fr, ROAR_R_FRAME_LINE);
+	const msgpack_object *mod = roar_mp_get(fr, ROAR_R_FRAME_MODULE);
+	const msgpack_object *off = roar_mp_get(fr, ROAR_R_FRAME_OFFSET);
 	const char *mp = "?", *b;
 	size_t mlen = 1, blen;
 	bool has_fn = fn && roar_mp_bytes(fn, &b, &blen);
@@ -356,16 +323,17 @@ print_frame(FILE *out, const msgpack_object *fr)
 static int
 print_callsites(FILE *out, const msgpack_object *report, const char *want)
 {
-	const msgpack_object *procs = roar_mp_get(report, "processes");
+	const msgpack_object *procs = roar_mp_get(report, ROAR_R_TOP_PROCESSES);
 	int lines = 0;
 
 	if (!procs || procs->type != MSGPACK_OBJECT_ARRAY)
 		return 0;
 	for (uint32_t i = 0; i < procs->via.array.size; i++) {
 		const msgpack_object *p = &procs->via.array.ptr[i];
-		const msgpack_object *cs = roar_mp_get(p, "callsites");
-		const msgpack_object *cmd = roar_mp_get(p, "command");
-		const msgpack_object *pid = roar_mp_get(p, "pid");
+		const msgpack_object *cs =
+			roar_mp_get(p, ROAR_R_PROC_CALLSITES);
+		const msgpack_object *cmd = roar_mp_get(p, ROAR_R_PROC_COMMAND);
+		const msgpack_object *pid = roar_mp_get(p, ROAR_R_PROC_PID);
 		const msgpack_object *argv0 =
 			cmd && cmd->type == MSGPACK_OBJECT_ARRAY &&
 					cmd->via.array.size
@@ -376,9 +344,10 @@ print_callsites(FILE *out, const msgpack_object *report, const char *want)
 			continue;
 		for (uint32_t k = 0; k < cs->via.array.size; k++) {
 			const msgpack_object *c = &cs->via.array.ptr[k];
-			const msgpack_object *frames = roar_mp_get(c, "frames");
+			const msgpack_object *frames =
+				roar_mp_get(c, ROAR_R_CS_FRAMES);
 
-			if (!path_matches(roar_mp_get(c, "path"), want))
+			if (!path_matches(roar_mp_get(c, ROAR_R_CS_PATH), want))
 				continue;
 			fprintf(out, "%" PRId64 " ",
 				pid && (pid->type ==
@@ -389,9 +358,9 @@ print_callsites(FILE *out, const msgpack_object *report, const char *want)
 					: 0);
 			print_bytes(out, argv0, "?");
 			fputc(' ', out);
-			print_bytes(out, roar_mp_get(c, "kind"), "?");
+			print_bytes(out, roar_mp_get(c, ROAR_R_CS_KIND), "?");
 			fputc(' ', out);
-			print_bytes(out, roar_mp_get(c, "path"), "?");
+			print_bytes(out, roar_mp_get(c, ROAR_R_CS_PATH), "?");
 			for (uint32_t j = 0;
 			     frames && frames->type == MSGPACK_OBJECT_ARRAY &&
 			     j < frames->via.array.size;

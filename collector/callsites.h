@@ -39,7 +39,7 @@ void roar_callsites_free(struct roar_proc *p);
 /** Whether p has call sites for the report. */
 bool roar_callsites_any(const struct roar_proc *p);
 
-/** Pack p's "callsites" key and value, symbolized with s (may be NULL). */
+/** Pack the value of p's "callsites", symbolized with s (may be NULL). */
 void roar_callsites_pack(msgpack_packer *pk, const struct roar_merge *m,
 			 const struct roar_proc *p,
 			 struct roar_symbolizer *s);

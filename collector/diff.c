@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "roar/mp.h"
+#include "report_schema.h"
 #include "util.h"
 #include "views.h"
 
@@ -46,7 +47,7 @@ cmp_bytes(const void *a, const void *b)
 static void
 file_set(const msgpack_object *report, const char *flag, struct strs *out)
 {
-	const msgpack_object *files = roar_mp_get(report, "files");
+	const msgpack_object *files = roar_mp_get(report, ROAR_R_TOP_FILES);
 	size_t k = 0;
 
 	for (uint32_t i = 0; files && files->type == MSGPACK_OBJECT_ARRAY &&
@@ -56,7 +57,7 @@ file_set(const msgpack_object *report, const char *flag, struct strs *out)
 		size_t n;
 
 		if (roar_view_true(roar_mp_get(f, flag)) &&
-		    roar_mp_bytes(roar_mp_get(f, "path"), &p, &n))
+		    roar_mp_bytes(roar_mp_get(f, ROAR_R_FILE_PATH), &p, &n))
 			strs_add(out, p, n);
 	}
 	qsort(out->v, out->n, sizeof(*out->v), cmp_bytes);
@@ -74,7 +75,7 @@ file_set(const msgpack_object *report, const char *flag, struct strs *out)
 static void
 command_set(const msgpack_object *report, struct strs *out)
 {
-	const msgpack_object *procs = roar_mp_get(report, "processes");
+	const msgpack_object *procs = roar_mp_get(report, ROAR_R_TOP_PROCESSES);
 
 	for (uint32_t i = 0; procs && procs->type == MSGPACK_OBJECT_ARRAY &&
 			     i < procs->via.array.size; i++) {
@@ -84,8 +85,10 @@ command_set(const msgpack_object *report, struct strs *out)
 
 		if (!m)
 			continue;
-		roar_view_print_command(
-			m, roar_mp_get(&procs->via.array.ptr[i], "command"), 0);
+		roar_view_print_command(m,
+					roar_mp_get(&procs->via.array.ptr[i],
+						    ROAR_R_PROC_COMMAND),
+					0);
 		fclose(m);
 		strs_add(out, buf, len);
 		free(buf);
@@ -133,10 +136,10 @@ roar_diff_print(FILE *out, const msgpack_object *a, const msgpack_object *b)
 	struct strs ca = { 0 }, cb = { 0 };
 	size_t changes = 0;
 
-	file_set(a, "read", &ia);
-	file_set(b, "read", &ib);
-	file_set(a, "written", &oa);
-	file_set(b, "written", &ob);
+	file_set(a, ROAR_R_FILE_READ, &ia);
+	file_set(b, ROAR_R_FILE_READ, &ib);
+	file_set(a, ROAR_R_FILE_WRITTEN, &oa);
+	file_set(b, ROAR_R_FILE_WRITTEN, &ob);
 	command_set(a, &ca);
 	command_set(b, &cb);
 	changes += print_missing(out, "inputs removed", '-', &ia, &ib, true);

@@ -14,6 +14,7 @@
 
 #include "roar/utf8.h"
 #include "roar/mp.h"
+#include "report_schema.h"
 #include "util.h"
 #include "views.h"
 
@@ -135,8 +136,8 @@ file_edges(struct dot *d, const struct roar_view_proc *vp,
 static void
 pipe_edges(struct dot *d, const struct roar_view *v, const msgpack_object *pi)
 {
-	const msgpack_object *w = roar_mp_get(pi, "writers");
-	const msgpack_object *r = roar_mp_get(pi, "readers");
+	const msgpack_object *w = roar_mp_get(pi, ROAR_R_PIPE_WRITERS);
+	const msgpack_object *r = roar_mp_get(pi, ROAR_R_PIPE_READERS);
 	const char *host;
 	size_t hl;
 
@@ -144,7 +145,7 @@ pipe_edges(struct dot *d, const struct roar_view *v, const msgpack_object *pi)
 	    r->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	/* A report of one run names no host per pipe: its processes'. */
-	if (!roar_mp_bytes(roar_mp_get(pi, "host"), &host, &hl)) {
+	if (!roar_mp_bytes(roar_mp_get(pi, ROAR_R_PIPE_HOST), &host, &hl)) {
 		host = v->nprocs ? v->procs[0].host : "";
 		hl = v->nprocs ? v->procs[0].host_len : 0;
 	}
@@ -170,7 +171,7 @@ pipe_edges(struct dot *d, const struct roar_view *v, const msgpack_object *pi)
 int
 roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 {
-	const msgpack_object *pipes = roar_mp_get(report, "pipes");
+	const msgpack_object *pipes = roar_mp_get(report, ROAR_R_TOP_PIPES);
 	struct roar_view v;
 	struct dot d = { .out = out, .all = all };
 
@@ -192,13 +193,15 @@ roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 		const char *exe;
 		size_t exe_len, folded;
 
-		if (!roar_mp_bytes(roar_mp_get(p, "exe"), &exe, &exe_len))
+		if (!roar_mp_bytes(roar_mp_get(p, ROAR_R_PROC_EXE), &exe,
+				   &exe_len))
 			exe = NULL, exe_len = 0;
 		folded = file_edges(&d, vp, exe, exe_len,
-				    roar_mp_get(p, "read_paths"), false, true);
+				    roar_mp_get(p, ROAR_R_PROC_READ_PATHS),
+				    false, true);
 		folded += file_edges(&d, vp, exe, exe_len,
-				     roar_mp_get(p, "written_paths"), true,
-				     true);
+				     roar_mp_get(p, ROAR_R_PROC_WRITTEN_PATHS),
+				     true, true);
 		fprintf(out, "\tp%u [shape=box, style=rounded, label=\"%lld",
 			vp->index, (long long)vp->pid);
 		if (many_hosts && vp->host_len) {
@@ -206,7 +209,7 @@ roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 			dot_bytes(out, vp->host, vp->host_len);
 		}
 		fputs("\\n", out);
-		dot_command(out, roar_mp_get(p, "command"));
+		dot_command(out, roar_mp_get(p, ROAR_R_PROC_COMMAND));
 		if (folded)
 			fprintf(out, "\\n(+%zu system file%s)", folded,
 				folded == 1 ? "" : "s");
@@ -218,16 +221,18 @@ roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 		const char *exe;
 		size_t exe_len;
 
-		if (!roar_mp_bytes(roar_mp_get(vp->obj, "exe"), &exe,
+		if (!roar_mp_bytes(roar_mp_get(vp->obj, ROAR_R_PROC_EXE), &exe,
 				   &exe_len))
 			exe = NULL, exe_len = 0;
 		if (pp)
 			fprintf(out, "\tp%u -> p%u [style=dashed, "
 				"color=gray40];\n", pp->index, vp->index);
 		file_edges(&d, vp, exe, exe_len,
-			   roar_mp_get(vp->obj, "read_paths"), false, false);
+			   roar_mp_get(vp->obj, ROAR_R_PROC_READ_PATHS), false,
+			   false);
 		file_edges(&d, vp, exe, exe_len,
-			   roar_mp_get(vp->obj, "written_paths"), true, false);
+			   roar_mp_get(vp->obj, ROAR_R_PROC_WRITTEN_PATHS),
+			   true, false);
 	}
 	for (uint32_t i = 0; pipes && pipes->type == MSGPACK_OBJECT_ARRAY &&
 			     i < pipes->via.array.size; i++)

@@ -23,10 +23,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "roar/mp.h"
 #include "elfcheck.h"
 #include "json.h"
 #include "launch.h"
 #include "report.h"
+#include "report_schema.h"
 
 /* What preflight's probe run writes, reads back and renames. */
 #define PROBE_TEXT "roar-preflight-probe"
@@ -94,37 +96,17 @@ report_lists_written(const char *report, const char *path, char *detail,
 		snprintf(detail, cap, "%s", err);
 		return false;
 	}
-	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
-		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == 5 &&
-		    !memcmp(kv->key.via.str.ptr, "files", 5))
-			files = &kv->val;
-	}
+	files = roar_mp_get(&u.data, ROAR_R_TOP_FILES);
 	for (uint32_t i = 0; files && files->type == MSGPACK_OBJECT_ARRAY &&
 			     i < files->via.array.size; i++) {
 		const msgpack_object *f = &files->via.array.ptr[i];
-		bool match = false, written = false;
+		const msgpack_object *p = roar_mp_get(f, ROAR_R_FILE_PATH);
+		const msgpack_object *w = roar_mp_get(f, ROAR_R_FILE_WRITTEN);
 
-		for (uint32_t k = 0; f->type == MSGPACK_OBJECT_MAP &&
-				     k < f->via.map.size; k++) {
-			const msgpack_object_kv *kv = &f->via.map.ptr[k];
-
-			if (kv->key.type != MSGPACK_OBJECT_STR)
-				continue;
-			if (kv->key.via.str.size == 4 &&
-			    !memcmp(kv->key.via.str.ptr, "path", 4) &&
-			    kv->val.type == MSGPACK_OBJECT_STR &&
-			    kv->val.via.str.size == strlen(real) &&
-			    !memcmp(kv->val.via.str.ptr, real, strlen(real)))
-				match = true;
-			if (kv->key.via.str.size == 7 &&
-			    !memcmp(kv->key.via.str.ptr, "written", 7) &&
-			    kv->val.type == MSGPACK_OBJECT_BOOLEAN)
-				written = kv->val.via.boolean;
-		}
-		if (match && written)
+		if (p && p->type == MSGPACK_OBJECT_STR &&
+		    p->via.str.size == strlen(real) &&
+		    !memcmp(p->via.str.ptr, real, strlen(real)) && w &&
+		    w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean)
 			found = true;
 	}
 	snprintf(detail, cap, found ? "a traced probe's write of %s was seen"

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "roar/protocol.h"
 #include "roar/mp.h"
+#include "roar/protocol.h"
+#include "pack.h"
 #include "pipes.h"
+#include "report_schema.h"
 
 void
 roar_pipes_init(struct roar_pipes *ps)
@@ -157,13 +159,6 @@ cmp_pipe(const void *a, const void *b)
 }
 
 static void
-key(msgpack_packer *pk, const char *k)
-{
-	msgpack_pack_str(pk, strlen(k));
-	msgpack_pack_str_body(pk, k, strlen(k));
-}
-
-static void
 pack_pids(msgpack_packer *pk, pid_t *v, size_t n)
 {
 	if (n > 1) /* qsort may not be given NULL, even for nothing */
@@ -188,18 +183,17 @@ roar_pipes_pack(const struct roar_pipes *ps, msgpack_packer *pk)
 		int n = snprintf(id, sizeof(id), "pipe:[%llu]",
 				 (unsigned long long)p->ino);
 
-		msgpack_pack_map(pk, 5);
-		key(pk, "id");
-		msgpack_pack_str(pk, (size_t)n);
-		msgpack_pack_str_body(pk, id, (size_t)n);
-		key(pk, "inode");
+		msgpack_pack_map(pk, ROAR_R_SIZE(ROAR_REPORT_PIPE_KEYS));
+		roar_pack_key(pk, ROAR_R_PIPE_ID);
+		roar_pack_str(pk, id, (size_t)n);
+		roar_pack_key(pk, ROAR_R_PIPE_INODE);
 		msgpack_pack_uint64(pk, p->ino);
-		key(pk, "dev");
+		roar_pack_key(pk, ROAR_R_PIPE_DEV);
 		msgpack_pack_uint64(pk, p->dev);
 		/* Sorting in place changes no meaning: the lists are sets. */
-		key(pk, "writers");
+		roar_pack_key(pk, ROAR_R_PIPE_WRITERS);
 		pack_pids(pk, p->writers, p->nwriters);
-		key(pk, "readers");
+		roar_pack_key(pk, ROAR_R_PIPE_READERS);
 		pack_pids(pk, p->readers, p->nreaders);
 	}
 	free(sorted);

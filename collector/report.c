@@ -7,47 +7,19 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "roar/utf8.h"
-#include "mpcheck.h"
 #include "callsites.h"
+#include "pack.h"
 #include "report.h"
+#include "report_schema.h"
 #include "symbolize.h"
-
-static void
-key(msgpack_packer *pk, const char *k)
-{
-	msgpack_pack_str(pk, strlen(k));
-	msgpack_pack_str_body(pk, k, strlen(k));
-}
-
-static void
-bytes(msgpack_packer *pk, const char *p, size_t len)
-{
-	if (roar_utf8_valid(p, len)) {
-		msgpack_pack_str(pk, len);
-		msgpack_pack_str_body(pk, p, len);
-	} else {
-		msgpack_pack_bin(pk, len);
-		msgpack_pack_bin_body(pk, p, len);
-	}
-}
-
-static void
-cstr(msgpack_packer *pk, const char *s)
-{
-	bytes(pk, s, strlen(s));
-}
 
 static const char *const blind_spots[] = {
 	"files the C library opens for itself (locale data, /etc/passwd and "
@@ -138,11 +110,11 @@ pack_env(msgpack_packer *pk, const struct roar_strv *env, bool keep_secrets)
 			continue;
 		size_t nlen = (size_t)(eq - env->v[i].p);
 
-		bytes(pk, env->v[i].p, nlen);
+		roar_pack_bytes(pk, env->v[i].p, nlen);
 		if (!keep_secrets && secret_name(env->v[i].p, nlen))
-			cstr(pk, ROAR_REDACTED);
+			roar_pack_cstr(pk, ROAR_REDACTED);
 		else
-			bytes(pk, eq + 1, env->v[i].len - nlen - 1);
+			roar_pack_bytes(pk, eq + 1, env->v[i].len - nlen - 1);
 	}
 }
 
@@ -222,8 +194,22 @@ pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
 	msgpack_pack_array(pk, n);
 	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
 		if (ix->v[i].bits & bit)
-			bytes(pk, sorted[ix->v[i].rank]->path.p,
-			      sorted[ix->v[i].rank]->path.len);
+			roar_pack_bytes(pk, sorted[ix->v[i].rank]->path.p,
+					sorted[ix->v[i].rank]->path.len);
+}
+
+/* The optional keys of a process (report_schema.h): fd_yields and
+ * callsites only where there were some, so that the rest read as before. */
+static bool
+roar_r_has_PROC_FD_YIELDS(const struct roar_proc *p)
+{
+	return p->fd_yields > 0;
+}
+
+static bool
+roar_r_has_PROC_CALLSITES(const struct roar_proc *p)
+{
+	return roar_callsites_any(p);
 }
 
 static void
@@ -252,102 +238,73 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 		code = p->exit_code;
 	}
 
-	/* fd_yields only where there were some: the rest read as before. */
-	msgpack_pack_map(pk, 20 + (p->fd_yields > 0) + roar_callsites_any(p));
-	key(pk, "pid");
+	msgpack_pack_map(pk, ROAR_R_SINGLE_SIZE(ROAR_REPORT_PROC_KEYS, p));
+	roar_pack_key(pk, ROAR_R_PROC_PID);
 	msgpack_pack_int64(pk, p->pid);
 	/* Pids are the host's: a merge of reports of several hosts
 	 * (roar-report merge, docs/multi-host.md) tells them apart by it. */
-	key(pk, "host");
-	cstr(pk, report_host);
-	key(pk, "parent_pid");
-	if (parent)
-		msgpack_pack_int64(pk, parent);
-	else
-		msgpack_pack_nil(pk);
-	key(pk, "command");
+	roar_pack_key(pk, ROAR_R_PROC_HOST);
+	roar_pack_cstr(pk, report_host);
+	roar_pack_key(pk, ROAR_R_PROC_PARENT_PID);
+	roar_pack_int_or_nil(pk, parent != 0, parent);
+	roar_pack_key(pk, ROAR_R_PROC_COMMAND);
 	msgpack_pack_array(pk, cmd ? cmd->n : 0);
 	for (size_t i = 0; cmd && i < cmd->n; i++)
-		bytes(pk, cmd->v[i].p, cmd->v[i].len);
-	key(pk, "env");
+		roar_pack_bytes(pk, cmd->v[i].p, cmd->v[i].len);
+	roar_pack_key(pk, ROAR_R_PROC_ENV);
 	pack_env(pk, env, m->keep_secrets);
 	/* Ours from here on: roar ignores keys it does not know. */
-	key(pk, "cwd");
-	if (cwd)
-		bytes(pk, cwd->p, cwd->len);
-	else
-		msgpack_pack_nil(pk);
-	key(pk, "exe");
+	roar_pack_key(pk, ROAR_R_PROC_CWD);
+	roar_pack_bytes_or_nil(pk, cwd);
+	roar_pack_key(pk, ROAR_R_PROC_EXE);
 	if (im && im->exe.p && !(reason && p->has_exec))
-		bytes(pk, im->exe.p, im->exe.len);
+		roar_pack_bytes(pk, im->exe.p, im->exe.len);
 	else if (p->has_exec && p->exec_exe.p)
-		bytes(pk, p->exec_exe.p, p->exec_exe.len);
+		roar_pack_bytes(pk, p->exec_exe.p, p->exec_exe.len);
 	else
 		msgpack_pack_nil(pk);
-	key(pk, "exit_code");
-	if (has_code)
-		msgpack_pack_int(pk, code);
-	else
-		msgpack_pack_nil(pk);
-	key(pk, "exit_signal");
-	if (has_sig)
-		msgpack_pack_int(pk, sig);
-	else
-		msgpack_pack_nil(pk);
-	key(pk, "traced");
-	if (reason)
-		msgpack_pack_false(pk);
-	else
-		msgpack_pack_true(pk);
-	key(pk, "untraced_reason");
-	if (reason)
-		cstr(pk, reason);
-	else
-		msgpack_pack_nil(pk);
-	key(pk, "still_running");
-	if (p->still_running)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
+	roar_pack_key(pk, ROAR_R_PROC_EXIT_CODE);
+	roar_pack_int_or_nil(pk, has_code, code);
+	roar_pack_key(pk, ROAR_R_PROC_EXIT_SIGNAL);
+	roar_pack_int_or_nil(pk, has_sig, sig);
+	roar_pack_key(pk, ROAR_R_PROC_TRACED);
+	roar_pack_bool(pk, !reason);
+	roar_pack_key(pk, ROAR_R_PROC_UNTRACED_REASON);
+	roar_pack_cstr_or_nil(pk, reason);
+	roar_pack_key(pk, ROAR_R_PROC_STILL_RUNNING);
+	roar_pack_bool(pk, p->still_running);
 	/* Events of its that never reached the report, and whether the
 	 * ledger knows its stream to be incomplete (some never arrived). */
-	key(pk, "events_dropped");
+	roar_pack_key(pk, ROAR_R_PROC_EVENTS_DROPPED);
 	msgpack_pack_uint64(pk, p->dropped);
-	key(pk, "incomplete");
-	if (p->incomplete)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	key(pk, "parent_inferred");
-	if (parent && parent != p->ppid)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	key(pk, "start_time");
+	roar_pack_key(pk, ROAR_R_PROC_INCOMPLETE);
+	roar_pack_bool(pk, p->incomplete);
+	roar_pack_key(pk, ROAR_R_PROC_PARENT_INFERRED);
+	roar_pack_bool(pk, parent && parent != p->ppid);
+	roar_pack_key(pk, ROAR_R_PROC_START_TIME);
 	msgpack_pack_double(pk, p->start_time);
-	key(pk, "end_time");
+	roar_pack_key(pk, ROAR_R_PROC_END_TIME);
 	if (p->end_time > 0)
 		msgpack_pack_double(pk, p->end_time);
 	else
 		msgpack_pack_nil(pk);
-	key(pk, "read_paths");
+	roar_pack_key(pk, ROAR_R_PROC_READ_PATHS);
 	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ);
-	key(pk, "written_paths");
+	roar_pack_key(pk, ROAR_R_PROC_WRITTEN_PATHS);
 	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE);
-	if (p->fd_yields > 0) {
-		key(pk, "fd_yields");
+	if (roar_r_has_PROC_FD_YIELDS(p)) {
+		roar_pack_key(pk, ROAR_R_PROC_FD_YIELDS);
 		msgpack_pack_uint64(pk, p->fd_yields);
 	}
 	/* Call sites only where there were some (callsites.c). */
-	if (roar_callsites_any(p))
+	if (roar_r_has_PROC_CALLSITES(p)) {
+		roar_pack_key(pk, ROAR_R_PROC_CALLSITES);
 		roar_callsites_pack(pk, m, p, sym);
+	}
 	/* command or env above is a prefix of what the process had: its
 	 * sender's frame or the collector's caps (caps.h) cut it. */
-	key(pk, "truncated");
-	if (roar_merge_truncated(m, p))
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
+	roar_pack_key(pk, ROAR_R_PROC_TRUNCATED);
+	roar_pack_bool(pk, roar_merge_truncated(m, p));
 }
 
 static void
@@ -364,7 +321,8 @@ pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if ((want_read && sorted[i]->read) ||
 		    (want_write && sorted[i]->written))
-			bytes(pk, sorted[i]->path.p, sorted[i]->path.len);
+			roar_pack_bytes(pk, sorted[i]->path.p,
+					sorted[i]->path.len);
 }
 
 void
@@ -389,226 +347,89 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	index_access(m, sorted, &ix);
 	take_host_name();
 	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 14);
-	key(&pk, "version");
+	msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_TOP_KEYS));
+	roar_pack_key(&pk, ROAR_R_TOP_VERSION);
 	msgpack_pack_int(&pk, 1);
-	key(&pk, "processes");
+	roar_pack_key(&pk, ROAR_R_TOP_PROCESSES);
 	msgpack_pack_array(&pk, pv.n);
 	for (size_t i = 0; i < pv.n; i++)
 		pack_process(&pk, m, pv.v[i], sorted, &ix, sym);
 	roar_symbolizer_free(sym);
-	key(&pk, "files");
+	roar_pack_key(&pk, ROAR_R_TOP_FILES);
 	msgpack_pack_array(&pk, m->nfiles);
 	for (size_t i = 0; i < m->nfiles; i++) {
 		const struct roar_file *f = sorted[i];
 
-		msgpack_pack_map(&pk, 5);
-		key(&pk, "path");
-		bytes(&pk, f->path.p, f->path.len);
-		key(&pk, "read");
-		if (f->read)
-			msgpack_pack_true(&pk);
-		else
-			msgpack_pack_false(&pk);
-		key(&pk, "written");
-		if (f->written)
-			msgpack_pack_true(&pk);
-		else
-			msgpack_pack_false(&pk);
-		key(&pk, "read_threads");
+		msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_FILE_KEYS));
+		roar_pack_key(&pk, ROAR_R_FILE_PATH);
+		roar_pack_bytes(&pk, f->path.p, f->path.len);
+		roar_pack_key(&pk, ROAR_R_FILE_READ);
+		roar_pack_bool(&pk, f->read);
+		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN);
+		roar_pack_bool(&pk, f->written);
+		roar_pack_key(&pk, ROAR_R_FILE_READ_THREADS);
 		pack_tids(&pk, f->read_tids, f->n_read_tids);
-		key(&pk, "written_threads");
+		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN_THREADS);
 		pack_tids(&pk, f->written_tids, f->n_written_tids);
 	}
-	key(&pk, "opened_files");
+	roar_pack_key(&pk, ROAR_R_TOP_OPENED_FILES);
 	pack_path_list(&pk, sorted, m->nfiles, true, true);
-	key(&pk, "read_files");
+	roar_pack_key(&pk, ROAR_R_TOP_READ_FILES);
 	pack_path_list(&pk, sorted, m->nfiles, true, false);
-	key(&pk, "written_files");
+	roar_pack_key(&pk, ROAR_R_TOP_WRITTEN_FILES);
 	pack_path_list(&pk, sorted, m->nfiles, false, true);
-	key(&pk, "start_time");
+	roar_pack_key(&pk, ROAR_R_TOP_START_TIME);
 	msgpack_pack_double(&pk, m->start_time);
-	key(&pk, "end_time");
+	roar_pack_key(&pk, ROAR_R_TOP_END_TIME);
 	msgpack_pack_double(&pk, m->end_time);
-	key(&pk, "tracer_mode");
-	cstr(&pk, "preload");
-	key(&pk, "events_dropped");
+	roar_pack_key(&pk, ROAR_R_TOP_TRACER_MODE);
+	roar_pack_cstr(&pk, ROAR_R_TRACER_MODE_PRELOAD);
+	roar_pack_key(&pk, ROAR_R_TOP_EVENTS_DROPPED);
 	msgpack_pack_uint64(&pk, roar_merge_dropped(m) + m->bad_frames -
 					 m->bad_in_ledger);
 	/* Ours: frames the identity rules refused (a sender speaking for a
 	 * process it may not).  Not the program's events, so not above. */
-	key(&pk, "frames_refused");
+	roar_pack_key(&pk, ROAR_R_TOP_FRAMES_REFUSED);
 	msgpack_pack_uint64(&pk, m->frames_refused);
 	/* Ours: connections closed for want of file descriptors (collect.c).
 	 * What their senders sent on them is in events_dropped through the
 	 * ledger (tally.c), when there is one. */
-	key(&pk, "connections_refused");
+	roar_pack_key(&pk, ROAR_R_TOP_CONNECTIONS_REFUSED);
 	msgpack_pack_uint64(&pk, m->limits.connections_refused);
 	/* Ours: which processes wrote and read each pipe (pipes.h). */
-	key(&pk, "pipes");
+	roar_pack_key(&pk, ROAR_R_TOP_PIPES);
 	roar_pipes_pack(&m->pipes, &pk);
-	key(&pk, "roar_preload");
-	msgpack_pack_map(&pk, 10);
-	key(&pk, "version");
-	cstr(&pk, ROAR_VERSION);
+	roar_pack_key(&pk, ROAR_R_TOP_ROAR_PRELOAD);
+	msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_PRELOAD_KEYS));
+	roar_pack_key(&pk, ROAR_R_RP_VERSION);
+	roar_pack_cstr(&pk, ROAR_VERSION);
 	/* Whether the counts above come from the ledger (exact, even for
 	 * processes killed mid-stream) or from the senders' own reports. */
-	key(&pk, "ledger");
-	if (m->ledger_on)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
-	key(&pk, "ledger_unbelieved");
+	roar_pack_key(&pk, ROAR_R_RP_LEDGER);
+	roar_pack_bool(&pk, m->ledger_on);
+	roar_pack_key(&pk, ROAR_R_RP_LEDGER_UNBELIEVED);
 	msgpack_pack_uint64(&pk, m->ledger_mismatch + m->ledger_overflow);
-	key(&pk, "root_pid");
+	roar_pack_key(&pk, ROAR_R_RP_ROOT_PID);
 	msgpack_pack_int64(&pk, m->root_pid);
-	key(&pk, "bad_frames");
+	roar_pack_key(&pk, ROAR_R_RP_BAD_FRAMES);
 	msgpack_pack_uint64(&pk, m->bad_frames);
-	key(&pk, "unknown_events");
+	roar_pack_key(&pk, ROAR_R_RP_UNKNOWN_EVENTS);
 	msgpack_pack_uint64(&pk, m->unknown_events);
 	/* The costs of the caps in caps.h (torn frames are bad frames). */
-	key(&pk, "frames_torn");
+	roar_pack_key(&pk, ROAR_R_RP_FRAMES_TORN);
 	msgpack_pack_uint64(&pk, m->limits.frames_torn);
-	key(&pk, "bytes_torn");
+	roar_pack_key(&pk, ROAR_R_RP_BYTES_TORN);
 	msgpack_pack_uint64(&pk, m->limits.bytes_torn);
-	key(&pk, "lists_truncated");
+	roar_pack_key(&pk, ROAR_R_RP_LISTS_TRUNCATED);
 	msgpack_pack_uint64(&pk, m->limits.lists_truncated);
 	/* What no LD_PRELOAD tracer can see, said in every report rather
 	 * than left for the reader to guess.  Untraced processes are listed
 	 * one by one under processes. */
-	key(&pk, "blind_spots");
+	roar_pack_key(&pk, ROAR_R_RP_BLIND_SPOTS);
 	msgpack_pack_array(&pk, ROAR_ARRAY_SIZE(blind_spots));
 	for (size_t i = 0; i < ROAR_ARRAY_SIZE(blind_spots); i++)
-		cstr(&pk, blind_spots[i]);
+		roar_pack_cstr(&pk, blind_spots[i]);
 	free(pv.v);
 	free(sorted);
 	free(ix.v);
-}
-
-int
-roar_report_write(const struct roar_merge *m, const char *path, char *err,
-		  size_t errlen)
-{
-	msgpack_sbuffer sbuf;
-	char tmp[PATH_MAX + 48];
-	int fd = -1, rc = 0;
-	size_t off = 0;
-
-	msgpack_sbuffer_init(&sbuf);
-	roar_report_pack(m, &sbuf);
-	/*
-	 * The temporary is new (O_EXCL), never a link someone planted
-	 * (O_NOFOLLOW), and readable by its owner only: the report holds
-	 * every process's environment.  A name already taken (a planted
-	 * file or link) is skipped, not followed; rename then replaces the
-	 * report's name itself, never what a link there points to.
-	 */
-	for (unsigned try = 0; fd < 0 && try < 100; try++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path,
-				     (int)getpid(), try) >= sizeof(tmp)) {
-			snprintf(err, errlen, "report path too long: %s", path);
-			rc = -ENAMETOOLONG;
-			goto out;
-		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-			       O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", tmp,
-			 strerror(errno));
-		goto out;
-	}
-	while (off < sbuf.size) {
-		ssize_t n = write(fd, sbuf.data + off, sbuf.size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "cannot write %s: %s", tmp,
-				 strerror(-rc));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot fsync %s: %s", tmp,
-			 strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
-			 strerror(errno));
-		unlink(tmp);
-	}
-out:
-	msgpack_sbuffer_destroy(&sbuf);
-	return rc;
-}
-
-int
-roar_report_read(const char *path, msgpack_unpacked *result, char **data,
-		 char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 16, len = 0, off = 0;
-	char *buf;
-	msgpack_unpack_return ret;
-
-	*data = NULL;
-	if (!f) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
-		return -e;
-	}
-	buf = roar_xmalloc(cap);
-	for (;;) {
-		size_t n = fread(buf + len, 1, cap - len, f);
-
-		len += n;
-		if (len < cap)
-			break;
-		cap *= 2;
-		buf = roar_xrealloc(buf, cap);
-	}
-	if (ferror(f)) {
-		int e = errno;
-
-		fclose(f);
-		free(buf);
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-		return -e;
-	}
-	fclose(f);
-	/* A file is as untrusted as a frame: no count may claim more than
-	 * its bytes (mpcheck.h), or msgpack-c allocates for the claim. */
-	if (roar_mpcheck_one(buf, len) != 0) {
-		free(buf);
-		snprintf(err, errlen, "%s is not a roar report (not one "
-			 "well-formed msgpack value)", path);
-		return -EINVAL;
-	}
-	msgpack_unpacked_init(result);
-	ret = msgpack_unpack_next(result, buf, len, &off);
-	if (ret != MSGPACK_UNPACK_SUCCESS ||
-	    result->data.type != MSGPACK_OBJECT_MAP) {
-		msgpack_unpacked_destroy(result);
-		free(buf);
-		snprintf(err, errlen, "%s is not a roar report (msgpack map)",
-			 path);
-		return -EINVAL;
-	}
-	*data = buf;
-	return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The report roar reads (docs/roar-compat.md, "The report"), built from a
- * finished merge and written atomically: a temporary file in the same
- * directory, fsync, rename.
+ * The report roar reads (docs/roar-compat.md, "The report"): packed from
+ * a finished merge (report.c; its keys are in report_schema.h), written
+ * atomically and read back (report_file.c).
  */
 #ifndef ROAR_REPORT_H
 #define ROAR_REPORT_H
@@ -18,17 +18,25 @@
  */
 void roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf);
 
-/**
- * Write the report of m to path atomically.
- * @return 0, or -errno with a message in err
- */
 /** What the report says instead of the value of a variable whose name
  *  looks secret (*TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *KEY*,
  *  *CREDENTIAL*, *AUTH*), unless ROAR_KEEP_SECRETS=1. */
 #define ROAR_REDACTED "<redacted by roar-preload>"
 
+/**
+ * Write the report of m to path atomically.
+ * @return 0, or -errno with a message in err
+ */
 int roar_report_write(const struct roar_merge *m, const char *path, char *err,
 		      size_t errlen);
+
+/**
+ * Write the packed report in sbuf to path atomically: a new temporary
+ * beside it, owner-only and never through a link, fsync, rename.
+ * @return 0, or -errno with a message in err
+ */
+int roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path,
+			   char *err, size_t errlen);
 
 /**
  * Read a report file and decode it.  The caller owns *result (free with

@@ -19,31 +19,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "roar/utf8.h"
 #include "roar/mp.h"
+#include "pack.h"
+#include "report.h"
+#include "report_schema.h"
 #include "util.h"
 #include "views.h"
 
+/* Pack map o with its host key hk set to host (kept when it has one). */
 static void
-key(msgpack_packer *pk, const char *k)
-{
-	msgpack_pack_str(pk, strlen(k));
-	msgpack_pack_str_body(pk, k, strlen(k));
-}
-
-static void
-str(msgpack_packer *pk, const char *p, size_t n)
-{
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, p, n);
-}
-
-/* Pack map o with "host" set to host (kept when it has one). */
-static void
-pack_with_host(msgpack_packer *pk, const msgpack_object *o,
+pack_with_host(msgpack_packer *pk, const msgpack_object *o, const char *hk,
 	       const struct roar_bytes *host)
 {
-	bool has = roar_mp_get(o, "host") != NULL;
+	bool has = roar_mp_get(o, hk) != NULL;
 
 	if (o->type != MSGPACK_OBJECT_MAP) {
 		msgpack_pack_object(pk, *o);
@@ -55,8 +43,8 @@ pack_with_host(msgpack_packer *pk, const msgpack_object *o,
 		msgpack_pack_object(pk, o->via.map.ptr[i].val);
 	}
 	if (!has) {
-		key(pk, "host");
-		str(pk, host->p, host->len);
+		roar_pack_key(pk, hk);
+		roar_pack_str(pk, host->p, host->len);
 	}
 }
 
@@ -71,12 +59,13 @@ array_size(const msgpack_object *o)
 static struct roar_bytes
 input_host(const msgpack_object *r, const char *name)
 {
-	const msgpack_object *procs = roar_mp_get(r, "processes");
+	const msgpack_object *procs = roar_mp_get(r, ROAR_R_TOP_PROCESSES);
 	const char *p;
 	size_t n;
 
 	for (uint32_t i = 0; i < array_size(procs); i++)
-		if (roar_mp_bytes(roar_mp_get(&procs->via.array.ptr[i], "host"),
+		if (roar_mp_bytes(roar_mp_get(&procs->via.array.ptr[i],
+					  ROAR_R_PROC_HOST),
 				  &p, &n))
 			return roar_bytes_dup(p, n);
 	return roar_bytes_dup(name, strlen(name));
@@ -118,12 +107,7 @@ pack_union(msgpack_packer *pk, const msgpack_object *const *in, size_t n,
 	msgpack_pack_array(pk, out);
 	for (size_t i = 0; i < out; i++) {
 		/* As the inputs had it: str, or bin when not UTF-8. */
-		if (roar_utf8_valid(v[i].p, v[i].len)) {
-			str(pk, v[i].p, v[i].len);
-		} else {
-			msgpack_pack_bin(pk, v[i].len);
-			msgpack_pack_bin_body(pk, v[i].p, v[i].len);
-		}
+		roar_pack_bytes(pk, v[i].p, v[i].len);
 		roar_bytes_free(&v[i]);
 	}
 	free(v);
@@ -153,10 +137,11 @@ sum_of(const msgpack_object *const *in, size_t n, const char *k)
 	return s;
 }
 
-/* Pack every input's list k, each entry with its input's host. */
+/* Pack every input's list k, each entry with its input's host under
+ * its key hk. */
 static void
 pack_hosted(msgpack_packer *pk, const msgpack_object *const *in, size_t n,
-	    const struct roar_bytes *hosts, const char *k)
+	    const struct roar_bytes *hosts, const char *k, const char *hk)
 {
 	size_t total = 0;
 
@@ -167,57 +152,9 @@ pack_hosted(msgpack_packer *pk, const msgpack_object *const *in, size_t n,
 		const msgpack_object *l = roar_mp_get(in[i], k);
 
 		for (uint32_t j = 0; j < array_size(l); j++)
-			pack_with_host(pk, &l->via.array.ptr[j], &hosts[i]);
+			pack_with_host(pk, &l->via.array.ptr[j], hk,
+				       &hosts[i]);
 	}
-}
-
-static int
-write_atomic(const char *path, const msgpack_sbuffer *sb, char *err,
-	     size_t errlen)
-{
-	char tmp[PATH_MAX + 32];
-	size_t off = 0;
-	int fd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
-			     (int)getpid()) >= sizeof(tmp)) {
-		snprintf(err, errlen, "path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	/* Owner-only and never through a planted link: the processes'
-	 * environments are in it (report.c does the same). */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(e));
-		return -e;
-	}
-	while (off < sb->size) {
-		ssize_t w = write(fd, sb->data + off, sb->size - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : EIO;
-
-			close(fd);
-			unlink(tmp);
-			snprintf(err, errlen, "cannot write %s: %s", tmp,
-				 strerror(e));
-			return -e;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		int e = errno;
-
-		unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
-		return -e;
-	}
-	return 0;
 }
 
 int
@@ -232,8 +169,9 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		double s = float_of(roar_mp_get(in[i], "start_time"), 0);
-		double e = float_of(roar_mp_get(in[i], "end_time"), 0);
+		double s =
+			float_of(roar_mp_get(in[i], ROAR_R_TOP_START_TIME), 0);
+		double e = float_of(roar_mp_get(in[i], ROAR_R_TOP_END_TIME), 0);
 
 		hosts[i] = input_host(in[i], names[i]);
 		for (size_t j = 0; j < i; j++)
@@ -253,62 +191,66 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 16);
-	key(&pk, "version");
+	msgpack_pack_map(&pk, ROAR_R_MERGED_SIZE(ROAR_REPORT_TOP_KEYS));
+	roar_pack_key(&pk, ROAR_R_TOP_VERSION);
 	msgpack_pack_int(&pk, 1);
-	key(&pk, "processes");
-	pack_hosted(&pk, in, n, hosts, "processes");
-	key(&pk, "files");
-	pack_hosted(&pk, in, n, hosts, "files");
-	key(&pk, "opened_files");
-	pack_union(&pk, in, n, "opened_files");
-	key(&pk, "read_files");
-	pack_union(&pk, in, n, "read_files");
-	key(&pk, "written_files");
-	pack_union(&pk, in, n, "written_files");
-	key(&pk, "start_time");
+	roar_pack_key(&pk, ROAR_R_TOP_PROCESSES);
+	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_PROCESSES,
+		    ROAR_R_PROC_HOST);
+	roar_pack_key(&pk, ROAR_R_TOP_FILES);
+	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_FILES, ROAR_R_FILE_HOST);
+	roar_pack_key(&pk, ROAR_R_TOP_OPENED_FILES);
+	pack_union(&pk, in, n, ROAR_R_TOP_OPENED_FILES);
+	roar_pack_key(&pk, ROAR_R_TOP_READ_FILES);
+	pack_union(&pk, in, n, ROAR_R_TOP_READ_FILES);
+	roar_pack_key(&pk, ROAR_R_TOP_WRITTEN_FILES);
+	pack_union(&pk, in, n, ROAR_R_TOP_WRITTEN_FILES);
+	roar_pack_key(&pk, ROAR_R_TOP_START_TIME);
 	msgpack_pack_double(&pk, start);
-	key(&pk, "end_time");
+	roar_pack_key(&pk, ROAR_R_TOP_END_TIME);
 	msgpack_pack_double(&pk, end);
-	key(&pk, "tracer_mode");
-	str(&pk, "preload", 7);
-	key(&pk, "events_dropped");
-	msgpack_pack_uint64(&pk, sum_of(in, n, "events_dropped"));
-	key(&pk, "frames_refused");
-	msgpack_pack_uint64(&pk, sum_of(in, n, "frames_refused"));
-	key(&pk, "connections_refused");
-	msgpack_pack_uint64(&pk, sum_of(in, n, "connections_refused"));
-	key(&pk, "pipes");
-	pack_hosted(&pk, in, n, hosts, "pipes");
-	key(&pk, "hosts");
+	roar_pack_key(&pk, ROAR_R_TOP_TRACER_MODE);
+	roar_pack_cstr(&pk, ROAR_R_TRACER_MODE_PRELOAD);
+	roar_pack_key(&pk, ROAR_R_TOP_EVENTS_DROPPED);
+	msgpack_pack_uint64(&pk, sum_of(in, n, ROAR_R_TOP_EVENTS_DROPPED));
+	roar_pack_key(&pk, ROAR_R_TOP_FRAMES_REFUSED);
+	msgpack_pack_uint64(&pk, sum_of(in, n, ROAR_R_TOP_FRAMES_REFUSED));
+	roar_pack_key(&pk, ROAR_R_TOP_CONNECTIONS_REFUSED);
+	msgpack_pack_uint64(&pk,
+			    sum_of(in, n, ROAR_R_TOP_CONNECTIONS_REFUSED));
+	roar_pack_key(&pk, ROAR_R_TOP_PIPES);
+	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_PIPES, ROAR_R_PIPE_HOST);
+	roar_pack_key(&pk, ROAR_R_TOP_HOSTS);
 	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < n; i++)
-		str(&pk, hosts[i].p, hosts[i].len);
+		roar_pack_str(&pk, hosts[i].p, hosts[i].len);
 	/* Which report each host's part came from, and its own
 	 * roar_preload section (ledger, blind spots) as it was. */
-	key(&pk, "merged_from");
+	roar_pack_key(&pk, ROAR_R_TOP_MERGED_FROM);
 	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < n; i++) {
-		const msgpack_object *rp = roar_mp_get(in[i], "roar_preload");
+		const msgpack_object *rp =
+			roar_mp_get(in[i], ROAR_R_TOP_ROAR_PRELOAD);
 
-		msgpack_pack_map(&pk, 3);
-		key(&pk, "host");
-		str(&pk, hosts[i].p, hosts[i].len);
-		key(&pk, "report");
-		str(&pk, names[i], strlen(names[i]));
-		key(&pk, "roar_preload");
+		msgpack_pack_map(
+			&pk, ROAR_R_MERGED_SIZE(ROAR_REPORT_MERGED_FROM_KEYS));
+		roar_pack_key(&pk, ROAR_R_MF_HOST);
+		roar_pack_str(&pk, hosts[i].p, hosts[i].len);
+		roar_pack_key(&pk, ROAR_R_MF_REPORT);
+		roar_pack_str(&pk, names[i], strlen(names[i]));
+		roar_pack_key(&pk, ROAR_R_MF_ROAR_PRELOAD);
 		if (rp)
 			msgpack_pack_object(&pk, *rp);
 		else
 			msgpack_pack_nil(&pk);
 	}
-	key(&pk, "roar_preload");
-	msgpack_pack_map(&pk, 2);
-	key(&pk, "version");
-	str(&pk, ROAR_VERSION, strlen(ROAR_VERSION));
-	key(&pk, "merged");
+	roar_pack_key(&pk, ROAR_R_TOP_ROAR_PRELOAD);
+	msgpack_pack_map(&pk, ROAR_R_MERGED_SIZE(ROAR_REPORT_PRELOAD_KEYS));
+	roar_pack_key(&pk, ROAR_R_RP_VERSION);
+	roar_pack_str(&pk, ROAR_VERSION, strlen(ROAR_VERSION));
+	roar_pack_key(&pk, ROAR_R_RP_MERGED);
 	msgpack_pack_true(&pk);
-	rc = write_atomic(path, &sb, err, errlen);
+	rc = roar_report_write_sbuf(&sb, path, err, errlen);
 	msgpack_sbuffer_destroy(&sb);
 out_hosts:
 	for (size_t i = 0; i < n; i++)

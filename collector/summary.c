@@ -18,6 +18,7 @@
 
 #include "roar/utf8.h"
 #include "roar/mp.h"
+#include "report_schema.h"
 #include "summary.h"
 #include "util.h"
 #include "views.h"
@@ -52,12 +53,12 @@ view_of(const struct summary *s, uint32_t idx)
 	const char *h;
 	size_t hl;
 
-	if (!roar_mp_bytes(roar_mp_get(p, "host"), &h, &hl)) {
+	if (!roar_mp_bytes(roar_mp_get(p, ROAR_R_PROC_HOST), &h, &hl)) {
 		h = "";
 		hl = 0;
 	}
 	return roar_view_find(&s->view, h, hl,
-			      int_of(roar_mp_get(p, "pid"), 0));
+			      int_of(roar_mp_get(p, ROAR_R_PROC_PID), 0));
 }
 
 static void
@@ -136,15 +137,15 @@ print_proc(struct summary *s, uint32_t idx, int depth)
 	FILE *out = s->out;
 	const msgpack_object *p = &s->procs->via.array.ptr[idx];
 	const struct roar_view_proc *vp = view_of(s, idx);
-	int64_t pid = int_of(roar_mp_get(p, "pid"), 0);
-	int64_t code = int_of(roar_mp_get(p, "exit_code"), -1);
-	int64_t sig = int_of(roar_mp_get(p, "exit_signal"), -1);
-	const msgpack_object *traced = roar_mp_get(p, "traced");
+	int64_t pid = int_of(roar_mp_get(p, ROAR_R_PROC_PID), 0);
+	int64_t code = int_of(roar_mp_get(p, ROAR_R_PROC_EXIT_CODE), -1);
+	int64_t sig = int_of(roar_mp_get(p, ROAR_R_PROC_EXIT_SIGNAL), -1);
+	const msgpack_object *traced = roar_mp_get(p, ROAR_R_PROC_TRACED);
 	const char *exe = NULL;
 	size_t exe_len = 0, folded;
 
 	s->seen[idx] = 1;
-	if (!roar_mp_bytes(roar_mp_get(p, "exe"), &exe, &exe_len))
+	if (!roar_mp_bytes(roar_mp_get(p, ROAR_R_PROC_EXE), &exe, &exe_len))
 		exe = NULL;
 	fprintf(out, "%*s[%lld", depth * 2, "", (long long)pid);
 	if (s->many_hosts && vp && vp->host_len) {
@@ -152,27 +153,30 @@ print_proc(struct summary *s, uint32_t idx, int depth)
 		roar_view_print_bytes(out, vp->host, vp->host_len);
 	}
 	fputs("] ", out);
-	roar_view_print_command(out, roar_mp_get(p, "command"),
+	roar_view_print_command(out, roar_mp_get(p, ROAR_R_PROC_COMMAND),
 				s->opts->all ? 0 : ROAR_SUMMARY_COMMAND_MAX);
 	if (code >= 0)
 		fprintf(out, "  (exit %lld)", (long long)code);
 	else if (sig >= 0)
 		fprintf(out, "  (killed by signal %lld)", (long long)sig);
-	if (roar_view_true(roar_mp_get(p, "still_running")))
+	if (roar_view_true(roar_mp_get(p, ROAR_R_PROC_STILL_RUNNING)))
 		fputs("  (still running when the report was taken)", out);
-	if (roar_view_true(roar_mp_get(p, "truncated")))
+	if (roar_view_true(roar_mp_get(p, ROAR_R_PROC_TRUNCATED)))
 		fputs("  (argv or environment truncated)", out);
 	fputc('\n', out);
 	if (traced && traced->type == MSGPACK_OBJECT_BOOLEAN &&
 	    !traced->via.boolean) {
 		fprintf(out, "%*s  NOT TRACED: ", depth * 2, "");
-		print_obj_bytes(out, roar_mp_get(p, "untraced_reason"));
+		print_obj_bytes(out,
+				roar_mp_get(p, ROAR_R_PROC_UNTRACED_REASON));
 		fputc('\n', out);
 	}
-	folded = print_paths(s, "read   ", roar_mp_get(p, "read_paths"),
+	folded = print_paths(s, "read   ",
+			     roar_mp_get(p, ROAR_R_PROC_READ_PATHS),
 			     depth * 2 + 2, exe, exe_len,
 			     vp ? vp->host : "", vp ? vp->host_len : 0, false);
-	folded += print_paths(s, "written", roar_mp_get(p, "written_paths"),
+	folded += print_paths(s, "written",
+			      roar_mp_get(p, ROAR_R_PROC_WRITTEN_PATHS),
 			      depth * 2 + 2, exe, exe_len,
 			      vp ? vp->host : "", vp ? vp->host_len : 0, true);
 	if (folded)
@@ -220,12 +224,6 @@ differing_hosts(const struct roar_view *v)
 	return false;
 }
 
-static const char *
-plural(uint64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 int
 roar_summary_print(FILE *out, const msgpack_object *report)
 {
@@ -237,14 +235,14 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 			const struct roar_summary_opts *opts)
 {
 	static const struct roar_summary_opts defaults;
-	const msgpack_object *procs = roar_mp_get(report, "processes");
-	const msgpack_object *files = roar_mp_get(report, "files");
+	const msgpack_object *procs = roar_mp_get(report, ROAR_R_TOP_PROCESSES);
+	const msgpack_object *files = roar_mp_get(report, ROAR_R_TOP_FILES);
 	uint32_t nf = files && files->type == MSGPACK_OBJECT_ARRAY
 			      ? files->via.array.size
 			      : 0;
 	uint32_t nread = 0, nwritten = 0;
 	size_t folded = 0;
-	int64_t refused;
+	int64_t refused, dropped;
 	int untraced = 0;
 	struct summary s = { .out = out, .opts = opts ? opts : &defaults };
 
@@ -273,8 +271,8 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 		if (!s.seen[i])
 			print_proc(&s, i, 1);
 	for (uint32_t i = 0; i < s.np; i++) {
-		const msgpack_object *t =
-			roar_mp_get(&procs->via.array.ptr[i], "traced");
+		const msgpack_object *t = roar_mp_get(&procs->via.array.ptr[i],
+						      ROAR_R_PROC_TRACED);
 
 		if (t && t->type == MSGPACK_OBJECT_BOOLEAN && !t->via.boolean)
 			untraced++;
@@ -282,16 +280,16 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 	fprintf(out, "Files (%u):\n", nf);
 	for (uint32_t i = 0; i < nf; i++) {
 		const msgpack_object *f = &files->via.array.ptr[i];
-		bool rd = roar_view_true(roar_mp_get(f, "read"));
-		bool wr = roar_view_true(roar_mp_get(f, "written"));
+		bool rd = roar_view_true(roar_mp_get(f, ROAR_R_FILE_READ));
+		bool wr = roar_view_true(roar_mp_get(f, ROAR_R_FILE_WRITTEN));
 		const char *p, *h;
 		size_t n, hl;
 
 		nread += rd;
 		nwritten += wr;
-		if (!roar_mp_bytes(roar_mp_get(f, "path"), &p, &n))
+		if (!roar_mp_bytes(roar_mp_get(f, ROAR_R_FILE_PATH), &p, &n))
 			continue;
-		if (!roar_mp_bytes(roar_mp_get(f, "host"), &h, &hl)) {
+		if (!roar_mp_bytes(roar_mp_get(f, ROAR_R_FILE_HOST), &h, &hl)) {
 			h = "";
 			hl = 0;
 		}
@@ -314,18 +312,18 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 	if (folded)
 		fprintf(out, "  + %zu system file%s (--all to list)\n", folded,
 			folded == 1 ? "" : "s");
+	dropped = int_of(roar_mp_get(report, ROAR_R_TOP_EVENTS_DROPPED), 0);
 	fprintf(out, "Summary: %u %s, %u %s read, %u %s written, "
 		"%lld %s dropped",
-		s.np, plural(s.np, "process", "processes"), nread,
-		plural(nread, "file", "files"), nwritten,
-		plural(nwritten, "file", "files"),
-		(long long)int_of(roar_mp_get(report, "events_dropped"), 0),
-		plural((uint64_t)int_of(roar_mp_get(report, "events_dropped"),
-					0), "event", "events"));
+		s.np, roar_plural(s.np, "process", "processes"), nread,
+		roar_plural(nread, "file", "files"), nwritten,
+		roar_plural(nwritten, "file", "files"), (long long)dropped,
+		roar_plural((uint64_t)dropped, "event", "events"));
 	if (untraced)
 		fprintf(out, ", %d process%s NOT TRACED (see above)", untraced,
 			untraced == 1 ? "" : "es");
-	refused = int_of(roar_mp_get(report, "connections_refused"), 0);
+	refused = int_of(roar_mp_get(report, ROAR_R_TOP_CONNECTIONS_REFUSED),
+			 0);
 	if (refused > 0)
 		fprintf(out, ", %lld connection%s refused (out of file "
 			"descriptors)", (long long)refused,

@@ -10,6 +10,7 @@
 
 #include "roar/utf8.h"
 #include "roar/mp.h"
+#include "report_schema.h"
 #include "util.h"
 #include "views.h"
 
@@ -55,7 +56,7 @@ cmp_view_proc(const void *a, const void *b)
 void
 roar_view_init(struct roar_view *v, const msgpack_object *report)
 {
-	const msgpack_object *procs = roar_mp_get(report, "processes");
+	const msgpack_object *procs = roar_mp_get(report, ROAR_R_TOP_PROCESSES);
 	uint32_t n = procs && procs->type == MSGPACK_OBJECT_ARRAY
 			     ? procs->via.array.size
 			     : 0;
@@ -69,13 +70,14 @@ roar_view_init(struct roar_view *v, const msgpack_object *report)
 
 		vp->obj = p;
 		vp->index = i;
-		if (!roar_mp_bytes(roar_mp_get(p, "host"), &vp->host,
+		if (!roar_mp_bytes(roar_mp_get(p, ROAR_R_PROC_HOST), &vp->host,
 				   &vp->host_len)) {
 			vp->host = "";
 			vp->host_len = 0;
 		}
-		vp->pid = roar_view_int(roar_mp_get(p, "pid"), 0);
-		vp->ppid = roar_view_int(roar_mp_get(p, "parent_pid"), -1);
+		vp->pid = roar_view_int(roar_mp_get(p, ROAR_R_PROC_PID), 0);
+		vp->ppid = roar_view_int(roar_mp_get(p, ROAR_R_PROC_PARENT_PID),
+					 -1);
 	}
 	qsort(v->procs, n, sizeof(*v->procs), cmp_view_proc);
 }

@@ -85,10 +85,30 @@ enum roar_kind {
 	ROAR_KIND_COUNT_
 };
 
-#define ROAR_KIND_NAMES_INIT                                             \
-	{ "read", "write", "open_read", "open_write", "hello", "fork",    \
-	  "exec", "exec_failed", "exit", "reaped", "dropped", "resume",  \
-	  "pipe" }
+/* The wire's "kind" strings, one per enum roar_kind, for code that names
+ * one kind (a hello, a resume) rather than indexing the table. */
+#define ROAR_KIND_NAME_READ "read"
+#define ROAR_KIND_NAME_WRITE "write"
+#define ROAR_KIND_NAME_OPEN_READ "open_read"
+#define ROAR_KIND_NAME_OPEN_WRITE "open_write"
+#define ROAR_KIND_NAME_HELLO "hello"
+#define ROAR_KIND_NAME_FORK "fork"
+#define ROAR_KIND_NAME_EXEC "exec"
+#define ROAR_KIND_NAME_EXEC_FAILED "exec_failed"
+#define ROAR_KIND_NAME_EXIT "exit"
+#define ROAR_KIND_NAME_REAPED "reaped"
+#define ROAR_KIND_NAME_DROPPED "dropped"
+#define ROAR_KIND_NAME_RESUME "resume"
+#define ROAR_KIND_NAME_PIPE "pipe"
+
+#define ROAR_KIND_NAMES_INIT                                              \
+	{ ROAR_KIND_NAME_READ,       ROAR_KIND_NAME_WRITE,                \
+	  ROAR_KIND_NAME_OPEN_READ,  ROAR_KIND_NAME_OPEN_WRITE,           \
+	  ROAR_KIND_NAME_HELLO,      ROAR_KIND_NAME_FORK,                 \
+	  ROAR_KIND_NAME_EXEC,       ROAR_KIND_NAME_EXEC_FAILED,          \
+	  ROAR_KIND_NAME_EXIT,       ROAR_KIND_NAME_REAPED,               \
+	  ROAR_KIND_NAME_DROPPED,    ROAR_KIND_NAME_RESUME,               \
+	  ROAR_KIND_NAME_PIPE }
 
 /* Map keys.  Each names one field; its type is given beside it. */
 #define ROAR_KEY_KIND "kind"           /* str */
@@ -128,7 +148,7 @@ enum roar_kind {
 					   cut argv or env short to fit its
 					   frame; what is there is a prefix */
 #define ROAR_KEY_VIA "via"             /* str, file events: the call that
-					   earned the credit ("open", ...) */
+					   earned the credit (ROAR_VIA_*) */
 #define ROAR_KEY_PIPE "pipe"           /* uint, pipe: the pipe's inode, as
 					   /proc/self/fd names it
 					   ("pipe:[INODE]") */
@@ -175,6 +195,12 @@ enum roar_kind {
  */
 #define ROAR_DIR_READ "read"
 #define ROAR_DIR_WRITE "write"
+
+/** Values of ROAR_KEY_VIA: the call a credit is for. */
+#define ROAR_VIA_OPEN "open"
+#define ROAR_VIA_RENAME "rename"
+#define ROAR_VIA_LINK "link"
+#define ROAR_VIA_TRUNCATE "truncate"
 
 /** Values of ROAR_KEY_ORIGIN. */
 #define ROAR_ORIGIN_EXEC "exec"

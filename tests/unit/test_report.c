@@ -61,7 +61,7 @@ hello_exec(pid_t pid, pid_t ppid, double t, const char *const *argv,
 	struct ev e;
 
 	ev_begin(&e, 6 + (env != NULL) + (cwd != NULL) + (exe != NULL));
-	ev_str(&e, ROAR_KEY_KIND, "hello");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_HELLO);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_PPID, ppid);
 	ev_str(&e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_EXEC);
@@ -82,7 +82,7 @@ hello_fork(pid_t pid, pid_t ppid, double t)
 	struct ev e;
 
 	ev_begin(&e, 5);
-	ev_str(&e, ROAR_KEY_KIND, "hello");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_HELLO);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_PPID, ppid);
 	ev_str(&e, ROAR_KEY_ORIGIN, ROAR_ORIGIN_FORK);
@@ -109,7 +109,7 @@ reaped(pid_t pid, pid_t child, int status)
 	struct ev e;
 
 	ev_begin(&e, 4);
-	ev_str(&e, ROAR_KEY_KIND, "reaped");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_REAPED);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_CHILD, child);
 	ev_int(&e, ROAR_KEY_STATUS, status);
@@ -122,7 +122,7 @@ exit_ev(pid_t pid, int status)
 	struct ev e;
 
 	ev_begin(&e, 4);
-	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_EXIT);
 	ev_int(&e, ROAR_KEY_PID, pid);
 	ev_int(&e, ROAR_KEY_STATUS, status);
 	ev_double(&e, ROAR_KEY_TIME, 50.0);
@@ -535,7 +535,7 @@ START_TEST(untraced_process_reported)
 
 	hello_exec(ROOT, 1, 1.0, sh, make_env, "/w", "/bin/sh");
 	ev_begin(&e, 5);
-	ev_str(&e, ROAR_KEY_KIND, "exec");
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_EXEC);
 	ev_int(&e, ROAR_KEY_PID, ROOT);
 	ev_str(&e, ROAR_KEY_EXE, "/nonexistent/static-prog");
 	ev_strv(&e, ROAR_KEY_ARGV, st);
@@ -607,6 +607,146 @@ START_TEST(empty_run)
 	ck_assert_uint_eq(array(r.root, "opened_files")->via.array.size, 0);
 	ck_assert_uint_eq(array(r.root, "read_files")->via.array.size, 0);
 	ck_assert_uint_eq(array(r.root, "written_files")->via.array.size, 0);
+	report_free(&r);
+}
+END_TEST
+
+/* ---- the schema: every key, in order ---------------------------------- */
+
+/*
+ * The keys of each map of the report, in the order they are written,
+ * typed out here a second time on purpose: a change to the schema
+ * (report_schema.h) must change this list too, knowingly.
+ */
+static const char *const top_keys[] = {
+	"version", "processes", "files", "opened_files", "read_files",
+	"written_files", "start_time", "end_time", "tracer_mode",
+	"events_dropped", "frames_refused", "connections_refused", "pipes",
+	"roar_preload", NULL
+};
+static const char *const proc_keys[] = {
+	"pid", "host", "parent_pid", "command", "env", "cwd", "exe",
+	"exit_code", "exit_signal", "traced", "untraced_reason",
+	"still_running", "events_dropped", "incomplete", "parent_inferred",
+	"start_time", "end_time", "read_paths", "written_paths", "fd_yields",
+	"callsites", "truncated", NULL
+};
+static const char *const file_keys[] = {
+	"path", "read", "written", "read_threads", "written_threads", NULL
+};
+static const char *const preload_keys[] = {
+	"version", "ledger", "ledger_unbelieved", "root_pid", "bad_frames",
+	"unknown_events", "frames_torn", "bytes_torn", "lists_truncated",
+	"blind_spots", NULL
+};
+static const char *const pipe_keys[] = {
+	"id", "inode", "dev", "writers", "readers", NULL
+};
+static const char *const callsite_keys[] = { "path", "kind", "frames",
+					     NULL };
+static const char *const frame_keys[] = { "module", "offset", "function",
+					  "file", "line", NULL };
+
+/* map's keys are want's, in want's order, leaving out those of want
+ * named in absent (NULL-terminated, or NULL). */
+static void
+check_keys(const msgpack_object *map, const char *const *want,
+	   const char *const *absent)
+{
+	uint32_t k = 0;
+
+	ck_assert_ptr_nonnull(map);
+	ck_assert_int_eq(map->type, MSGPACK_OBJECT_MAP);
+	for (size_t i = 0; want[i]; i++) {
+		bool skip = false;
+
+		for (size_t j = 0; absent && absent[j]; j++)
+			skip |= !strcmp(absent[j], want[i]);
+		if (skip)
+			continue;
+		ck_assert_msg(k < map->via.map.size, "key %s missing", want[i]);
+		ck_assert_msg(mp_is_str(&map->via.map.ptr[k].key, want[i]),
+			      "key %u is not %s", k, want[i]);
+		k++;
+	}
+	ck_assert_uint_eq(k, map->via.map.size);
+}
+
+/* build_run, plus what the optional parts of the report need: a pipe,
+ * fd yields and a call site (of a module no file backs). */
+static void
+build_full_run(void)
+{
+	struct ev e;
+	msgpack_packer *pk;
+
+	build_run();
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_PIPE);
+	ev_int(&e, ROAR_KEY_PID, 101);
+	ev_int(&e, ROAR_KEY_PIPE, 4242);
+	ev_int(&e, ROAR_KEY_DEV, 13);
+	ev_str(&e, ROAR_KEY_DIR, ROAR_DIR_WRITE);
+	apply(&e);
+	ev_begin(&e, 4);
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_EXIT);
+	ev_int(&e, ROAR_KEY_PID, 101);
+	ev_int(&e, ROAR_KEY_STATUS, 2);
+	ev_int(&e, ROAR_KEY_FD_YIELDS, 7);
+	apply(&e);
+	ev_begin(&e, 6);
+	ev_str(&e, ROAR_KEY_KIND, ROAR_KIND_NAME_READ);
+	ev_int(&e, ROAR_KEY_PID, 102);
+	ev_int(&e, ROAR_KEY_TID, 102);
+	ev_str(&e, ROAR_KEY_PATH, "/src/zz");
+	ev_key(&e, ROAR_KEY_STACK);
+	pk = &e.pk;
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint32(pk, 0);
+	msgpack_pack_uint64(pk, 0x1234);
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint32(pk, ROAR_STACK_NO_MODULE);
+	msgpack_pack_uint64(pk, 0x99);
+	ev_key(&e, ROAR_KEY_MODULES);
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint32(pk, 0);
+	mp_pack_cstr(pk, "/nonexistent/libroar-test.so");
+	apply(&e);
+}
+
+START_TEST(schema_key_order)
+{
+	static const char *const no_optional[] = { "fd_yields", "callsites",
+						   NULL };
+	static const char *const no_callsites[] = { "callsites", NULL };
+	static const char *const no_yields[] = { "fd_yields", NULL };
+	const msgpack_object *procs, *cs, *pipes, *files, *frames;
+	struct report r;
+
+	build_full_run();
+	pack(&r);
+	check_keys(r.root, top_keys, NULL);
+	check_keys(mp_get(r.root, "roar_preload"), preload_keys, NULL);
+	procs = array(r.root, "processes");
+	check_keys(process(procs, ROOT), proc_keys, no_optional);
+	check_keys(process(procs, 101), proc_keys, no_callsites);
+	check_keys(process(procs, 102), proc_keys, no_yields);
+	files = array(r.root, "files");
+	for (uint32_t i = 0; i < files->via.array.size; i++)
+		check_keys(&files->via.array.ptr[i], file_keys, NULL);
+	pipes = array(r.root, "pipes");
+	ck_assert_uint_eq(pipes->via.array.size, 1);
+	check_keys(&pipes->via.array.ptr[0], pipe_keys, NULL);
+	cs = array(process(procs, 102), "callsites");
+	ck_assert_uint_eq(cs->via.array.size, 1);
+	check_keys(&cs->via.array.ptr[0], callsite_keys, NULL);
+	ck_assert(mp_is_str(mp_get(&cs->via.array.ptr[0], "kind"), "read"));
+	frames = array(&cs->via.array.ptr[0], "frames");
+	ck_assert_uint_eq(frames->via.array.size, 2);
+	for (uint32_t i = 0; i < 2; i++)
+		check_keys(&frames->via.array.ptr[i], frame_keys, NULL);
 	report_free(&r);
 }
 END_TEST
@@ -790,6 +930,7 @@ report_suite(void)
 	tcase_add_test(p, untraced_process_reported);
 	tcase_add_test(p, fork_child_credited_to_image_at_fork);
 	tcase_add_test(p, empty_run);
+	tcase_add_test(p, schema_key_order);
 	suite_add_tcase(s, p);
 
 	tcase_add_checked_fixture(w, setup, teardown);

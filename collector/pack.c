@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The report's value writers (pack.h), one of each, so that a path is
+ * packed the same way (str or bin) wherever the report holds one.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "roar/utf8.h"
+#include "pack.h"
+#include "util.h"
+
+void
+roar_pack_key(msgpack_packer *pk, const char *k)
+{
+	roar_pack_str(pk, k, strlen(k));
+}
+
+void
+roar_pack_str(msgpack_packer *pk, const char *p, size_t len)
+{
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, p, len);
+}
+
+void
+roar_pack_bytes(msgpack_packer *pk, const char *p, size_t len)
+{
+	if (roar_utf8_valid(p, len)) {
+		roar_pack_str(pk, p, len);
+	} else {
+		msgpack_pack_bin(pk, len);
+		msgpack_pack_bin_body(pk, p, len);
+	}
+}
+
+void
+roar_pack_cstr(msgpack_packer *pk, const char *s)
+{
+	roar_pack_bytes(pk, s, strlen(s));
+}
+
+void
+roar_pack_cstr_or_nil(msgpack_packer *pk, const char *s)
+{
+	if (s)
+		roar_pack_cstr(pk, s);
+	else
+		msgpack_pack_nil(pk);
+}
+
+void
+roar_pack_bytes_or_nil(msgpack_packer *pk, const struct roar_bytes *b)
+{
+	if (b)
+		roar_pack_bytes(pk, b->p, b->len);
+	else
+		msgpack_pack_nil(pk);
+}
+
+void
+roar_pack_int_or_nil(msgpack_packer *pk, bool has, int64_t v)
+{
+	if (has)
+		msgpack_pack_int64(pk, v);
+	else
+		msgpack_pack_nil(pk);
+}
+
+void
+roar_pack_bool(msgpack_packer *pk, bool b)
+{
+	if (b)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}

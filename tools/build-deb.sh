@@ -18,21 +18,8 @@ out=$(cd "$out" && pwd)
 # (devscripts is not needed: dpkg-buildpackage is dpkg-dev's.)
 pkgs=(dpkg-dev debhelper meson ninja-build pkg-config gcc libc6-dev
       libmsgpack-dev libunwind-dev libdw-dev libelf-dev scdoc)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "build-deb: installing ${missing[*]}" >&2
-	if [ "$(id -u)" != 0 ]; then
-		echo "build-deb: need root to install packages (or install them yourself): ${missing[*]}" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q "${missing[@]}" >/dev/null
-fi
+. tools/packages.sh
+roar_need_packages build-deb "${pkgs[@]}"
 
 rm -rf "$out/src"
 mkdir -p "$out/src"

@@ -32,21 +32,8 @@ if [ "$want_tsan" = 1 ]; then
 	# llvm: llvm-symbolizer, for tools/tsan-symbolize.py.
 	pkgs+=(clang libclang-rt-14-dev llvm)
 fi
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "setup: installing ${missing[*]}" >&2
-	if [ "$(id -u)" != 0 ]; then
-		echo "setup: need root to install packages (or install them yourself): ${missing[*]}" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q "${missing[@]}" >/dev/null
-fi
+. tools/packages.sh
+roar_need_packages setup "${pkgs[@]}"
 
 werror=false
 [ "${CI:-}" = true ] && werror=true

@@ -14,21 +14,8 @@ cd "$(dirname "$0")/../.."
 
 # clang 14 and its libFuzzer/sanitizer runtimes (Debian 12's own).
 pkgs=(clang libclang-rt-14-dev meson ninja-build pkg-config libmsgpack-dev)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "fuzz: installing ${missing[*]}" >&2
-	if [ "$(id -u)" != 0 ]; then
-		echo "fuzz: need root to install packages (or install them yourself): ${missing[*]}" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q "${missing[@]}" >/dev/null
-fi
+. tools/packages.sh
+roar_need_packages fuzz "${pkgs[@]}"
 
 werror=false
 [ "${CI:-}" = true ] && werror=true

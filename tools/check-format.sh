@@ -34,7 +34,7 @@ for f in "${files[@]}"; do
 	if ! clang-format --style=file --dry-run --Werror "$f" \
 		2>/dev/null; then
 		echo "check-format: $f is not formatted" \
-		     "(clang-format -i $f shows how)" >&2
+		     "(clang-format $f | diff $f - shows how)" >&2
 		bad=1
 	fi
 done

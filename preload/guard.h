@@ -3,8 +3,12 @@
  * The reentrancy guard: a per-thread depth counter in initial-exec TLS.
  * A hook that finds the guard already held (our own transport writing, a
  * signal handler interrupting a hook) calls the real function and does no
- * bookkeeping.  Initial-exec TLS never calls malloc or takes loader locks
- * on first access, unlike the dynamic model.
+ * bookkeeping of its own: a handler's access is parked (park.h) and
+ * recorded when the bookkeeping it interrupted leaves the guard, and our
+ * own calls pass through.  A wait inside the transport suspends the
+ * guard, so that a handler running meanwhile books in full.  Initial-exec
+ * TLS never calls malloc or takes loader locks on first access, unlike
+ * the dynamic model.
  */
 #ifndef ROAR_GUARD_H
 #define ROAR_GUARD_H

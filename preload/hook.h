@@ -4,7 +4,9 @@
  * The real call runs first, exactly once, with the caller's arguments and
  * outside the guard, so that a signal handler interrupting a blocking call
  * is still traced; bookkeeping runs after it under the guard, with errno
- * saved around it (E1).
+ * saved around it (E1).  A call that finds the guard held (a signal
+ * handler's) is parked where the hook has a parked form, else counted
+ * lost.
  */
 #ifndef ROAR_HOOK_H
 #define ROAR_HOOK_H

@@ -27,7 +27,8 @@
  * reverse), and popen sends its child's events (4) while it holds (1).
  * No other path holds two:
  *
- *   0. unwind_lock   backtrace.c   libunwind, one thread at a time (its
+ *   0. unwind_lock   backtrace_unwind.c
+ *                                  libunwind, one thread at a time (its
  *                                  cache lock is never held at a fork),
  *                                  held across the unwinding (whose
  *                                  system calls, sigprocmask, never

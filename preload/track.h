@@ -2,7 +2,8 @@
 /*
  * What each kind of call means for the report: the layer between the thin
  * hook shims and the fd table, event packing and transport.  Hooks call
- * only these.  File credits live in track_file.c, process events and the
+ * only these.  File credits (with their call sites, and the accesses
+ * signal handlers parked) live in track_file.c, process events and the
  * environment in track_proc.c, the syscall(2) decoder in track_syscall.c.
  * Everything here is async-signal-safe and runs with the guard held,
  * except the exec and exit functions, which take an enum roar_who

@@ -1,27 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The connection to the collector.  One per process, opened lazily (and
- * again after the collector went away or was not listening yet), with
- * retries spaced out so that a missing listener costs no syscall storm.
+ * The connection to the collector and its queue.  One per process, opened
+ * lazily (and again after the collector went away or was not listening
+ * yet), with retries spaced out so that a missing listener costs no
+ * syscall storm, its fd kept high and close-on-exec.
  *
  * Lock: send_lock (lock.h, last in the order) guards the connection, the
  * queue and the drop bookkeeping.  It is held only around non-blocking
  * work: one connect attempt, MSG_DONTWAIT sends, copies into the queue.
  * Whatever part of a frame the socket does not take at once goes to the
  * queue, whose head is always the continuation of the stream, so frames
- * never interleave.  Waiting for a slow collector (a bounded poll) happens
- * with the lock released; then the queue is flushed under the lock.
- *
- * Waiting is bounded per image, not per frame: STALL_BUDGET_MS in all
- * while it runs (then frames are queued and, once the queue is full,
- * dropped), and as much again at its end, where the frames that say how
- * it ended wait in the queue.  A
- * collector that does not beat in the ledger (ledger.h) for
- * STALL_DETECT_MS while a sender waits is declared stalled there, and
- * then no sender of the run waits for it at all until it beats again: a
- * stopped collector costs the first sender that notices STALL_DETECT_MS,
- * and everyone else nothing.  Every frame is counted in the ledger when
- * it is made, so whatever never arrives is known to the collector.
+ * never interleave.  Waiting for a slow collector happens with the lock
+ * released, in transport_wait.c; an exec hands the connection over to the
+ * new image in transport_handover.c.  Every frame is counted in the
+ * ledger when it is made, so whatever never arrives is known to the
+ * collector.
  *
  * Never calls a hooked symbol by its public name (E5): socket, connect and
  * fcntl go through syscall(2), close through roar_real.
@@ -30,7 +23,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -49,14 +41,8 @@
 #include "real.h"
 #include "session.h"
 #include "transport.h"
+#include "transport_int.h"
 
-/* How long an image may wait for a slow collector in all, in ms. */
-#define STALL_BUDGET_MS 250
-/* A collector whose heartbeat does not move for this long while our
- * socket is full is stalled (stopped, or starved of the CPU). */
-#define STALL_DETECT_MS 100
-/* Poll slices while waiting, so that the heartbeat is looked at. */
-#define WAIT_SLICE_MS 10
 /* Frames kept while no collector is reachable, or not keeping up.  It
  * holds the largest frame whole, so the tail of any frame fits; pages
  * that are never used cost nothing. */
@@ -67,55 +53,39 @@
 /* After giving our fd back to a program out of fds. */
 #define STARVE_RETRY_MS 1000
 
-static struct sockaddr_un sock_addr ROAR_HOT;
-static socklen_t sock_addr_len ROAR_HOT;
-static bool enabled ROAR_HOT;
+struct roar_link roar_link ROAR_HOT = {
+	.send_lock = ROAR_LOCK_INIT,
+	.fd = -1,
+};
 
-/* All guarded by send_lock; conn_fd is also read without it (a poll
- * that may wake for nothing, and the fd-collision checks of hooks). */
-static struct roar_lock send_lock ROAR_HOT = ROAR_LOCK_INIT;
-static _Atomic int conn_fd ROAR_HOT = -1;
-static bool degraded ROAR_HOT;            /* the budget ran out: do not wait again */
-/* What is left of STALL_BUDGET_MS; atomic because a vfork child (which
- * shares our memory) waits out of it too, while our other threads run. */
-static _Atomic int wait_left_ms ROAR_HOT = STALL_BUDGET_MS;
-static bool end_budget_given ROAR_HOT;
-/* The connection has not yet named this image's ledger slot (a hello
- * or a resume does), and whether the next frame sent is the hello. */
-static bool need_resume ROAR_HOT;
+/* All guarded by send_lock.  hello_next: the next frame sent is the
+ * image's hello, which names its ledger slot itself (no resume needed
+ * before it). */
 static bool hello_next ROAR_HOT;
 static uint64_t retry_at_ms ROAR_HOT;
 static unsigned retry_ms ROAR_HOT = RETRY_FIRST_MS;
 static unsigned char queue[QUEUE_SIZE];
-static size_t queue_len ROAR_HOT;
 static _Atomic uint64_t dropped ROAR_HOT;
 static uint64_t dropped_sent ROAR_HOT;
-
 
 void
 roar_transport_init(const char *sock_path)
 {
 	size_t len = sock_path ? strlen(sock_path) : 0;
 
-	enabled = false;
-	if (len == 0 || len >= sizeof(sock_addr.sun_path)) {
+	roar_link.enabled = false;
+	if (len == 0 || len >= sizeof(roar_link.addr.sun_path)) {
 		if (len)
 			ROAR_LOG("transport: socket path too long, not tracing");
 		return;
 	}
-	memset(&sock_addr, 0, sizeof(sock_addr));
-	sock_addr.sun_family = AF_UNIX;
-	memcpy(sock_addr.sun_path, sock_path, len);
-	sock_addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				    len + 1);
-	enabled = true;
+	memset(&roar_link.addr, 0, sizeof(roar_link.addr));
+	roar_link.addr.sun_family = AF_UNIX;
+	memcpy(roar_link.addr.sun_path, sock_path, len);
+	roar_link.addr_len = (socklen_t)(offsetof(struct sockaddr_un,
+						  sun_path) + len + 1);
+	roar_link.enabled = true;
 	roar_ledger_attach(sock_path);
-}
-
-static void
-close_fd(int fd)
-{
-	roar_real_get()->close(fd);
 }
 
 /*
@@ -163,8 +133,8 @@ move_high(int fd)
  * patient: when the listener's backlog is full, try again for up to
  * 100 ms (only where no lock is held: a vfork child's one-shot sends).
  */
-static int
-open_connection(bool patient)
+int
+roar_transport_open(bool patient)
 {
 	int fd, rc, tries = 0;
 	int sndbuf = 256 * 1024;
@@ -174,10 +144,10 @@ open_connection(bool patient)
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		rc = (int)ROAR_SYS(SYS_connect, fd, &sock_addr, sock_addr_len);
+		rc = (int)ROAR_SYS(SYS_connect, fd, &roar_link.addr,
+				   roar_link.addr_len);
 		if (rc == 0 || errno != EAGAIN || !patient || ++tries > 100 ||
-		    roar_ledger_stalled() ||
-		    atomic_fetch_sub(&wait_left_ms, 1) <= 0)
+		    roar_ledger_stalled() || !roar_transport_wait_spend_ms(1))
 			break;
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
@@ -193,8 +163,8 @@ open_connection(bool patient)
 
 /* Send as much of buf as the socket takes now; returns the bytes sent,
  * or -errno when the stream is broken. */
-static ssize_t
-send_now(int fd, const unsigned char *buf, size_t len)
+ssize_t
+roar_transport_send_now(int fd, const unsigned char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -214,85 +184,19 @@ send_now(int fd, const unsigned char *buf, size_t len)
 	return (ssize_t)off;
 }
 
-/* Where a wait for the collector stands: the heartbeat when it last
- * moved, and since when it has not. */
-struct waiter {
-	uint64_t beat;
-	uint64_t since;
-};
-
-static void
-waiter_init(struct waiter *w)
-{
-	w->beat = roar_ledger_beat();
-	w->since = roar_mono_ms();
-}
-
-/*
- * Wait a slice for fd to take more, out of the image's budget.  False
- * when waiting is not worth it: the budget is spent, or the collector is
- * stalled (declared so by another sender, or found so now).
- */
-static bool
-wait_writable(int fd, struct waiter *w)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int left = atomic_load(&wait_left_ms);
-	int slice = left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS;
-	uint64_t t0, t1, beat;
-
-	if (slice <= 0 || roar_ledger_stalled())
-		return false;
-	t0 = roar_mono_ms();
-	poll(&pfd, 1, slice);
-	t1 = roar_mono_ms();
-	atomic_fetch_sub(&wait_left_ms, t1 > t0 ? (int)(t1 - t0) : 1);
-	beat = roar_ledger_beat();
-	if (beat != w->beat) {
-		w->beat = beat;
-		w->since = t1;
-	} else if (beat && (pfd.revents & POLLOUT) == 0 &&
-		   t1 - w->since >= STALL_DETECT_MS) {
-		roar_ledger_declare_stall(beat);
-		return false;
-	}
-	return true;
-}
-
-/* Write all of buf on a connection of our own, waiting up to the stall
- * budget.  Returns 0 or -errno.  Holds no lock. */
-static int
-write_all_patient(int fd, const unsigned char *buf, size_t len)
-{
-	struct waiter w;
-	size_t off = 0;
-
-	waiter_init(&w);
-	while (off < len) {
-		ssize_t n = send_now(fd, buf + off, len - off);
-
-		if (n < 0)
-			return (int)n;
-		off += (size_t)n;
-		if (off < len && !wait_writable(fd, &w))
-			return -ETIMEDOUT;
-	}
-	return 0;
-}
-
 /* Must be called with send_lock held.  What the queue held continues
  * the lost stream: it is lost with it (counted as one event, at least).
  * close_it: false when the number may already be the program's. */
-static void
-drop_connection_unlocked(bool close_it)
+void
+roar_transport_drop_unlocked(bool close_it)
 {
-	if (conn_fd >= 0 && close_it)
-		close_fd(conn_fd);
-	if (queue_len) {
+	if (roar_link.fd >= 0 && close_it)
+		close_fd(roar_link.fd);
+	if (roar_link.queue_len) {
 		atomic_fetch_add(&dropped, 1);
-		queue_len = 0;
+		roar_link.queue_len = 0;
 	}
-	conn_fd = -1;
+	roar_link.fd = -1;
 	retry_at_ms = 0;
 	retry_ms = RETRY_FIRST_MS;
 }
@@ -304,23 +208,23 @@ ensure_connected_unlocked(void)
 	uint64_t t;
 	int fd;
 
-	if (conn_fd >= 0)
+	if (roar_link.fd >= 0)
 		return true;
-	if (!enabled)
+	if (!roar_link.enabled)
 		return false;
 	t = roar_mono_ms();
 	if (retry_at_ms && t < retry_at_ms)
 		return false;
-	fd = open_connection(false);
+	fd = roar_transport_open(false);
 	if (fd < 0) {
 		retry_at_ms = t + retry_ms;
 		if (retry_ms < RETRY_CAP_MS)
 			retry_ms *= 2;
 		return false;
 	}
-	conn_fd = fd;
-	degraded = false;
-	need_resume = true;
+	roar_link.fd = fd;
+	roar_link.degraded = false;
+	roar_link.need_resume = true;
 	retry_ms = RETRY_FIRST_MS;
 	retry_at_ms = 0;
 	return true;
@@ -330,34 +234,34 @@ ensure_connected_unlocked(void)
 static bool
 enqueue_unlocked(const unsigned char *buf, size_t len)
 {
-	if (len > QUEUE_SIZE - queue_len)
+	if (len > QUEUE_SIZE - roar_link.queue_len)
 		return false;
-	memcpy(queue + queue_len, buf, len);
-	queue_len += len;
+	memcpy(queue + roar_link.queue_len, buf, len);
+	roar_link.queue_len += len;
 	return true;
 }
 
 /* Must be called with send_lock held.  Push the queue's head into the
  * socket; false when the stream broke (then the connection is gone and
  * the frames in the queue are counted as lost). */
-static bool
-flush_unlocked(void)
+bool
+roar_transport_flush_unlocked(void)
 {
 	ssize_t n;
 
-	if (!queue_len || conn_fd < 0)
+	if (!roar_link.queue_len || roar_link.fd < 0)
 		return true;
-	n = send_now(conn_fd, queue, queue_len);
+	n = roar_transport_send_now(roar_link.fd, queue, roar_link.queue_len);
 	if (n < 0) {
 		/* The queue is lost with the stream (counted there); the
 		 * collector counts the torn frame too.  No log here: the
 		 * lock is held and stderr may block. */
-		drop_connection_unlocked(true);
+		roar_transport_drop_unlocked(true);
 		return false;
 	}
 	if (n > 0) {
-		memmove(queue, queue + n, queue_len - (size_t)n);
-		queue_len -= (size_t)n;
+		memmove(queue, queue + n, roar_link.queue_len - (size_t)n);
+		roar_link.queue_len -= (size_t)n;
 	}
 	return true;
 }
@@ -371,15 +275,15 @@ push_unlocked(const unsigned char *buf, size_t len)
 	ssize_t n = 0;
 
 	/* Behind frames already waiting: one send takes them all. */
-	if (queue_len && enqueue_unlocked(buf, len)) {
-		flush_unlocked();
+	if (roar_link.queue_len && enqueue_unlocked(buf, len)) {
+		roar_transport_flush_unlocked();
 		return;
 	}
-	if (conn_fd >= 0 && flush_unlocked() && queue_len == 0 &&
-	    conn_fd >= 0) {
-		n = send_now(conn_fd, buf, len);
+	if (roar_link.fd >= 0 && roar_transport_flush_unlocked() &&
+	    roar_link.queue_len == 0 && roar_link.fd >= 0) {
+		n = roar_transport_send_now(roar_link.fd, buf, len);
 		if (n < 0) {
-			drop_connection_unlocked(true);
+			roar_transport_drop_unlocked(true);
 			n = 0;
 		}
 	}
@@ -388,7 +292,7 @@ push_unlocked(const unsigned char *buf, size_t len)
 			/* Cannot happen (the queue holds any frame's tail
 			 * when it is empty), but never leave a torn frame
 			 * on the stream. */
-			drop_connection_unlocked(true);
+			roar_transport_drop_unlocked(true);
 		}
 		atomic_fetch_add(&dropped, 1);
 	}
@@ -406,9 +310,9 @@ resume_unlocked(void)
 	unsigned char buf[96];
 	struct roar_frame f;
 
-	if (!need_resume)
+	if (!roar_link.need_resume)
 		return;
-	need_resume = false;
+	roar_link.need_resume = false;
 	if (hello_next || roar_ledger_slot() < 0)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
@@ -421,14 +325,14 @@ resume_unlocked(void)
 }
 
 /* Must be called with send_lock held. */
-static void
-report_drops_unlocked(void)
+void
+roar_transport_report_drops_unlocked(void)
 {
 	unsigned char buf[128];
 	struct roar_frame f;
 	uint64_t d = atomic_load(&dropped);
 
-	if (d == dropped_sent || conn_fd < 0)
+	if (d == dropped_sent || roar_link.fd < 0)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
 	/* A delta: the collector adds them up, across images and forks. */
@@ -441,118 +345,53 @@ report_drops_unlocked(void)
 	}
 }
 
-/*
- * Let a slow collector catch up with the queue, out of the image's wait
- * budget, waiting with the lock released.  When waiting is not worth it
- * (budget spent, collector stalled) the image is marked degraded and
- * later frames do not wait (they are queued, and dropped when the queue
- * is full) until the queue empties.  While it waits, this thread's signal
- * handlers do their bookkeeping in full (roar_guard_suspend).
- */
-static void
-drain_patiently(void)
-{
-	struct waiter w;
-	bool started = false, waited;
-	unsigned depth;
-
-	for (;;) {
-		int fd;
-
-		roar_lock_take(&send_lock);
-		flush_unlocked();
-		fd = conn_fd;
-		if (!queue_len || fd < 0 || degraded) {
-			if (!queue_len)
-				degraded = false;
-			roar_lock_release(&send_lock);
-			return;
-		}
-		roar_lock_release(&send_lock);
-		if (!started) {
-			waiter_init(&w);
-			started = true;
-		}
-		depth = roar_guard_suspend();
-		waited = wait_writable(fd, &w);
-		roar_guard_resume(depth);
-		if (!waited)
-			break;
-	}
-	roar_lock_take(&send_lock);
-	degraded = queue_len != 0;
-	roar_lock_release(&send_lock);
-}
-
 int
 roar_transport_send(const void *frame, size_t len)
 {
 	bool wait;
 
-	if (!enabled)
+	if (!roar_link.enabled)
 		return -ENOTCONN;
 	roar_ledger_made();
-	roar_lock_take(&send_lock);
+	roar_lock_take(&roar_link.send_lock);
 	ensure_connected_unlocked();
-	if (conn_fd >= 0)
+	if (roar_link.fd >= 0)
 		resume_unlocked();
 	hello_next = false;
 	push_unlocked(frame, len);
-	if (queue_len == 0)
-		report_drops_unlocked();
-	wait = queue_len && conn_fd >= 0 && !degraded;
-	roar_lock_release(&send_lock);
+	if (roar_link.queue_len == 0)
+		roar_transport_report_drops_unlocked();
+	wait = roar_link.queue_len && roar_link.fd >= 0 && !roar_link.degraded;
+	roar_lock_release(&roar_link.send_lock);
 	if (wait)
-		drain_patiently();
+		roar_transport_drain_patiently();
 	return 0;
 }
 
 void
 roar_transport_hello_next(void)
 {
-	roar_lock_take(&send_lock);
+	roar_lock_take(&roar_link.send_lock);
 	hello_next = true;
-	roar_lock_release(&send_lock);
+	roar_lock_release(&roar_link.send_lock);
 }
 
 void
 roar_transport_send_later(const void *frame, size_t len)
 {
-	if (!enabled)
+	if (!roar_link.enabled)
 		return;
 	roar_ledger_made();
-	roar_lock_take(&send_lock);
+	roar_lock_take(&roar_link.send_lock);
 	if (!enqueue_unlocked(frame, len))
 		atomic_fetch_add(&dropped, 1);
-	roar_lock_release(&send_lock);
-}
-
-int
-roar_transport_send_oneshot(const void *frame, size_t len)
-{
-	int fd, rc;
-
-	if (!enabled)
-		return -ENOTCONN;
-	/* Not counted as made: it goes on a connection of its own, which
-	 * names no slot.  What fails is lost, in the caller's slot (in a
-	 * vfork child: its parent's, whose memory it shares). */
-	fd = open_connection(true);
-	if (fd < 0) {
-		roar_transport_count_drop();
-		return fd;
-	}
-	rc = write_all_patient(fd, frame, len);
-	close_fd(fd);
-	if (rc != 0)
-		roar_transport_count_drop();
-	return rc;
+	roar_lock_release(&roar_link.send_lock);
 }
 
 bool
 roar_transport_owns_fd(int fd)
 {
-	return fd >= 0 && fd == conn_fd;
+	return fd >= 0 && fd == roar_link.fd;
 }
 
 int
@@ -560,41 +399,41 @@ roar_transport_vacate(int fd)
 {
 	int moved, rc = 0;
 
-	roar_lock_take(&send_lock);
-	if (fd == conn_fd) {
-		moved = (int)ROAR_SYS(SYS_fcntl, conn_fd, F_DUPFD_CLOEXEC,
+	roar_lock_take(&roar_link.send_lock);
+	if (fd == roar_link.fd) {
+		moved = (int)ROAR_SYS(SYS_fcntl, roar_link.fd, F_DUPFD_CLOEXEC,
 				     high_fd_floor());
-		if (moved == conn_fd || moved < 0)
-			moved = (int)ROAR_SYS(SYS_fcntl, conn_fd,
+		if (moved == roar_link.fd || moved < 0)
+			moved = (int)ROAR_SYS(SYS_fcntl, roar_link.fd,
 					     F_DUPFD_CLOEXEC, 3);
 		if (moved < 0) {
 			rc = -errno;
-			drop_connection_unlocked(true);
+			roar_transport_drop_unlocked(true);
 		} else {
-			close_fd(conn_fd);
-			conn_fd = moved;
+			close_fd(roar_link.fd);
+			roar_link.fd = moved;
 		}
 	}
-	roar_lock_release(&send_lock);
+	roar_lock_release(&roar_link.send_lock);
 	return rc;
 }
 
 int
 roar_transport_fd(void)
 {
-	return conn_fd;
+	return roar_link.fd;
 }
 
 void
 roar_transport_fd_lost(int fd)
 {
-	if (fd < 0 || fd != conn_fd)
+	if (fd < 0 || fd != roar_link.fd)
 		return;
-	roar_lock_take(&send_lock);
+	roar_lock_take(&roar_link.send_lock);
 	/* The number may be the program's now: never close it. */
-	if (fd == conn_fd)
-		drop_connection_unlocked(false);
-	roar_lock_release(&send_lock);
+	if (fd == roar_link.fd)
+		roar_transport_drop_unlocked(false);
+	roar_lock_release(&roar_link.send_lock);
 }
 
 int
@@ -602,27 +441,27 @@ roar_transport_starve(bool on)
 {
 	int rc = 0;
 
-	roar_lock_take(&send_lock);
+	roar_lock_take(&roar_link.send_lock);
 	if (!on) {
 		if (retry_at_ms > roar_mono_ms())
 			retry_at_ms = 0;
-	} else if (conn_fd < 0) {
+	} else if (roar_link.fd < 0) {
 		rc = -EBADF;
 	} else {
 		/* What the socket does not take now continues a frame the
 		 * collector saw begin: it cannot start the next connection,
 		 * so it is dropped (and counted) with this one.  The frames
 		 * sent from now on wait whole in the queue. */
-		flush_unlocked();
-		if (conn_fd >= 0)
-			drop_connection_unlocked(true);
+		roar_transport_flush_unlocked();
+		if (roar_link.fd >= 0)
+			roar_transport_drop_unlocked(true);
 		/* Connect again only after STARVE_RETRY_MS (or at the end of
 		 * the image), so that a program living at its fd limit pays
 		 * at most one more yield a second, not one a call; each of
 		 * its calls that fails for our fd is still retried. */
 		retry_at_ms = roar_mono_ms() + STARVE_RETRY_MS;
 	}
-	roar_lock_release(&send_lock);
+	roar_lock_release(&roar_link.send_lock);
 	return rc;
 }
 
@@ -642,136 +481,45 @@ roar_transport_count_drop(void)
 void
 roar_transport_prepare(void)
 {
-	roar_lock_take(&send_lock);
+	roar_lock_take(&roar_link.send_lock);
 }
 
 void
 roar_transport_parent(void)
 {
-	roar_lock_release(&send_lock);
+	roar_lock_release(&roar_link.send_lock);
 }
 
 void
 roar_transport_atfork_child(bool shares_fds)
 {
-	roar_lock_reset(&send_lock);
+	roar_lock_reset(&roar_link.send_lock);
 	/* The inherited fd is the parent's stream: never write to it.  With
 	 * an fd table shared with the parent (clone with CLONE_FILES) it is
 	 * the parent's very fd: forget it, do not close it. */
-	if (conn_fd >= 0 && !shares_fds)
-		close_fd(conn_fd);
-	conn_fd = -1;
-	queue_len = 0;
-	degraded = false;
+	if (roar_link.fd >= 0 && !shares_fds)
+		close_fd(roar_link.fd);
+	roar_link.fd = -1;
+	roar_link.queue_len = 0;
+	roar_link.degraded = false;
 	retry_at_ms = 0;
 	retry_ms = RETRY_FIRST_MS;
 	atomic_store(&dropped, 0);
 	dropped_sent = 0;
-	atomic_store(&wait_left_ms, STALL_BUDGET_MS);
-	end_budget_given = false;
-	need_resume = false;
+	roar_transport_wait_atfork_child();
+	roar_link.need_resume = false;
 	hello_next = false;
-}
-
-/*
- * The end of an image (exit, or an exec): send the drop count and what
- * waits, with what is left of the wait budget (degraded or not: the
- * queue may have room to drain now).  Returns with send_lock held.
- */
-static void
-drain_at_end(void)
-{
-	roar_lock_take(&send_lock);
-	if (conn_fd >= 0)
-		report_drops_unlocked();
-	degraded = false;
-	roar_lock_release(&send_lock);
-	/* The end's own budget (once: an exec that fails and a later exit
-	 * share it). */
-	if (!end_budget_given) {
-		end_budget_given = true;
-		atomic_store(&wait_left_ms, STALL_BUDGET_MS);
-	}
-	drain_patiently();
-	roar_lock_take(&send_lock);
-}
-
-int
-roar_transport_handover(void)
-{
-	int fd;
-
-	drain_at_end();
-	/* A torn frame must not be the new image's first bytes. */
-	if (queue_len)
-		drop_connection_unlocked(true);
-	fd = conn_fd;
-	if (fd >= 0 && ROAR_SYS(SYS_fcntl, fd, F_SETFD, 0) != 0) {
-		drop_connection_unlocked(true);
-		fd = -1;
-	}
-	/* Kept until the exec fails (lock.h): a frame another thread began
-	 * now would be torn by the exec, mid-stream of the new image. */
-	return fd;
-}
-
-void
-roar_transport_handover_failed(void)
-{
-	if (conn_fd >= 0)
-		ROAR_SYS(SYS_fcntl, (int)conn_fd, F_SETFD, FD_CLOEXEC);
-	roar_lock_release(&send_lock);
-}
-
-/* Whether fd is a socket connected to our collector's very path
- * (getpeername fails on anything that is not a connected socket). */
-static bool
-is_our_connection(int fd)
-{
-	struct sockaddr_un peer;
-	socklen_t len = sizeof(peer);
-
-	/* The kernel fills only len bytes: an unnamed peer has no path at
-	 * all, and the rest of sun_path would be compared uninitialised. */
-	memset(&peer, 0, sizeof(peer));
-	return enabled && fd >= 0 &&
-	       ROAR_SYS(SYS_getpeername, fd, &peer, &len) == 0 &&
-	       len > offsetof(struct sockaddr_un, sun_path) &&
-	       peer.sun_family == AF_UNIX &&
-	       strncmp(peer.sun_path, sock_addr.sun_path,
-		       sizeof(peer.sun_path)) == 0;
-}
-
-void
-roar_transport_disown(int fd)
-{
-	if (is_our_connection(fd))
-		close_fd(fd);
-}
-
-void
-roar_transport_adopt(int fd)
-{
-	if (!is_our_connection(fd) ||
-	    ROAR_SYS(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) != 0)
-		return;
-	roar_lock_take(&send_lock);
-	if (conn_fd < 0) {
-		conn_fd = fd;
-		need_resume = true;
-	}
-	roar_lock_release(&send_lock);
 }
 
 void
 roar_transport_close(void)
 {
-	drain_at_end();
-	if (queue_len && conn_fd < 0) {
+	roar_transport_drain_at_end();
+	if (roar_link.queue_len && roar_link.fd < 0) {
 		/* Never connected: what waits has nowhere to go. */
 		atomic_fetch_add(&dropped, 1);
-		queue_len = 0;
+		roar_link.queue_len = 0;
 	}
-	drop_connection_unlocked(true);
-	roar_lock_release(&send_lock);
+	roar_transport_drop_unlocked(true);
+	roar_lock_release(&roar_link.send_lock);
 }

@@ -21,12 +21,10 @@
 #include "event.h"
 #include "guard.h"
 #include "unit.h"
+#include "unit_preload.h"
 #include "unit_mp.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 static const char *const kind_names[] = ROAR_KIND_NAMES_INIT;
 static const struct roar_event_ids ids = { 4194301, 4194302 };
 

@@ -22,17 +22,15 @@
 #include "guard.h"
 #include "transport.h"
 #include "unit.h"
+#include "unit_preload.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 static char tmpdir[PATH_MAX];
 
 static void
 setup(void)
 {
-	roar_ready = false;
+	unit_preload_reset();
 	roar_fdtable_reset();
 	unit_mkdtemp(tmpdir, sizeof(tmpdir), "fdtable");
 }

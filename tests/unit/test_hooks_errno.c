@@ -40,11 +40,9 @@
 #include "track.h"
 #include "transport.h"
 #include "unit.h"
+#include "unit_preload.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 /* The fortified entry points are ours to call here (hook.h names them). */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 int __open_2(const char *path, int flags);
@@ -572,9 +570,7 @@ setup(void)
 	memset(&F, 0, sizeof(F));
 	roar_guard_depth = 0;
 	roar_fdtable_reset();
-	roar_transport_init(NULL);
-	memset(&roar_session, 0, sizeof(roar_session));
-	roar_session.pid = getpid();
+	unit_preload_reset();
 	strcpy(roar_session.lib_path, "/opt/roar/libroar_preload.so");
 	strcpy(roar_session.env_preload,
 	       "LD_PRELOAD=/opt/roar/libroar_preload.so");

@@ -40,30 +40,23 @@
 #include "track.h"
 #include "transport.h"
 #include "unit.h"
+#include "unit_preload.h"
 #include "unit_mp.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 static char tmpdir[PATH_MAX];
 
 static void
 setup(void)
 {
-	roar_ready = false;
-	roar_transport_init(NULL);
-	memset(&roar_session, 0, sizeof(roar_session));
-	roar_session.pid = getpid();
+	unit_preload_reset();
 	unit_mkdtemp(tmpdir, sizeof(tmpdir), "lifecycle");
 }
 
 static void
 teardown(void)
 {
-	roar_ready = false;
-	roar_transport_close();
-	roar_transport_init(NULL);
+	unit_preload_end();
 	unit_rmtree(tmpdir);
 }
 

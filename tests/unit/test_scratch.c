@@ -21,11 +21,9 @@
 #include "guard.h"
 #include "scratch.h"
 #include "unit.h"
+#include "unit_preload.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 /* The smallest use that is mapped rather than inline. */
 #define MAPPED (ROAR_SCRATCH_SMALL + 1)
 

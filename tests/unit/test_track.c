@@ -31,12 +31,10 @@
 #include "track.h"
 #include "transport.h"
 #include "unit.h"
+#include "unit_preload.h"
 #include "unit_mp.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 #define LIB "/opt/roar/lib/libroar_preload.so"
 #define SOCK "/tmp/roar-x/sock"
 
@@ -45,11 +43,8 @@ static char tmpdir[PATH_MAX];
 static void
 setup(void)
 {
-	roar_ready = false;
+	unit_preload_reset();
 	roar_fdtable_reset();
-	roar_transport_init(NULL);
-	memset(&roar_session, 0, sizeof(roar_session));
-	roar_session.pid = getpid();
 	snprintf(roar_session.lib_path, sizeof(roar_session.lib_path), "%s",
 		 LIB);
 	snprintf(roar_session.env_preload, sizeof(roar_session.env_preload),
@@ -63,8 +58,7 @@ setup(void)
 static void
 teardown(void)
 {
-	roar_transport_close();
-	roar_transport_init(NULL);
+	unit_preload_end();
 	unit_rmtree(tmpdir);
 }
 

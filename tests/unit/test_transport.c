@@ -31,12 +31,10 @@
 #include "session.h"
 #include "transport.h"
 #include "unit.h"
+#include "unit_preload.h"
 #include "unit_mp.h"
 
 /* entry.c, which defines these for the .so, is not in preload_core. */
-bool roar_ready;
-__thread unsigned roar_guard_depth __attribute__((tls_model("initial-exec")));
-
 /* Larger than any socket buffer (the connection asks for 256 KiB, which
  * the kernel doubles), smaller than the queue (a whole largest frame). */
 #define BIG_PAYLOAD (3u * 1024u * 1024u)
@@ -215,18 +213,14 @@ sndbuf(void)
 static void
 setup(void)
 {
-	roar_ready = false;
-	roar_transport_init(NULL);
-	memset(&roar_session, 0, sizeof(roar_session));
-	roar_session.pid = getpid();
+	unit_preload_reset();
 	unit_mkdtemp(tmpdir, sizeof(tmpdir), "transport");
 }
 
 static void
 teardown(void)
 {
-	roar_transport_close();
-	roar_transport_init(NULL);
+	unit_preload_end();
 	unit_rmtree(tmpdir);
 }
 

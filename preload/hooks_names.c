@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "roar/protocol.h"
 #include "hook.h"
 
 #define CREATED_FLAGS (O_RDWR | O_CREAT | O_EXCL)
@@ -68,7 +69,7 @@ rename(const char *from, const char *to)
 {
 	int ret = ROAR_REAL(rename)(from, to);
 
-	NAME_CREDIT(ret, AT_FDCWD, to, false, "rename");
+	NAME_CREDIT(ret, AT_FDCWD, to, false, ROAR_VIA_RENAME);
 	return ret;
 }
 
@@ -77,7 +78,7 @@ renameat(int fromfd, const char *from, int tofd, const char *to)
 {
 	int ret = ROAR_REAL(renameat)(fromfd, from, tofd, to);
 
-	NAME_CREDIT(ret, tofd, to, false, "rename");
+	NAME_CREDIT(ret, tofd, to, false, ROAR_VIA_RENAME);
 	return ret;
 }
 
@@ -88,9 +89,9 @@ renameat2(int fromfd, const char *from, int tofd, const char *to,
 	int ret = ROAR_REAL(renameat2)(fromfd, from, tofd, to, flags);
 
 	/* RENAME_EXCHANGE swaps two names: both now hold other content. */
-	NAME_CREDIT(ret, tofd, to, false, "rename");
+	NAME_CREDIT(ret, tofd, to, false, ROAR_VIA_RENAME);
 	if (flags & RENAME_EXCHANGE)
-		NAME_CREDIT(ret, fromfd, from, false, "rename");
+		NAME_CREDIT(ret, fromfd, from, false, ROAR_VIA_RENAME);
 	return ret;
 }
 
@@ -99,7 +100,7 @@ link(const char *from, const char *to)
 {
 	int ret = ROAR_REAL(link)(from, to);
 
-	NAME_CREDIT(ret, AT_FDCWD, to, false, "link");
+	NAME_CREDIT(ret, AT_FDCWD, to, false, ROAR_VIA_LINK);
 	return ret;
 }
 
@@ -108,7 +109,7 @@ linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
 {
 	int ret = ROAR_REAL(linkat)(fromfd, from, tofd, to, flags);
 
-	NAME_CREDIT(ret, tofd, to, false, "link");
+	NAME_CREDIT(ret, tofd, to, false, ROAR_VIA_LINK);
 	return ret;
 }
 
@@ -117,7 +118,7 @@ truncate(const char *path, off_t len)
 {
 	int ret = ROAR_REAL(truncate)(path, len);
 
-	NAME_CREDIT(ret, AT_FDCWD, path, true, "truncate");
+	NAME_CREDIT(ret, AT_FDCWD, path, true, ROAR_VIA_TRUNCATE);
 	return ret;
 }
 
@@ -126,7 +127,7 @@ truncate64(const char *path, off64_t len)
 {
 	int ret = ROAR_REAL(truncate64)(path, len);
 
-	NAME_CREDIT(ret, AT_FDCWD, path, true, "truncate");
+	NAME_CREDIT(ret, AT_FDCWD, path, true, ROAR_VIA_TRUNCATE);
 	return ret;
 }
 

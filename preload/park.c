@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "roar/protocol.h"
 #include "fdtable.h"
 #include "ledger.h"
 #include "park.h"
@@ -256,7 +257,7 @@ roar_park_drain(void)
 		if (s->kind != ROAR_PARK_FORGET && s->len)
 			roar_track_parked(arena(slots) + s->off, s->len,
 					  s->credit,
-					  s->kind == ROAR_PARK_OPEN ? "open"
+					  s->kind == ROAR_PARK_OPEN ? ROAR_VIA_OPEN
 								    : NULL);
 		/* What the fd names is learnt again at its next use: the
 		 * handler may have closed it, or the code it interrupted

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "roar/protocol.h"
 #include "backtrace.h"
 #include "event.h"
 #include "guard.h"
@@ -298,7 +299,7 @@ roar_track_open_shared(int fd, int flags, bool created)
 				    (pid_t)ROAR_SYS(SYS_gettid) },
 			    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
 							: ROAR_KIND_READ,
-			    name, (size_t)len, "open") == 0)
+			    name, (size_t)len, ROAR_VIA_OPEN) == 0)
 		roar_transport_send_oneshot(f.data, f.len);
 }
 
@@ -326,7 +327,7 @@ roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 	roar_fdtable_set(fd, v);
 	credit = roar_track_open_credit(flags, created);
 	if (v > ROAR_FD_IGNORED && credit)
-		roar_track_send_credit((struct roar_path *)v, credit, "open");
+		roar_track_send_credit((struct roar_path *)v, credit, ROAR_VIA_OPEN);
 }
 
 void

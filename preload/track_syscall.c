@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "roar/protocol.h"
 #include "real.h"
 #include "track.h"
 #include "transport.h"
@@ -121,28 +122,28 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 		break;
 	case SYS_truncate:
 		roar_track_path(AT_FDCWD, (const char *)a[0], ROAR_CREDIT_WRITE,
-				true, "truncate");
+				true, ROAR_VIA_TRUNCATE);
 		break;
 #ifdef SYS_rename
 	case SYS_rename:
 		roar_track_path(AT_FDCWD, (const char *)a[1], ROAR_CREDIT_WRITE,
-				false, "rename");
+				false, ROAR_VIA_RENAME);
 		break;
 #endif
 	case SYS_renameat:
 	case SYS_renameat2:
 		roar_track_path((int)a[2], (const char *)a[3], ROAR_CREDIT_WRITE,
-				false, "rename");
+				false, ROAR_VIA_RENAME);
 		break;
 #ifdef SYS_link
 	case SYS_link:
 		roar_track_path(AT_FDCWD, (const char *)a[1], ROAR_CREDIT_WRITE,
-				false, "link");
+				false, ROAR_VIA_LINK);
 		break;
 #endif
 	case SYS_linkat:
 		roar_track_path((int)a[2], (const char *)a[3], ROAR_CREDIT_WRITE,
-				false, "link");
+				false, ROAR_VIA_LINK);
 		break;
 	case SYS_close:
 		roar_track_forget(fd);

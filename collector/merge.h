@@ -155,7 +155,7 @@ struct roar_merge {
 	struct roar_map procs;  /* pid -> struct roar_proc * */
 	struct roar_map files;  /* path hash -> struct roar_file *; a
 				   colliding path takes the next free hash
-				   (intern_file in merge.c) */
+				   (roar_merge_intern_file) */
 	struct roar_file **file_list;
 	size_t nfiles;
 	struct roar_map access; /* (file index << 32 | pid) -> bits */

@@ -48,9 +48,18 @@ struct entry {
 	bool dead;
 };
 
+/* A process the loop watches: its pidfd, in the epoll set under tag.
+ * Kept until the loop ends, so that a tag never dangles. */
+struct watch {
+	struct tag tag;
+	pid_t pid;
+	int pidfd;              /* -1 once it fired (or at the end) */
+};
+
 struct loop {
 	const struct roar_collect_opts *o;
 	struct roar_merge *m;
+	struct roar_map watches; /* pid -> struct watch * */
 	int epfd;
 	int sigfd;
 	struct tag listen_tag;
@@ -98,13 +107,13 @@ mark_exited(struct loop *l, struct roar_proc *p)
 		l->root_done = true;
 }
 
-/* merge.c tells us of every new pid: watch it. */
+/* The merge tells us of every new pid (merge.h, on_new_proc): watch it. */
 static void
 on_new_proc(void *ctx, struct roar_proc *p)
 {
 	struct loop *l = ctx;
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct tag *t;
+	struct watch *w;
 	int fd;
 
 	l->alive++;
@@ -120,32 +129,40 @@ on_new_proc(void *ctx, struct roar_proc *p)
 		mark_exited(l, p);
 		return;
 	}
-	t = roar_xmalloc(sizeof(*t));
-	t->kind = TAG_PIDFD;
-	t->ptr = p;
-	ev.data.ptr = t;
+	w = roar_xmalloc(sizeof(*w));
+	w->tag = (struct tag){ TAG_PIDFD, w };
+	w->pid = p->pid;
+	w->pidfd = fd;
+	ev.data.ptr = &w->tag;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		close(fd);
-		free(t);
+		free(w);
 		mark_exited(l, p);
 		return;
 	}
-	p->pidfd = fd;
-	p->watch = t;
+	roar_map_put(&l->watches, (uint64_t)p->pid, w);
 }
 
 static void
-unwatch(struct roar_proc *p, void *arg)
+unwatch(struct loop *l, struct watch *w)
 {
-	struct loop *l = arg;
+	if (w->pidfd < 0)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->pidfd, NULL);
+	close(w->pidfd);
+	w->pidfd = -1;
+}
 
-	if (p->pidfd >= 0) {
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
-		close(p->pidfd);
-		p->pidfd = -1;
+static void
+unwatch_all(struct loop *l)
+{
+	for (size_t i = 0; i < l->watches.cap; i++) {
+		if (!l->watches.used[i])
+			continue;
+		unwatch(l, l->watches.vals[i]);
+		free(l->watches.vals[i]);
 	}
-	free(p->watch);
-	p->watch = NULL;
+	roar_map_free(&l->watches);
 }
 
 static void resume_accept(struct loop *l);
@@ -648,7 +665,8 @@ progress(struct loop *l)
 static void
 nap(struct loop *l)
 {
-	struct roar_proc *root = roar_merge_find(l->m, l->o->root_pid);
+	const struct watch *root = roar_map_get(&l->watches,
+						(uint64_t)l->o->root_pid);
 	struct pollfd pfd[2] = {
 		{ .fd = l->sigfd, .events = POLLIN },
 		{ .fd = root ? root->pidfd : -1, .events = POLLIN },
@@ -699,6 +717,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ 0 });
 	l.fd_limit = raise_nofile();
 	l.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	roar_map_init(&l.watches);
 	m->on_new_proc = on_new_proc;
 	m->ctx = &l;
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -820,12 +839,12 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 				break;
 			}
 			case TAG_PIDFD: {
-				struct roar_proc *p = t->ptr;
+				struct watch *w = t->ptr;
 
-				unwatch(p, &l);
-				if (p->pid == o->root_pid)
+				unwatch(&l, w);
+				if (w->pid == o->root_pid)
 					reap_root(&l);
-				mark_exited(&l, p);
+				mark_exited(&l, roar_merge_find(m, w->pid));
 				break;
 			}
 			}
@@ -849,7 +868,7 @@ out:
 	while (l.nconns)
 		drop_conn(&l, l.conns[l.nconns - 1]);
 	bury(&l);
-	roar_merge_each_proc(m, unwatch, &l);
+	unwatch_all(&l);
 	free(l.conns);
 	free(l.graveyard);
 	if (l.sigfd >= 0)

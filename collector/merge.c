@@ -118,7 +118,6 @@ roar_merge_add_proc(struct roar_merge *m, pid_t pid, bool gone)
 		return p;
 	p = roar_xcalloc(1, sizeof(*p));
 	p->pid = pid;
-	p->pidfd = -1;
 	p->gone = gone;
 	roar_map_put(&m->procs, (uint64_t)pid, p);
 	if (m->on_new_proc)

@@ -126,8 +126,6 @@ struct roar_proc {
 	bool incomplete;   /* the ledger says some of its events never
 			      arrived (or never became frames) */
 
-	int pidfd;         /* -1 when none; owned by the collect loop */
-	void *watch;       /* the loop's epoll tag for pidfd */
 	size_t nfiles;     /* distinct files credited to this process */
 	/* Call sites of its first accesses (callsites.c); NULL: none. */
 	struct roar_proc_callsites *callsites;
@@ -207,7 +205,13 @@ struct roar_merge {
 	struct roar_limits limits;
 	/* Which processes wrote and read each pipe (pipes.h). */
 	struct roar_pipes pipes;
-	/* Called when a process is first heard of (to watch its pid). */
+	/*
+	 * Called when a process is first heard of, before the event that
+	 * named it is applied further: the collect loop watches its pid at
+	 * once (a pid watched later could be a newcomer's).  How it watches
+	 * is the loop's alone (collect.c keeps its own pid -> pidfd table);
+	 * nothing of it is kept here.  NULL: nobody is told.
+	 */
 	void (*on_new_proc)(void *ctx, struct roar_proc *p);
 	void *ctx;
 };

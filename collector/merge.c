@@ -77,6 +77,7 @@ free_proc(struct roar_proc *p, void *arg)
 	roar_strv_free(&p->exec_argv);
 	roar_bytes_free(&p->exec_exe);
 	roar_callsites_free(p);
+	free(p->untraced_reason);
 	free(p);
 }
 

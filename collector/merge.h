@@ -126,8 +126,9 @@ struct roar_proc {
 	bool incomplete;   /* the ledger says some of its events never
 			      arrived (or never became frames) */
 
-	int pidfd;         /* -1 when none; owned by the collect loop */
-	void *watch;       /* the loop's epoll tag for pidfd */
+	/* Why it was not traced (roar_merge_diagnose); NULL: it was, or
+	 * the run was not diagnosed. */
+	char *untraced_reason;
 	size_t nfiles;     /* distinct files credited to this process */
 	/* Call sites of its first accesses (callsites.c); NULL: none. */
 	struct roar_proc_callsites *callsites;
@@ -155,7 +156,7 @@ struct roar_merge {
 	struct roar_map procs;  /* pid -> struct roar_proc * */
 	struct roar_map files;  /* path hash -> struct roar_file *; a
 				   colliding path takes the next free hash
-				   (intern_file in merge.c) */
+				   (roar_merge_intern_file) */
 	struct roar_file **file_list;
 	size_t nfiles;
 	struct roar_map access; /* (file index << 32 | pid) -> bits */
@@ -207,7 +208,15 @@ struct roar_merge {
 	struct roar_limits limits;
 	/* Which processes wrote and read each pipe (pipes.h). */
 	struct roar_pipes pipes;
-	/* Called when a process is first heard of (to watch its pid). */
+	/* roar_merge_diagnose has run: every untraced_reason is set. */
+	bool diagnosed;
+	/*
+	 * Called when a process is first heard of, before the event that
+	 * named it is applied further: the collect loop watches its pid at
+	 * once (a pid watched later could be a newcomer's).  How it watches
+	 * is the loop's alone (collect.c keeps its own pid -> pidfd table);
+	 * nothing of it is kept here.  NULL: nobody is told.
+	 */
 	void (*on_new_proc)(void *ctx, struct roar_proc *p);
 	void *ctx;
 };
@@ -259,8 +268,19 @@ void roar_merge_each_proc(struct roar_merge *m,
 uint64_t roar_merge_dropped(const struct roar_merge *m);
 
 /**
- * Why a process was not traced, or NULL when it was: its last exec was
- * not followed by a hello of the new image.  buf receives the reason.
+ * Find out why each process that was not traced was not (its last exec
+ * was not followed by a hello of the new image, or it never announced
+ * itself) and keep it in its untraced_reason.  This reads the untraced
+ * executables from disk (elfcheck.h), so it is done once, after the last
+ * event and before the report is built; it may be run again.
+ */
+void roar_merge_diagnose(struct roar_merge *m);
+
+/**
+ * Why a process was not traced, or NULL when it was; buf receives the
+ * reason.  After roar_merge_diagnose, what it found; before, the same
+ * answer with an untraced exec named but not looked into (no file is
+ * read either way).
  */
 const char *roar_merge_untraced_reason(const struct roar_merge *m,
 				       const struct roar_proc *p, char *buf,

@@ -120,6 +120,8 @@ roar_trace_finish(struct roar_trace *t, char *err, size_t errlen)
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	t->listen_fd = -1;
+	/* Everything that reads the disk for the report, before it. */
+	roar_merge_diagnose(&t->m);
 	rc = roar_report_write(&t->m, t->report, err, errlen);
 	/* Last, also when the report failed: a root's wait ends here. */
 	roar_trace_remove(t);

@@ -10,7 +10,7 @@
  *   roar_trace_create or roar_trace_adopt   the socket (and its ledger)
  *   roar_trace_begin                        the merge, for the root's pid
  *   roar_trace_run                          collect (collect.h)
- *   roar_trace_finish                       report, socket directory gone
+ *   roar_trace_finish                       diagnosis, report, socket gone
  *
  * roar_trace_remove undoes a create that is not followed by a run.
  */
@@ -55,8 +55,9 @@ int roar_trace_run(struct roar_trace *t, struct roar_collect_opts *co,
 		   struct roar_collect_result *res);
 
 /**
- * Stamp the end, stop listening, write the report, then remove the
- * socket directory (last: a root waiting for the report waits for that,
+ * Stamp the end, stop listening, diagnose the untraced processes
+ * (roar_merge_diagnose), write the report, then remove the socket
+ * directory (last: a root waiting for the report waits for that,
  * autostart.c) and free the merge.  @return 0, or -errno with err set
  */
 int roar_trace_finish(struct roar_trace *t, char *err, size_t errlen);

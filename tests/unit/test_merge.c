@@ -209,12 +209,27 @@ proc(const struct roar_merge *m, pid_t pid)
 	return p;
 }
 
+/*
+ * Why pid was not traced, as the report says it: after the diagnosis
+ * (roar_merge_diagnose).  The answer before it must agree on whether pid
+ * was traced at all, since it reads no file and only names the exec.
+ */
 static const char *
-reason(const struct roar_merge *m, pid_t pid)
+reason(struct roar_merge *m, pid_t pid)
 {
 	static char buf[4096];
+	char early[4096];
+	const char *before, *after;
 
-	return roar_merge_untraced_reason(m, proc(m, pid), buf, sizeof(buf));
+	m->diagnosed = false;
+	before = roar_merge_untraced_reason(m, proc(m, pid), early,
+					    sizeof(early));
+	roar_merge_diagnose(m);
+	after = roar_merge_untraced_reason(m, proc(m, pid), buf, sizeof(buf));
+	ck_assert_msg((before == NULL) == (after == NULL), "%s / %s",
+		      before ? before : "(traced)",
+		      after ? after : "(traced)");
+	return after;
 }
 
 static pid_t
@@ -1960,6 +1975,7 @@ START_TEST(untraced_reason_uses_env_at_exec)
 {
 	static const char *const prog[] = { "prog", NULL };
 	char dir[PATH_MAX], path[PATH_MAX + 8], pathvar[PATH_MAX + 8];
+	char buf[PATH_MAX + 256];
 	const char *env_then[] = { pathvar, NULL };
 	static const char *const env_later[] = { "PATH=/nonexistent-roar",
 						 NULL };
@@ -1996,6 +2012,20 @@ START_TEST(untraced_reason_uses_env_at_exec)
 	/* One that execs after the parent's move sees the later PATH. */
 	ck_assert_int_eq(exec_full(&M, 151, 0, ROOT, 4.0, "prog", prog), 0);
 	why = reason(&M, 151);
+	ck_assert_msg(why && !strstr(why, "static binary"), "%s",
+		      why ? why : "(traced)");
+	/* The diagnosis is kept: the report built from it reads no file,
+	 * so the program's removal since changes nothing. */
+	ck_assert_int_eq(unlink(path), 0);
+	why = roar_merge_untraced_reason(&M, proc(&M, 150), buf,
+					 sizeof(buf));
+	ck_assert_msg(why && strstr(why, "static binary") &&
+			      strstr(why, path),
+		      "%s", why ? why : "(traced)");
+	/* Diagnosed again, it is found gone. */
+	roar_merge_diagnose(&M);
+	why = roar_merge_untraced_reason(&M, proc(&M, 150), buf,
+					 sizeof(buf));
 	ck_assert_msg(why && !strstr(why, "static binary"), "%s",
 		      why ? why : "(traced)");
 	unit_rmtree(dir);

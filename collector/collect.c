@@ -247,8 +247,9 @@ int
 roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		 struct roar_collect_result *res)
 {
+	/* tally.fd -1: an early failure must not settle against fd 0. */
 	struct roar_loop l = { .o = o, .m = m, .epfd = -1, .sigfd = -1,
-			  .reserve_fd = -1,
+			  .reserve_fd = -1, .tally = { .fd = -1 },
 			  .pool = { .limit = ROAR_CONN_BUDGET } };
 	struct epoll_event ev;
 	sigset_t mask;
@@ -269,8 +270,12 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	m->on_new_proc = on_new_proc;
 	m->ctx = &l;
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l.epfd < 0)
-		return -errno;
+	if (l.epfd < 0) {
+		/* Through out: the merge must not keep a callback into this
+		 * frame, nor the reserve descriptor stay open. */
+		rc = -errno;
+		goto out;
+	}
 	loop_signals(&mask);
 	if (o->forward)
 		sigorset(&mask, &mask, o->forward);
@@ -403,7 +408,8 @@ out:
 	if (l.reserve_fd >= 0)
 		close(l.reserve_fd);
 	free(l.pool.v);
-	close(l.epfd);
+	if (l.epfd >= 0)
+		close(l.epfd);
 	roar_collect_say_refused(&l);
 	m->on_new_proc = NULL;
 	/* Everyone is gone (or no longer waited for): what never came is

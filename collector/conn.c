@@ -179,11 +179,12 @@ ledger_frame(struct roar_conn *c, struct roar_merge *m,
 {
 	if (!m->ledger_on)
 		return true;
-	if (kind_is(ev, "hello") || kind_is(ev, "resume")) {
+	if (kind_is(ev, ROAR_KIND_NAME_HELLO) ||
+	    kind_is(ev, ROAR_KIND_NAME_RESUME)) {
 		bind_slot(c, m, ev, alias);
 		return true;
 	}
-	return c->slot < 0 || !kind_is(ev, "dropped");
+	return c->slot < 0 || !kind_is(ev, ROAR_KIND_NAME_DROPPED);
 }
 
 /* One more frame of the current image arrived. */

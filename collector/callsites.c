@@ -36,8 +36,8 @@ struct cs_frame {
 };
 
 struct cs_entry {
-	uint32_t file;          /* index in roar_merge.file_list */
-	uint32_t gen;           /* image generation its ids belong to */
+	uint32_t file; /* index in roar_merge.file_list */
+	uint32_t gen;  /* image generation its ids belong to */
 	bool write;
 	uint32_t n;
 	struct cs_frame frame[];
@@ -48,7 +48,7 @@ struct roar_proc_callsites {
 	struct roar_map modules; /* gen << 32 | id -> struct roar_bytes * */
 	struct cs_entry **v;
 	size_t n;
-	uint64_t dropped;       /* past ROAR_CALLSITES_MAX_PER_PROC */
+	uint64_t dropped; /* past ROAR_CALLSITES_MAX_PER_PROC */
 };
 
 /* Call sites kept by this collector so far (one run per process). */
@@ -154,8 +154,8 @@ roar_callsites_on_file(struct roar_proc *p, const msgpack_object *ev,
 		return;
 	}
 	if ((cs->n & (cs->n - 1)) == 0)
-		cs->v = roar_xrealloc(cs->v, (cs->n ? cs->n * 2 : 1) *
-					     sizeof(*cs->v));
+		cs->v = roar_xrealloc(cs->v,
+				      (cs->n ? cs->n * 2 : 1) * sizeof(*cs->v));
 	cs->v[cs->n++] = e;
 }
 
@@ -202,7 +202,8 @@ pack_frame(msgpack_packer *pk, const struct roar_proc_callsites *cs,
 	struct roar_symbol sym = { 0 };
 
 	if (f->module != ROAR_STACK_NO_MODULE)
-		mod = roar_map_get(&cs->modules, (uint64_t)gen << 32 | f->module);
+		mod = roar_map_get(&cs->modules,
+				   (uint64_t)gen << 32 | f->module);
 	if (mod)
 		roar_symbolize(s, mod->p, f->offset, &sym);
 	msgpack_pack_map(pk, ROAR_R_SIZE(ROAR_REPORT_FRAME_KEYS));

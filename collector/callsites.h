@@ -41,8 +41,7 @@ bool roar_callsites_any(const struct roar_proc *p);
 
 /** Pack the value of p's "callsites", symbolized with s (may be NULL). */
 void roar_callsites_pack(msgpack_packer *pk, const struct roar_merge *m,
-			 const struct roar_proc *p,
-			 struct roar_symbolizer *s);
+			 const struct roar_proc *p, struct roar_symbolizer *s);
 
 /** `roar-report callsites REPORT [PATH]`: argv[0] is "callsites". */
 int roar_callsites_main(int argc, char **argv);

@@ -38,7 +38,7 @@
 struct watch {
 	struct roar_loop_tag tag;
 	pid_t pid;
-	int pidfd;              /* -1 once it fired (or at the end) */
+	int pidfd; /* -1 once it fired (or at the end) */
 };
 
 void
@@ -150,7 +150,8 @@ on_signal(struct roar_loop *l)
 		if (l->o->forward && si.ssi_signo != SIGCHLD &&
 		    sigismember(l->o->forward, (int)si.ssi_signo) == 1) {
 			if (l->o->on_signal(l->o->signal_ctx, &si,
-					    l->root_done) && l->root_done)
+					    l->root_done) &&
+			    l->root_done)
 				l->stop = true;
 			continue;
 		}
@@ -213,8 +214,8 @@ mark_running(struct roar_proc *p, void *arg)
 static void
 nap(struct roar_loop *l)
 {
-	const struct watch *root = roar_map_get(&l->watches,
-						(uint64_t)l->o->root_pid);
+	const struct watch *root =
+		roar_map_get(&l->watches, (uint64_t)l->o->root_pid);
 	struct pollfd pfd[2] = {
 		{ .fd = l->sigfd, .events = POLLIN },
 		{ .fd = root ? root->pidfd : -1, .events = POLLIN },
@@ -248,9 +249,13 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		 struct roar_collect_result *res)
 {
 	/* tally.fd -1: an early failure must not settle against fd 0. */
-	struct roar_loop l = { .o = o, .m = m, .epfd = -1, .sigfd = -1,
-			  .reserve_fd = -1, .tally = { .fd = -1 },
-			  .pool = { .limit = ROAR_CONN_BUDGET } };
+	struct roar_loop l = { .o = o,
+			       .m = m,
+			       .epfd = -1,
+			       .sigfd = -1,
+			       .reserve_fd = -1,
+			       .tally = { .fd = -1 },
+			       .pool = { .limit = ROAR_CONN_BUDGET } };
 	struct epoll_event ev;
 	sigset_t mask;
 	uint64_t deadline = 0;
@@ -284,8 +289,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		rc = -errno;
 		goto out;
 	}
-	fcntl(o->listen_fd, F_SETFL,
-	      fcntl(o->listen_fd, F_GETFL) | O_NONBLOCK);
+	fcntl(o->listen_fd, F_SETFL, fcntl(o->listen_fd, F_GETFL) | O_NONBLOCK);
 	l.listen_tag = (struct roar_loop_tag){ ROAR_TAG_LISTEN, NULL };
 	l.signal_tag = (struct roar_loop_tag){ ROAR_TAG_SIGNAL, NULL };
 	ev = (struct epoll_event){ .events = EPOLLIN,

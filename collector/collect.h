@@ -16,11 +16,11 @@
 #include "merge.h"
 
 struct roar_collect_opts {
-	int listen_fd;          /* listening, nonblocking or not */
-	pid_t root_pid;         /* the command */
-	bool root_is_child;     /* we can waitpid it (launcher mode) */
-	double wait_timeout;    /* seconds after the root ends; < 0: forever */
-	bool quiet;             /* no diagnostics on stderr */
+	int listen_fd;       /* listening, nonblocking or not */
+	pid_t root_pid;      /* the command */
+	bool root_is_child;  /* we can waitpid it (launcher mode) */
+	double wait_timeout; /* seconds after the root ends; < 0: forever */
+	bool quiet;          /* no diagnostics on stderr */
 	/*
 	 * Once the root has ended and others still run, say so on stderr
 	 * after this many ms: who we wait for and how to stop waiting.  0:
@@ -54,7 +54,7 @@ struct roar_collect_opts {
 
 struct roar_collect_result {
 	bool root_status_known;
-	int root_wait_status;   /* raw, when root_is_child */
+	int root_wait_status; /* raw, when root_is_child */
 	unsigned long still_running;
 	unsigned long bad_frames;
 	unsigned long frames_refused; /* by the identity rules (merge.h) */

@@ -26,8 +26,10 @@ void
 roar_collect_drop_conn(struct roar_loop *l, struct roar_loop_entry *e)
 {
 	if (e->c->refused && !l->o->quiet)
-		fprintf(stderr, "roar-collector: refused %lu %s from "
-			"pid %d: %s\n", e->c->refused,
+		fprintf(stderr,
+			"roar-collector: refused %lu %s from "
+			"pid %d: %s\n",
+			e->c->refused,
 			roar_plural(e->c->refused, "frame", "frames"),
 			(int)e->c->peer_pid, e->c->refused_why);
 	if (l->o->root_waits && e->c->peer_pid == l->o->root_pid) {
@@ -68,8 +70,8 @@ said_torn(struct roar_loop *l)
 		return;
 	l->said_torn = true;
 	roar_collect_diag(l, "incomplete frames exceed the receive budget; "
-			  "the stalest are torn and counted (bad_frames, "
-			  "frames_torn)");
+			     "the stalest are torn and counted (bad_frames, "
+			     "frames_torn)");
 }
 
 /* Drop the connections the pool tore down (never the one being read:
@@ -126,7 +128,7 @@ roar_collect_read_conn(struct roar_loop *l, struct roar_loop_entry *e)
 		/* EOF or error: the sender is gone. */
 		if (roar_conn_eof(c, l->m) != 0)
 			roar_collect_diag(l, "a connection ended inside a "
-					  "frame");
+					     "frame");
 		roar_collect_drop_conn(l, e);
 		return false;
 	}
@@ -147,8 +149,7 @@ add_conn(struct roar_loop *l, int fd)
 		free(e);
 		return NULL;
 	}
-	l->conns = roar_xrealloc(l->conns,
-				 (l->nconns + 1) * sizeof(*l->conns));
+	l->conns = roar_xrealloc(l->conns, (l->nconns + 1) * sizeof(*l->conns));
 	l->conns[l->nconns++] = e;
 	return e;
 }
@@ -189,8 +190,10 @@ pause_accept(struct roar_loop *l, const char *why)
 	if (l->said_fds)
 		return;
 	l->said_fds = true;
-	snprintf(msg, sizeof(msg), "%s with %zu %s open; accepting again as "
-		 "connections close", why, l->nconns,
+	snprintf(msg, sizeof(msg),
+		 "%s with %zu %s open; accepting again as "
+		 "connections close",
+		 why, l->nconns,
 		 roar_plural(l->nconns, "connection", "connections"));
 	roar_collect_diag(l, msg);
 }
@@ -278,8 +281,8 @@ take_through_reserve(struct roar_loop *l)
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
 	if (fd >= 0 && (e = add_conn(l, fd)) && roar_collect_read_conn(l, e)) {
-		struct roar_loop_entry *mute =
-			e->c->last_ms ? mute_conn(l, e) : NULL;
+		struct roar_loop_entry *mute = e->c->last_ms ? mute_conn(l, e)
+							     : NULL;
 
 		l->m->limits.connections_refused++;
 		if (mute) {
@@ -357,9 +360,10 @@ roar_collect_say_refused(const struct roar_loop *l)
 	const struct roar_merge *m = l->m;
 
 	if (m->limits.connections_refused && !l->o->quiet)
-		fprintf(stderr, "roar-collector: refused %llu %s for want of "
+		fprintf(stderr,
+			"roar-collector: refused %llu %s for want of "
 			"file descriptors\n",
 			(unsigned long long)m->limits.connections_refused,
-			roar_plural(m->limits.connections_refused,
-				    "connection", "connections"));
+			roar_plural(m->limits.connections_refused, "connection",
+				    "connections"));
 }

@@ -55,24 +55,24 @@ struct roar_loop {
 	size_t nconns;
 	struct roar_loop_entry **graveyard;
 	size_t ngrave;
-	unsigned long alive;    /* known processes not yet seen to end */
+	unsigned long alive; /* known processes not yet seen to end */
 	bool root_done;
-	bool stop;              /* asked to stop waiting for descendants */
+	bool stop; /* asked to stop waiting for descendants */
 	int root_status;
 	bool root_status_known;
 	struct roar_tally tally;
 	/* Out of descriptors (collect_conns.c). */
 	struct roar_conn_pool pool;
-	int reserve_fd;         /* /dev/null, closed to make room; -1: none */
-	bool accept_paused;     /* the listener is out of the epoll set */
-	uint64_t paused_ms;     /* when it was taken out */
-	bool said_fds;          /* the one diagnostic about it was given */
-	bool said_torn;         /* the one diagnostic about torn frames */
-	uint64_t notice_ms;     /* when to name who we wait for; 0: not yet
+	int reserve_fd;       /* /dev/null, closed to make room; -1: none */
+	bool accept_paused;   /* the listener is out of the epoll set */
+	uint64_t paused_ms;   /* when it was taken out */
+	bool said_fds;        /* the one diagnostic about it was given */
+	bool said_torn;       /* the one diagnostic about torn frames */
+	uint64_t notice_ms;   /* when to name who we wait for; 0: not yet
 				   due, UINT64_MAX: said */
-	uint64_t start_ms;      /* when the loop began */
-	uint64_t progress_ms;   /* when the next progress line is due */
-	uint64_t fd_limit;      /* RLIMIT_NOFILE, once raised */
+	uint64_t start_ms;    /* when the loop began */
+	uint64_t progress_ms; /* when the next progress line is due */
+	uint64_t fd_limit;    /* RLIMIT_NOFILE, once raised */
 };
 
 /* ---- collect.c -------------------------------------------------------- */

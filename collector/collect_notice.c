@@ -51,15 +51,18 @@ notice_waiting(struct roar_loop *l)
 	const char *prog = l->o->prog ? l->o->prog : "roar-collector";
 	struct notice n = { .l = l };
 
-	fprintf(stderr, "%s: the command has ended; waiting for %lu %s it "
-		"left running:\n", prog, l->alive,
-		roar_plural(l->alive, "process", "processes"));
+	fprintf(stderr,
+		"%s: the command has ended; waiting for %lu %s it "
+		"left running:\n",
+		prog, l->alive, roar_plural(l->alive, "process", "processes"));
 	roar_merge_each_proc(l->m, name_running, &n);
 	if (n.named > NOTICE_NAMES)
 		fprintf(stderr, "  and %lu more\n", n.named - NOTICE_NAMES);
-	fprintf(stderr, "%s: the report is written when they end; Ctrl-C "
+	fprintf(stderr,
+		"%s: the report is written when they end; Ctrl-C "
 		"stops waiting now, ROAR_WAIT_TIMEOUT=S (roar-run --timeout S) "
-		"bounds the wait\n", prog);
+		"bounds the wait\n",
+		prog);
 	l->notice_ms = UINT64_MAX;
 }
 
@@ -76,12 +79,12 @@ progress(struct roar_loop *l)
 	if (!l->progress_ms)
 		l->progress_ms = now + l->o->progress_every_ms;
 	if (now >= l->progress_ms) {
-		fprintf(stderr, "%s: tracing for %llu s: %zu %s, %zu %s so "
-			"far\n", prog,
-			(unsigned long long)((now - l->start_ms) / 1000),
+		fprintf(stderr,
+			"%s: tracing for %llu s: %zu %s, %zu %s so "
+			"far\n",
+			prog, (unsigned long long)((now - l->start_ms) / 1000),
 			l->m->procs.count,
-			roar_plural(l->m->procs.count, "process",
-				    "processes"),
+			roar_plural(l->m->procs.count, "process", "processes"),
 			l->m->nfiles,
 			roar_plural(l->m->nfiles, "file", "files"));
 		l->progress_ms = now + l->o->progress_every_ms;
@@ -118,7 +121,9 @@ void
 roar_collect_say_stopped(const struct roar_loop *l)
 {
 	if (!l->o->quiet)
-		fprintf(stderr, "roar-collector: stopped waiting for %lu %s on "
-			"a signal; marked still running\n", l->alive,
+		fprintf(stderr,
+			"roar-collector: stopped waiting for %lu %s on "
+			"a signal; marked still running\n",
+			l->alive,
 			roar_plural(l->alive, "process", "processes"));
 }

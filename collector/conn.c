@@ -88,8 +88,7 @@ own_pidns(void)
  * can still speak only for itself.
  */
 static pid_t
-conn_alias(struct roar_conn *c, struct roar_merge *m,
-	   const msgpack_object *ev)
+conn_alias(struct roar_conn *c, struct roar_merge *m, const msgpack_object *ev)
 {
 	const msgpack_object *pid, *ns;
 	pid_t inner;
@@ -98,13 +97,12 @@ conn_alias(struct roar_conn *c, struct roar_merge *m,
 		return c->alias;
 	pid = roar_mp_get(ev, ROAR_KEY_PID);
 	if (!pid || pid->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    pid->via.u64 == (uint64_t)c->peer_pid ||
-	    pid->via.u64 > 0x7fffffff)
+	    pid->via.u64 == (uint64_t)c->peer_pid || pid->via.u64 > 0x7fffffff)
 		return 0;
 	c->alias_known = true;
 	ns = roar_mp_get(ev, ROAR_KEY_PIDNS);
-	if (ns && ns->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    own_pidns() && ns->via.u64 != own_pidns())
+	if (ns && ns->type == MSGPACK_OBJECT_POSITIVE_INTEGER && own_pidns() &&
+	    ns->via.u64 != own_pidns())
 		c->alias = (pid_t)pid->via.u64;
 	else if (m->proc_inner_pid &&
 		 m->proc_inner_pid(c->peer_pid, &inner) == 0 &&

@@ -33,36 +33,36 @@
  * torn connection is dropped (its stream has lost its framing).
  */
 struct roar_conn_pool {
-	size_t used;              /* bytes of buffer held, all connections */
-	size_t limit;             /* ROAR_CONN_BUDGET unless a test sets less */
-	struct roar_conn **v;     /* the connections holding a buffer */
+	size_t used;          /* bytes of buffer held, all connections */
+	size_t limit;         /* ROAR_CONN_BUDGET unless a test sets less */
+	struct roar_conn **v; /* the connections holding a buffer */
 	size_t n;
-	bool evicted;             /* a connection was torn: the loop drops
+	bool evicted; /* a connection was torn: the loop drops
 				     those with roar_conn.evicted set */
 };
 
 struct roar_conn {
 	int fd;
-	pid_t peer_pid;    /* SO_PEERCRED */
-	pid_t alias;       /* the peer's pid in its own PID namespace, when
+	pid_t peer_pid; /* SO_PEERCRED */
+	pid_t alias;    /* the peer's pid in its own PID namespace, when
 			      that is not ours (0: not known, or the same) */
 	bool alias_known;
 	unsigned char *buf;
 	size_t len;
 	size_t cap;
 	unsigned long frames;
-	int64_t slot;      /* the ledger slot its current image counts in
+	int64_t slot;          /* the ledger slot its current image counts in
 			      (tally.h), or -1 */
-	uint64_t unslotted; /* frames since it last named a slot, or since
+	uint64_t unslotted;    /* frames since it last named a slot, or since
 			       it began: an image's early frames, which
 			       its hello brings into its slot */
-	unsigned long refused;  /* frames of this connection refused */
-	char refused_why[160];  /* why the first of them was */
+	unsigned long refused; /* frames of this connection refused */
+	char refused_why[160]; /* why the first of them was */
 	struct roar_conn_pool *pool; /* NULL: no budget (unit tests) */
-	size_t pool_slot;       /* index in pool->v while holding a buffer */
-	uint64_t accepted_ms;   /* roar_mono_ms() when accepted */
-	uint64_t last_ms;       /* when bytes last came; 0: none yet */
-	bool evicted;           /* its incomplete frame was torn (pool) */
+	size_t pool_slot;     /* index in pool->v while holding a buffer */
+	uint64_t accepted_ms; /* roar_mono_ms() when accepted */
+	uint64_t last_ms;     /* when bytes last came; 0: none yet */
+	bool evicted;         /* its incomplete frame was torn (pool) */
 };
 
 /** A connection on fd (owned from now on). */
@@ -78,8 +78,8 @@ void roar_conn_free(struct roar_conn *c);
  *         -ENOBUFS when its incomplete frame was torn to keep the pool's
  *         budget (counted; the caller drops the connection)
  */
-int roar_conn_feed(struct roar_conn *c, struct roar_merge *m,
-		   const void *data, size_t len, char *err, size_t errlen);
+int roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
+		   size_t len, char *err, size_t errlen);
 
 /**
  * The connection ended: bytes left over are a truncated frame.

@@ -51,7 +51,8 @@ file_set(const msgpack_object *report, const char *flag, struct strs *out)
 	size_t k = 0;
 
 	for (uint32_t i = 0; files && files->type == MSGPACK_OBJECT_ARRAY &&
-			     i < files->via.array.size; i++) {
+			     i < files->via.array.size;
+	     i++) {
 		const msgpack_object *f = &files->via.array.ptr[i];
 		const char *p;
 		size_t n;
@@ -78,7 +79,8 @@ command_set(const msgpack_object *report, struct strs *out)
 	const msgpack_object *procs = roar_mp_get(report, ROAR_R_TOP_PROCESSES);
 
 	for (uint32_t i = 0; procs && procs->type == MSGPACK_OBJECT_ARRAY &&
-			     i < procs->via.array.size; i++) {
+			     i < procs->via.array.size;
+	     i++) {
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&buf, &len);
@@ -146,8 +148,7 @@ roar_diff_print(FILE *out, const msgpack_object *a, const msgpack_object *b)
 	changes += print_missing(out, "inputs added", '+', &ib, &ia, true);
 	changes += print_missing(out, "outputs removed", '-', &oa, &ob, true);
 	changes += print_missing(out, "outputs added", '+', &ob, &oa, true);
-	changes += print_missing(out, "commands removed", '-', &ca, &cb,
-				 false);
+	changes += print_missing(out, "commands removed", '-', &ca, &cb, false);
 	changes += print_missing(out, "commands added", '+', &cb, &ca, false);
 	strs_free(&ia);
 	strs_free(&ib);

@@ -85,8 +85,7 @@ file_key(const char *host, size_t hl, const char *p, size_t n)
 
 /* The node of file p on host, declared on first use. */
 static uint32_t
-file_node(struct dot *d, const char *host, size_t hl, const char *p,
-	  size_t n)
+file_node(struct dot *d, const char *host, size_t hl, const char *p, size_t n)
 {
 	uint64_t k = file_key(host, hl, p, n);
 	void *v = roar_map_get(&d->files, k);
@@ -103,9 +102,9 @@ file_node(struct dot *d, const char *host, size_t hl, const char *p,
 /* Edges between process node pn and its files of list; returns how many
  * system files were left out. */
 static size_t
-file_edges(struct dot *d, const struct roar_view_proc *vp,
-	   const char *exe, size_t exe_len, const msgpack_object *list,
-	   bool written, bool count_only)
+file_edges(struct dot *d, const struct roar_view_proc *vp, const char *exe,
+	   size_t exe_len, const msgpack_object *list, bool written,
+	   bool count_only)
 {
 	size_t folded = 0;
 
@@ -186,7 +185,8 @@ roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 			     v.procs[0].host_len));
 	fputs("digraph roar {\n\trankdir=LR;\n"
 	      "\tnode [fontname=\"Helvetica\", fontsize=10];\n"
-	      "\tedge [fontname=\"Helvetica\", fontsize=9];\n", out);
+	      "\tedge [fontname=\"Helvetica\", fontsize=9];\n",
+	      out);
 	for (size_t i = 0; i < v.nprocs; i++) {
 		const struct roar_view_proc *vp = &v.procs[i];
 		const msgpack_object *p = vp->obj;
@@ -225,8 +225,10 @@ roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 				   &exe_len))
 			exe = NULL, exe_len = 0;
 		if (pp)
-			fprintf(out, "\tp%u -> p%u [style=dashed, "
-				"color=gray40];\n", pp->index, vp->index);
+			fprintf(out,
+				"\tp%u -> p%u [style=dashed, "
+				"color=gray40];\n",
+				pp->index, vp->index);
 		file_edges(&d, vp, exe, exe_len,
 			   roar_mp_get(vp->obj, ROAR_R_PROC_READ_PATHS), false,
 			   false);
@@ -235,7 +237,8 @@ roar_dot_print(FILE *out, const msgpack_object *report, bool all)
 			   true, false);
 	}
 	for (uint32_t i = 0; pipes && pipes->type == MSGPACK_OBJECT_ARRAY &&
-			     i < pipes->via.array.size; i++)
+			     i < pipes->via.array.size;
+	     i++)
 		pipe_edges(&d, &v, &pipes->via.array.ptr[i]);
 	fputs("}\n", out);
 	roar_map_free(&d.files);

@@ -67,8 +67,8 @@ inspect_fd(int fd)
 			Elf64_Phdr ph;
 
 			if (pread(fd, &ph, sizeof(ph),
-				  (off_t)(eh.e_phoff + (Elf64_Off)i *
-							       eh.e_phentsize)) !=
+				  (off_t)(eh.e_phoff +
+					  (Elf64_Off)i * eh.e_phentsize)) !=
 			    (ssize_t)sizeof(ph))
 				return ROAR_ELF_NOT_ELF;
 			if (ph.p_type == PT_INTERP)
@@ -85,8 +85,8 @@ inspect_fd(int fd)
 			Elf32_Phdr ph;
 
 			if (pread(fd, &ph, sizeof(ph),
-				  (off_t)(e32.e_phoff + (Elf32_Off)i *
-								e32.e_phentsize)) !=
+				  (off_t)(e32.e_phoff +
+					  (Elf32_Off)i * e32.e_phentsize)) !=
 			    (ssize_t)sizeof(ph))
 				return ROAR_ELF_NOT_ELF;
 			if (ph.p_type == PT_INTERP)
@@ -130,30 +130,34 @@ roar_elf_describe(enum roar_elf_verdict v, const char *name, char *buf,
 {
 	switch (v) {
 	case ROAR_ELF_DYNAMIC:
-		snprintf(buf, cap, "%s is dynamically linked: preload can trace it",
+		snprintf(buf, cap,
+			 "%s is dynamically linked: preload can trace it",
 			 name);
 		break;
 	case ROAR_ELF_STATIC:
 		snprintf(buf, cap,
 			 "%s is statically linked: LD_PRELOAD cannot reach it, "
-			 "so its file accesses are not seen", name);
+			 "so its file accesses are not seen",
+			 name);
 		break;
 	case ROAR_ELF_SETID:
 		snprintf(buf, cap,
 			 "%s is set-user-ID or set-group-ID: the loader drops "
-			 "LD_PRELOAD, so its file accesses are not seen", name);
+			 "LD_PRELOAD, so its file accesses are not seen",
+			 name);
 		break;
 	case ROAR_ELF_SCRIPT:
 		snprintf(buf, cap,
 			 "%s is a script: traced when its interpreter is "
-			 "dynamically linked", name);
+			 "dynamically linked",
+			 name);
 		break;
 	case ROAR_ELF_NOT_FOUND:
 		snprintf(buf, cap, "%s was not found", name);
 		break;
 	case ROAR_ELF_UNREADABLE:
-		snprintf(buf, cap, "%s cannot be read to check how it is linked",
-			 name);
+		snprintf(buf, cap,
+			 "%s cannot be read to check how it is linked", name);
 		break;
 	case ROAR_ELF_NOT_ELF:
 		snprintf(buf, cap, "%s is not an ELF program", name);

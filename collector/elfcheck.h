@@ -15,7 +15,7 @@ enum roar_elf_verdict {
 	ROAR_ELF_DYNAMIC = 0, /* preload can reach it */
 	ROAR_ELF_STATIC,
 	ROAR_ELF_SETID,
-	ROAR_ELF_SCRIPT,      /* #! script: its interpreter decides */
+	ROAR_ELF_SCRIPT, /* #! script: its interpreter decides */
 	ROAR_ELF_NOT_FOUND,
 	ROAR_ELF_UNREADABLE,
 	ROAR_ELF_NOT_ELF,

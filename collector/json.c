@@ -89,8 +89,10 @@ roar_json_print(FILE *out, const msgpack_object *o)
 				if (k->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 					fprintf(out, "%llu",
 						(unsigned long long)k->via.u64);
-				else if (k->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-					fprintf(out, "%lld", (long long)k->via.i64);
+				else if (k->type ==
+					 MSGPACK_OBJECT_NEGATIVE_INTEGER)
+					fprintf(out, "%lld",
+						(long long)k->via.i64);
 				fputc('"', out);
 			}
 			fputs(": ", out);
@@ -103,4 +105,3 @@ roar_json_print(FILE *out, const msgpack_object *o)
 		break;
 	}
 }
-

@@ -84,7 +84,8 @@ scan_dir(const char *dir, char *out, size_t cap)
 		if ((!strncmp(de->d_name, "libroar_tracer_preload", 22) ||
 		     !strncmp(de->d_name, "libroar-tracer-preload", 22)) &&
 		    n > 3 && !strcmp(de->d_name + n - 3, ".so") &&
-		    (size_t)snprintf(out, cap, "%s/%s", dir, de->d_name) < cap &&
+		    (size_t)snprintf(out, cap, "%s/%s", dir, de->d_name) <
+			    cap &&
 		    is_file(out))
 			found = true;
 	}
@@ -235,9 +236,9 @@ note_exec_failure(struct roar_merge *m, pid_t pid, char **argv, int err)
  * The real-time signals follow, without their sigqueue(3) value.
  */
 static const int forwarded[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
-	SIGABRT, SIGVTALRM, SIGPROF, SIGPIPE, SIGIO, SIGPWR, SIGXCPU,
-	SIGXFSZ, SIGURG, SIGWINCH, SIGCONT, SIGTSTP,
+	SIGHUP,    SIGINT,    SIGQUIT,  SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+	SIGABRT,   SIGVTALRM, SIGPROF,  SIGPIPE, SIGIO,   SIGPWR,  SIGXCPU,
+	SIGXFSZ,   SIGURG,    SIGWINCH, SIGCONT, SIGTSTP,
 #ifdef SIGSTKFLT
 	SIGSTKFLT,
 #endif
@@ -246,7 +247,7 @@ static const int forwarded[] = {
 struct forward {
 	pid_t root;
 	pid_t self;
-	sigset_t ignored;       /* SIG_IGN when we started */
+	sigset_t ignored; /* SIG_IGN when we started */
 };
 
 static void
@@ -312,8 +313,7 @@ pass_on(void *ctx, const struct signalfd_siginfo *si, bool root_done)
 		return false;
 	if (!root_done && !(from_kernel && sig == SIGXCPU)) {
 		pgid = getpgid(f->root);
-		if (!(from_kernel && terminal_signal(sig) &&
-		      pgid == getpgrp()))
+		if (!(from_kernel && terminal_signal(sig) && pgid == getpgrp()))
 			kill(pgid == f->root ? -f->root : f->root, sig);
 	}
 	/* One we were started ignoring (nohup, a shell's background job)
@@ -385,14 +385,17 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	if (roar_launch_find_library(lib, sizeof(lib)) != 0) {
 		fprintf(stderr,
 			"%s: cannot find libroar_preload.so (set %s to its "
-			"path); nothing was run\n", o->prog, ROAR_ENV_LIB);
+			"path); nothing was run\n",
+			o->prog, ROAR_ENV_LIB);
 		return -ENOENT;
 	}
 	absolute(o->report_path, report, sizeof(report));
 	rc = roar_launch_check_output(report, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "%s: no place for the report: %s; nothing was "
-			"run\n", o->prog, err);
+		fprintf(stderr,
+			"%s: no place for the report: %s; nothing was "
+			"run\n",
+			o->prog, err);
 		return rc;
 	}
 	rc = roar_trace_create(&t, report, err, sizeof(err));
@@ -460,12 +463,14 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	co.signal_ctx = &fw;
 	rc = roar_trace_run(&t, &co, &res);
 	if (rc != 0)
-		fprintf(stderr, "%s: collecting failed: %s (writing what was "
-			"collected)\n", o->prog, strerror(-rc));
+		fprintf(stderr,
+			"%s: collecting failed: %s (writing what was "
+			"collected)\n",
+			o->prog, strerror(-rc));
 	if (res.root_status_known) {
 		int st = res.root_wait_status;
 
-		*exit_code = WIFEXITED(st)	 ? WEXITSTATUS(st)
+		*exit_code = WIFEXITED(st)     ? WEXITSTATUS(st)
 			     : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
 					       : 1;
 		if (exit_signal && WIFSIGNALED(st))

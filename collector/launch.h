@@ -22,15 +22,15 @@
 
 struct roar_launch_opts {
 	const char *report_path;
-	char **argv;             /* the command, NULL-terminated */
-	double wait_timeout;     /* seconds after the root ends; < 0 forever */
+	char **argv;         /* the command, NULL-terminated */
+	double wait_timeout; /* seconds after the root ends; < 0 forever */
 	bool quiet;
-	bool keep_secrets;       /* --keep-secrets (ROAR_KEEP_SECRETS=1 too) */
+	bool keep_secrets;        /* --keep-secrets (ROAR_KEEP_SECRETS=1 too) */
 	unsigned notice_after_ms; /* name who outlived the command after
 				     this long (collect.h); 0: never */
 	unsigned progress_every_ms; /* a progress line this often while the
 				       command runs (collect.h); 0: never */
-	const char *prog;        /* our name, for messages */
+	const char *prog;           /* our name, for messages */
 };
 
 /**

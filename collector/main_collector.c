@@ -135,7 +135,8 @@ main(int argc, char **argv)
 	roar_trace_begin(&t, root);
 	rc = roar_trace_run(&t, &co, &res);
 	if (rc != 0)
-		fprintf(stderr, "roar-collector: %s (writing what was collected)\n",
+		fprintf(stderr,
+			"roar-collector: %s (writing what was collected)\n",
 			strerror(-rc));
 	rc = roar_trace_finish(&t, err, sizeof(err));
 	if (rc != 0)

@@ -98,7 +98,8 @@ report_lists_written(const char *report, const char *path, char *detail,
 	}
 	files = roar_mp_get(&u.data, ROAR_R_TOP_FILES);
 	for (uint32_t i = 0; files && files->type == MSGPACK_OBJECT_ARRAY &&
-			     i < files->via.array.size; i++) {
+			     i < files->via.array.size;
+	     i++) {
 		const msgpack_object *f = &files->via.array.ptr[i];
 		const msgpack_object *p = roar_mp_get(f, ROAR_R_FILE_PATH);
 		const msgpack_object *w = roar_mp_get(f, ROAR_R_FILE_WRITTEN);
@@ -109,9 +110,10 @@ report_lists_written(const char *report, const char *path, char *detail,
 		    w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean)
 			found = true;
 	}
-	snprintf(detail, cap, found ? "a traced probe's write of %s was seen"
-				    : "a traced probe ran, but its write of %s "
-				      "is missing from the report",
+	snprintf(detail, cap,
+		 found ? "a traced probe's write of %s was seen"
+		       : "a traced probe ran, but its write of %s "
+			 "is missing from the report",
 		 real);
 	msgpack_unpacked_destroy(&u);
 	free(data);
@@ -141,8 +143,9 @@ preflight(bool json, const char *command)
 	checks[n].name = "library";
 	checks[n].ok = have_lib && access(lib, R_OK) == 0;
 	snprintf(checks[n].detail, sizeof(checks[n].detail), "%s",
-		 have_lib ? lib : "libroar_preload.so not found (set "
-				  "ROAR_PRELOAD_LIB)");
+		 have_lib ? lib
+			  : "libroar_preload.so not found (set "
+			    "ROAR_PRELOAD_LIB)");
 	n++;
 
 	snprintf(dir, sizeof(dir), "%s/roar-preflight-XXXXXX",
@@ -218,8 +221,8 @@ preflight(bool json, const char *command)
 		printf("{\"backend\": \"preload\", \"ok\": %s, \"summary\": ",
 		       ok ? "true" : "false");
 		json_cstr(stdout, ok ? "preload tracing works here"
-				    : "preload tracing cannot work here, or "
-				      "not for this command");
+				     : "preload tracing cannot work here, or "
+				       "not for this command");
 		printf(", \"command_checked\": ");
 		if (command)
 			json_cstr(stdout, command);
@@ -274,7 +277,8 @@ main(int argc, char **argv)
 		}
 		return preflight(json, command);
 	}
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
 	}

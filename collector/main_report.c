@@ -42,8 +42,8 @@ static const char usage_text[] =
 	"         each file (PATH: only that file); needs call sites in the\n"
 	"         report (roar-run --callsites, or ROAR_CALLSITES=1)\n";
 
-static const char *const commands[] = { "show", "json", "dot", "diff",
-					"merge", "callsites" };
+static const char *const commands[] = { "show", "json",  "dot",
+					"diff", "merge", "callsites" };
 
 static void
 usage(FILE *out)
@@ -170,8 +170,8 @@ cmd_merge(const char *out, int argc, char **argv)
 static int
 unknown(const char *cmd)
 {
-	fprintf(stderr, "roar-report: unknown subcommand '%s'; valid ones:",
-		cmd);
+	fprintf(stderr,
+		"roar-report: unknown subcommand '%s'; valid ones:", cmd);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, " %s", commands[i]);
 	fputs(" (roar-report --help says more)\n", stderr);
@@ -185,7 +185,8 @@ main(int argc, char **argv)
 	bool all = false;
 	int first, rc;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
 	}

@@ -134,8 +134,10 @@ progress_every(unsigned *ms)
 	if (!v || !*v)
 		return true;
 	if (!parse_seconds(v, &s) || s > 86400) {
-		fprintf(stderr, "roar-run: ROAR_PROGRESS takes seconds, not "
-			"'%s'\n", v);
+		fprintf(stderr,
+			"roar-run: ROAR_PROGRESS takes seconds, not "
+			"'%s'\n",
+			v);
 		return false;
 	}
 	*ms = (unsigned)(s * 1000.0);
@@ -188,7 +190,8 @@ main(int argc, char **argv)
 			/* `--json -o r.msgpack` (--json once took no file)
 			 * would write the JSON to "-o": say so instead. */
 			if (optarg[0] == '-' && optarg[1]) {
-				fprintf(stderr, "roar-run: --json takes a file "
+				fprintf(stderr,
+					"roar-run: --json takes a file "
 					"name (or - for stdout), not '%s'\n",
 					optarg);
 				return 2;
@@ -197,8 +200,10 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			if (!parse_seconds(optarg, &lo.wait_timeout)) {
-				fprintf(stderr, "roar-run: --timeout takes "
-					"seconds, not '%s'\n", optarg);
+				fprintf(stderr,
+					"roar-run: --timeout takes "
+					"seconds, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			timeout_given = true;
@@ -233,16 +238,19 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!timeout_given && t && *t &&
-	    !parse_seconds(t, &lo.wait_timeout)) {
-		fprintf(stderr, "roar-run: ROAR_WAIT_TIMEOUT takes seconds, "
-			"not '%s'\n", t);
+	if (!timeout_given && t && *t && !parse_seconds(t, &lo.wait_timeout)) {
+		fprintf(stderr,
+			"roar-run: ROAR_WAIT_TIMEOUT takes seconds, "
+			"not '%s'\n",
+			t);
 		return 2;
 	}
 	if (json && strcmp(json, "-") &&
 	    roar_launch_check_output(json, err, sizeof(err)) != 0) {
-		fprintf(stderr, "roar-run: no place for the JSON: %s; nothing "
-			"was run\n", err);
+		fprintf(stderr,
+			"roar-run: no place for the JSON: %s; nothing "
+			"was run\n",
+			err);
 		return ROAR_LAUNCH_NOT_RUN;
 	}
 	lo.argv = argv + optind;
@@ -256,7 +264,8 @@ main(int argc, char **argv)
 	}
 	if (quiet && !json)
 		goto out;
-	if (roar_report_read(lo.report_path, &u, &data, err, sizeof(err)) != 0) {
+	if (roar_report_read(lo.report_path, &u, &data, err, sizeof(err)) !=
+	    0) {
 		fprintf(stderr, "roar-run: %s\n", err);
 		return code ? code : 1;
 	}
@@ -269,7 +278,8 @@ main(int argc, char **argv)
 	if (!quiet) {
 		fprintf(stderr, "\nroar-run: report in %s\n", lo.report_path);
 		if (roar_summary_print_opts(stderr, &u.data, &so) > 0)
-			fprintf(stderr, "roar-run: WARNING: some processes "
+			fprintf(stderr,
+				"roar-run: WARNING: some processes "
 				"were not traced; their files are missing\n");
 	}
 	msgpack_unpacked_destroy(&u);

@@ -229,8 +229,8 @@ roar_proc_add_image(struct roar_proc *p, struct roar_image *im)
 		p->nimages--;
 		i--;
 	}
-	p->images = roar_xrealloc(p->images,
-				  (p->nimages + 1) * sizeof(*p->images));
+	p->images =
+		roar_xrealloc(p->images, (p->nimages + 1) * sizeof(*p->images));
 	memmove(&p->images[i + 1], &p->images[i],
 		(p->nimages - i) * sizeof(*p->images));
 	p->images[i] = *im;

@@ -53,15 +53,15 @@ struct roar_image {
 	struct roar_strv env;
 	struct roar_bytes cwd;
 	struct roar_bytes exe;
-	bool truncated;    /* argv or env was cut short: by the sender, to
+	bool truncated; /* argv or env was cut short: by the sender, to
 			      fit its frame, or here, to the caps (caps.h) */
-	size_t bytes;      /* of argv and env strings kept */
+	size_t bytes;   /* of argv and env strings kept */
 };
 
 /* One exec attempt a process announced (exec event or exec_failed). */
 struct roar_exec_try {
 	double time;
-	bool failed;       /* an exec_failed of this attempt came */
+	bool failed; /* an exec_failed of this attempt came */
 	struct roar_bytes exe;
 	struct roar_strv argv;
 };
@@ -85,7 +85,7 @@ struct roar_proc {
 
 	/* Whether a fork-origin hello came (a fork child of a traced parent). */
 	bool fork_hello;
-	bool fork_late;    /* that hello said "late": fork_time is when the
+	bool fork_late; /* that hello said "late": fork_time is when the
 			      child noticed, not the fork */
 	double start_time;
 	/* When it was forked: the fork-origin hello's "time" (taken in the
@@ -107,29 +107,29 @@ struct roar_proc {
 	size_t n_old_execs;
 
 	/* Endings. */
-	bool has_exit;     /* exit event: status is an exit code */
+	bool has_exit; /* exit event: status is an exit code */
 	int exit_code;
 	uint64_t fd_yields; /* times it gave our connection's fd back */
-	bool has_wait;     /* reaped by a traced parent or the launcher */
+	bool has_wait;      /* reaped by a traced parent or the launcher */
 	int wait_status;
 	double end_time;
-	bool exited;       /* gone: its pidfd fired or it was already gone;
+	bool exited;        /* gone: its pidfd fired or it was already gone;
 			      set only by the collect loop, which counts it */
-	bool gone;         /* first heard of through a claim about a pid the
+	bool gone;          /* first heard of through a claim about a pid the
 			      kernel no longer has: never watched, counts as
 			      exited at once (set before on_new_proc runs) */
-	int launch_errno;  /* the launcher could not execute it */
+	int launch_errno;   /* the launcher could not execute it */
 	bool still_running; /* marked when we stopped waiting */
 
-	uint64_t dropped;  /* events it lost: by the ledger (tally.c), or
+	uint64_t dropped; /* events it lost: by the ledger (tally.c), or
 			      else summed over its dropped events */
-	bool incomplete;   /* the ledger says some of its events never
+	bool incomplete;  /* the ledger says some of its events never
 			      arrived (or never became frames) */
 
 	/* Why it was not traced (roar_merge_diagnose); NULL: it was, or
 	 * the run was not diagnosed. */
 	char *untraced_reason;
-	size_t nfiles;     /* distinct files credited to this process */
+	size_t nfiles; /* distinct files credited to this process */
 	/* Call sites of its first accesses (callsites.c); NULL: none. */
 	struct roar_proc_callsites *callsites;
 };
@@ -143,7 +143,7 @@ roar_proc_image(const struct roar_proc *p)
 
 struct roar_file {
 	struct roar_bytes path;
-	uint32_t index;         /* position in roar_merge.file_list */
+	uint32_t index; /* position in roar_merge.file_list */
 	bool read;
 	bool written;
 	pid_t *read_tids;
@@ -153,25 +153,25 @@ struct roar_file {
 };
 
 struct roar_merge {
-	struct roar_map procs;  /* pid -> struct roar_proc * */
-	struct roar_map files;  /* path hash -> struct roar_file *; a
+	struct roar_map procs; /* pid -> struct roar_proc * */
+	struct roar_map files; /* path hash -> struct roar_file *; a
 				   colliding path takes the next free hash
 				   (roar_merge_intern_file) */
 	struct roar_file **file_list;
 	size_t nfiles;
 	struct roar_map access; /* (file index << 32 | pid) -> bits */
 	pid_t root_pid;
-	uint64_t bad_frames;    /* frames that could not be decoded */
+	uint64_t bad_frames; /* frames that could not be decoded */
 	uint64_t unknown_events;
 	/* Frames refused by the identity rules ("Identity" in protocol.h):
 	 * well-formed, but about a process the sender may not speak for.
 	 * Not the program's events, so not in events_dropped. */
 	uint64_t frames_refused;
-	char refusal[160];      /* why the latest one was refused */
+	char refusal[160]; /* why the latest one was refused */
 	/* Pids no claim may name: whatever a sender says, these are never
 	 * its children (the launcher would wait for them forever). */
-	pid_t self_pid;         /* the collector (set by roar_merge_init) */
-	pid_t root_ppid;        /* the root's parent; 0 when unknown */
+	pid_t self_pid;  /* the collector (set by roar_merge_init) */
+	pid_t root_ppid; /* the root's parent; 0 when unknown */
 	/* The kernel's word on a process: roar_proc_stat unless a test
 	 * fakes it.  Consulted only for frames whose sender is known. */
 	roar_proc_stat_fn proc_stat;

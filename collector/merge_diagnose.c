@@ -34,8 +34,8 @@ ended_in_silent_exec(const struct roar_proc *p)
  * looked into on disk only when on_disk; otherwise it is only named.
  */
 static const char *
-reason_of(const struct roar_merge *m, const struct roar_proc *p,
-	  bool on_disk, char *buf, size_t cap)
+reason_of(const struct roar_merge *m, const struct roar_proc *p, bool on_disk,
+	  char *buf, size_t cap)
 {
 	if (p->launch_errno) {
 		snprintf(buf, cap, "could not be executed: %s",
@@ -51,7 +51,8 @@ reason_of(const struct roar_merge *m, const struct roar_proc *p,
 		const char *path_var = NULL;
 
 		if (!on_disk) {
-			snprintf(buf, cap, "its last exec was not followed by "
+			snprintf(buf, cap,
+				 "its last exec was not followed by "
 				 "a hello of the new image (not diagnosed: "
 				 "roar_merge_diagnose was not run)");
 			return buf;

@@ -80,7 +80,6 @@ get_bytes(const msgpack_object *map, const char *key, struct roar_bytes *out)
 }
 
 
-
 /* What one kept list entry costs beyond its bytes: its roar_bytes and the
  * malloc chunk's overhead (caps.h). */
 #define ENTRY_COST 48u
@@ -128,8 +127,7 @@ get_strv(const msgpack_object *map, const char *key, struct roar_strv *out,
 	return true;
 }
 
-ROAR_PRINTF(2, 3) static int
-refuse(struct roar_merge *m, const char *fmt, ...)
+ROAR_PRINTF(2, 3) static int refuse(struct roar_merge *m, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -172,8 +170,7 @@ add_tid(pid_t **v, size_t *n, pid_t tid)
 }
 
 static int
-on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
-	bool write)
+on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid, bool write)
 {
 	const char *path;
 	size_t len;
@@ -286,8 +283,7 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 }
 
 static int
-on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
-	pid_t sender)
+on_exec(struct roar_merge *m, const msgpack_object *ev, pid_t pid, pid_t sender)
 {
 	struct roar_proc *p;
 	struct roar_bytes exe;
@@ -371,8 +367,7 @@ on_exec_failed(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 }
 
 static int
-on_fork(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
-	bool verify)
+on_fork(struct roar_merge *m, const msgpack_object *ev, pid_t pid, bool verify)
 {
 	struct roar_proc *c;
 	pid_t child;
@@ -383,7 +378,8 @@ on_fork(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 		return -EINVAL;
 	claim = roar_merge_judge_fork(m, pid, child, verify);
 	if (claim == ROAR_CLAIM_REFUSED)
-		return refuse(m, "pid %d says it forked pid %d, which the "
+		return refuse(m,
+			      "pid %d says it forked pid %d, which the "
 			      "kernel does not show as its descendant",
 			      (int)pid, (int)child);
 	roar_merge_proc(m, pid);
@@ -431,8 +427,10 @@ on_reaped(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 		return -EINVAL;
 	claim = roar_merge_judge_reaped(m, pid, child, verify);
 	if (claim == ROAR_CLAIM_REFUSED)
-		return refuse(m, "pid %d says it reaped pid %d, which is "
-			      "alive or another's", (int)pid, (int)child);
+		return refuse(m,
+			      "pid %d says it reaped pid %d, which is "
+			      "alive or another's",
+			      (int)pid, (int)child);
 	roar_merge_proc(m, pid);
 	c = roar_merge_add_proc(m, child, claim == ROAR_CLAIM_GONE);
 	set_parent(c, pid, ROAR_PARENT_REAPED);
@@ -495,8 +493,7 @@ apply(struct roar_merge *m, const msgpack_object *ev, size_t k, pid_t pid,
 }
 
 int
-roar_merge_event(struct roar_merge *m, const msgpack_object *ev,
-		 pid_t peer_pid)
+roar_merge_event(struct roar_merge *m, const msgpack_object *ev, pid_t peer_pid)
 {
 	return roar_merge_event_as(m, ev, peer_pid, 0);
 }
@@ -525,9 +522,10 @@ roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
 	/* The kernel knows who is speaking; the payload may not say else
 	 * (but a sender in a PID namespace of its own says its pid there). */
 	if (verify && alias > 0 && pid == alias) {
-		if (roar_mp_get(ev, ROAR_KEY_SUBJECT) ||
-		    k == ROAR_KIND_FORK || k == ROAR_KIND_REAPED)
-			return refuse(m, "pid %d (pid %d in its own PID "
+		if (roar_mp_get(ev, ROAR_KEY_SUBJECT) || k == ROAR_KIND_FORK ||
+		    k == ROAR_KIND_REAPED)
+			return refuse(m,
+				      "pid %d (pid %d in its own PID "
 				      "namespace) spoke of another process",
 				      (int)peer_pid, (int)pid);
 		pid = peer_pid;
@@ -546,16 +544,18 @@ roar_merge_event_as(struct roar_merge *m, const msgpack_object *ev,
 		/* The kind is named only when known: a diagnostic never
 		 * prints a sender's bytes. */
 		if (k != ROAR_KIND_EXEC)
-			return refuse(m, "pid %d sent a%s %s event about "
-				      "another process", (int)pid,
-				      k < ROAR_KIND_COUNT_ ? "" : "n",
+			return refuse(m,
+				      "pid %d sent a%s %s event about "
+				      "another process",
+				      (int)pid, k < ROAR_KIND_COUNT_ ? "" : "n",
 				      k < ROAR_KIND_COUNT_ ? kind_names[k]
 							   : "unknown");
 		if (!get_pid(ev, ROAR_KEY_SUBJECT, &subject))
 			return -EINVAL;
 		if (subject != pid &&
 		    !roar_merge_judge_subject(m, pid, subject, verify))
-			return refuse(m, "pid %d spoke for pid %d, which is "
+			return refuse(m,
+				      "pid %d spoke for pid %d, which is "
 				      "not its descendant",
 				      (int)pid, (int)subject);
 		return on_exec(m, ev, subject, pid);

@@ -120,8 +120,8 @@ roar_merge_judge_fork(const struct roar_merge *m, pid_t sender, pid_t child,
 }
 
 enum roar_claim
-roar_merge_judge_reaped(const struct roar_merge *m, pid_t sender,
-			pid_t child, bool verify)
+roar_merge_judge_reaped(const struct roar_merge *m, pid_t sender, pid_t child,
+			bool verify)
 {
 	const struct roar_proc *c = roar_merge_find(m, child);
 	struct roar_proc_stat st;

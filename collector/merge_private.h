@@ -34,9 +34,8 @@ bool roar_merge_excluded(const struct roar_merge *m, const char *path,
 
 /** The file record of path, created when new; *index is its position in
  *  file_list. */
-struct roar_file *roar_merge_intern_file(struct roar_merge *m,
-					 const char *path, size_t len,
-					 uint32_t *index);
+struct roar_file *roar_merge_intern_file(struct roar_merge *m, const char *path,
+					 size_t len, uint32_t *index);
 
 /** Insert *im (taken over) into p's images, sorted by time, within the
  *  caps (ROAR_MERGE_MAX_HISTORY, ROAR_CAP_PROC_IMAGE_BYTES). */
@@ -56,19 +55,18 @@ void roar_proc_retire_exec(struct roar_proc *p);
 
 enum roar_claim {
 	ROAR_CLAIM_REFUSED,
-	ROAR_CLAIM_ALIVE,   /* accepted; watch it if it is new */
-	ROAR_CLAIM_GONE,    /* accepted; the kernel has no such process now */
+	ROAR_CLAIM_ALIVE, /* accepted; watch it if it is new */
+	ROAR_CLAIM_GONE,  /* accepted; the kernel has no such process now */
 };
 
 /** sender says it forked child; verify is false when the sender is not
  *  known by the kernel (its payload is trusted). */
-enum roar_claim roar_merge_judge_fork(const struct roar_merge *m,
-				      pid_t sender, pid_t child, bool verify);
+enum roar_claim roar_merge_judge_fork(const struct roar_merge *m, pid_t sender,
+				      pid_t child, bool verify);
 
 /** sender says it reaped child. */
 enum roar_claim roar_merge_judge_reaped(const struct roar_merge *m,
-					pid_t sender, pid_t child,
-					bool verify);
+					pid_t sender, pid_t child, bool verify);
 
 /** Whether sender may speak for subject in an exec event. */
 bool roar_merge_judge_subject(const struct roar_merge *m, pid_t sender,

@@ -53,24 +53,49 @@ roar_mpcheck_one(const void *data, size_t len)
 		} else {
 			static const signed char fixed[] = {
 				/* c0 nil, c1 never used, c2 c3 bool */
-				[0x00] = 0, [0x01] = -1, [0x02] = 0, [0x03] = 0,
+				[0x00] = 0,
+				[0x01] = -1,
+				[0x02] = 0,
+				[0x03] = 0,
 				/* ca cb float, cc-cf uint, d0-d3 int */
-				[0x0a] = 4, [0x0b] = 8, [0x0c] = 1, [0x0d] = 2,
-				[0x0e] = 4, [0x0f] = 8, [0x10] = 1, [0x11] = 2,
-				[0x12] = 4, [0x13] = 8,
+				[0x0a] = 4,
+				[0x0b] = 8,
+				[0x0c] = 1,
+				[0x0d] = 2,
+				[0x0e] = 4,
+				[0x0f] = 8,
+				[0x10] = 1,
+				[0x11] = 2,
+				[0x12] = 4,
+				[0x13] = 8,
 				/* d4-d8 fixext: type byte and data */
-				[0x14] = 2, [0x15] = 3, [0x16] = 5, [0x17] = 9,
+				[0x14] = 2,
+				[0x15] = 3,
+				[0x16] = 5,
+				[0x17] = 9,
 				[0x18] = 17,
 			};
 			unsigned width = 0;
 			uint64_t v;
 
 			switch (b) {
-			case 0xc4: case 0xc7: case 0xd9: width = 1; break;
-			case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde:
+			case 0xc4:
+			case 0xc7:
+			case 0xd9:
+				width = 1;
+				break;
+			case 0xc5:
+			case 0xc8:
+			case 0xda:
+			case 0xdc:
+			case 0xde:
 				width = 2;
 				break;
-			case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf:
+			case 0xc6:
+			case 0xc9:
+			case 0xdb:
+			case 0xdd:
+			case 0xdf:
 				width = 4;
 				break;
 			default:

@@ -35,7 +35,7 @@ struct roar_pipe {
 };
 
 struct roar_pipes {
-	struct roar_map by_id;  /* hash of (dev, ino), probed -> index + 1 */
+	struct roar_map by_id; /* hash of (dev, ino), probed -> index + 1 */
 	struct roar_pipe **list;
 	size_t n;
 };
@@ -54,8 +54,8 @@ void roar_pipes_add(struct roar_pipes *ps, uint64_t dev, uint64_t ino,
  * Apply a decoded pipe event of pid (its "pipe", "dev" and "dir").
  * @return 0, or -EINVAL when it is malformed
  */
-int roar_pipes_event(struct roar_pipes *ps, const msgpack_object *ev,
-		     pid_t pid, struct roar_limits *limits);
+int roar_pipes_event(struct roar_pipes *ps, const msgpack_object *ev, pid_t pid,
+		     struct roar_limits *limits);
 
 /**
  * Pack the report's "pipes": an array of maps {id: "pipe:[INODE]",

@@ -80,8 +80,8 @@ cmp_file(const void *a, const void *b)
 static bool
 secret_name(const char *name, size_t len)
 {
-	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD",
-					     "PASSWD", "KEY", "CREDENTIAL",
+	static const char *const words[] = { "TOKEN",  "SECRET", "PASSWORD",
+					     "PASSWD", "KEY",    "CREDENTIAL",
 					     "AUTH" };
 
 	for (size_t w = 0; w < ROAR_ARRAY_SIZE(words); w++) {

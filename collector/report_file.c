@@ -34,8 +34,8 @@ roar_report_write(const struct roar_merge *m, const char *path, char *err,
 }
 
 int
-roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path,
-		       char *err, size_t errlen)
+roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path, char *err,
+		       size_t errlen)
 {
 	char tmp[PATH_MAX + 48];
 	int fd = -1, rc = 0;
@@ -55,8 +55,9 @@ roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path,
 			rc = -ENAMETOOLONG;
 			goto out;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-			       O_CLOEXEC, 0600);
+		fd = open(tmp,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -139,8 +140,10 @@ roar_report_read(const char *path, msgpack_unpacked *result, char **data,
 	 * its bytes (mpcheck.h), or msgpack-c allocates for the claim. */
 	if (roar_mpcheck_one(buf, len) != 0) {
 		free(buf);
-		snprintf(err, errlen, "%s is not a roar report (not one "
-			 "well-formed msgpack value)", path);
+		snprintf(err, errlen,
+			 "%s is not a roar report (not one "
+			 "well-formed msgpack value)",
+			 path);
 		return -EINVAL;
 	}
 	msgpack_unpacked_init(result);

@@ -65,7 +65,7 @@ input_host(const msgpack_object *r, const char *name)
 
 	for (uint32_t i = 0; i < array_size(procs); i++)
 		if (roar_mp_bytes(roar_mp_get(&procs->via.array.ptr[i],
-					  ROAR_R_PROC_HOST),
+					      ROAR_R_PROC_HOST),
 				  &p, &n))
 			return roar_bytes_dup(p, n);
 	return roar_bytes_dup(name, strlen(name));
@@ -152,15 +152,13 @@ pack_hosted(msgpack_packer *pk, const msgpack_object *const *in, size_t n,
 		const msgpack_object *l = roar_mp_get(in[i], k);
 
 		for (uint32_t j = 0; j < array_size(l); j++)
-			pack_with_host(pk, &l->via.array.ptr[j], hk,
-				       &hosts[i]);
+			pack_with_host(pk, &l->via.array.ptr[j], hk, &hosts[i]);
 	}
 }
 
 int
 roar_merge_reports(const char *path, const msgpack_object *const *in,
-		   const char *const *names, size_t n, char *err,
-		   size_t errlen)
+		   const char *const *names, size_t n, char *err, size_t errlen)
 {
 	struct roar_bytes *hosts = roar_xcalloc(n + 1, sizeof(*hosts));
 	msgpack_sbuffer sb;
@@ -179,8 +177,8 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 				snprintf(err, errlen,
 					 "%s and %s are both of host %s: "
 					 "their pids would be taken for the "
-					 "same processes", names[j], names[i],
-					 hosts[i].p);
+					 "same processes",
+					 names[j], names[i], hosts[i].p);
 				rc = -EINVAL;
 				goto out_hosts;
 			}
@@ -195,8 +193,7 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 	roar_pack_key(&pk, ROAR_R_TOP_VERSION);
 	msgpack_pack_int(&pk, 1);
 	roar_pack_key(&pk, ROAR_R_TOP_PROCESSES);
-	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_PROCESSES,
-		    ROAR_R_PROC_HOST);
+	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_PROCESSES, ROAR_R_PROC_HOST);
 	roar_pack_key(&pk, ROAR_R_TOP_FILES);
 	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_FILES, ROAR_R_FILE_HOST);
 	roar_pack_key(&pk, ROAR_R_TOP_OPENED_FILES);
@@ -216,8 +213,7 @@ roar_merge_reports(const char *path, const msgpack_object *const *in,
 	roar_pack_key(&pk, ROAR_R_TOP_FRAMES_REFUSED);
 	msgpack_pack_uint64(&pk, sum_of(in, n, ROAR_R_TOP_FRAMES_REFUSED));
 	roar_pack_key(&pk, ROAR_R_TOP_CONNECTIONS_REFUSED);
-	msgpack_pack_uint64(&pk,
-			    sum_of(in, n, ROAR_R_TOP_CONNECTIONS_REFUSED));
+	msgpack_pack_uint64(&pk, sum_of(in, n, ROAR_R_TOP_CONNECTIONS_REFUSED));
 	roar_pack_key(&pk, ROAR_R_TOP_PIPES);
 	pack_hosted(&pk, in, n, hosts, ROAR_R_TOP_PIPES, ROAR_R_PIPE_HOST);
 	roar_pack_key(&pk, ROAR_R_TOP_HOSTS);

@@ -41,8 +41,8 @@ struct summary {
 	uint32_t *child;
 	uint32_t *sibling;
 	char *seen;
-	bool many_hosts;      /* show [pid@host] */
-	char host[256];       /* ours: only our own files can be gone */
+	bool many_hosts;        /* show [pid@host] */
+	char host[256];         /* ours: only our own files can be gone */
 	struct roar_map system; /* path hash -> 1: a system file of someone */
 };
 
@@ -85,8 +85,8 @@ gone(const struct summary *s, const char *host, size_t host_len,
 
 	if (s->opts->no_gone || len == 0)
 		return false;
-	if (host_len && (strlen(s->host) != host_len ||
-			 memcmp(s->host, host, host_len)))
+	if (host_len &&
+	    (strlen(s->host) != host_len || memcmp(s->host, host, host_len)))
 		return false;
 	z = roar_xmalloc(len + 1);
 	memcpy(z, path, len);
@@ -173,12 +173,12 @@ print_proc(struct summary *s, uint32_t idx, int depth)
 	}
 	folded = print_paths(s, "read   ",
 			     roar_mp_get(p, ROAR_R_PROC_READ_PATHS),
-			     depth * 2 + 2, exe, exe_len,
-			     vp ? vp->host : "", vp ? vp->host_len : 0, false);
+			     depth * 2 + 2, exe, exe_len, vp ? vp->host : "",
+			     vp ? vp->host_len : 0, false);
 	folded += print_paths(s, "written",
 			      roar_mp_get(p, ROAR_R_PROC_WRITTEN_PATHS),
-			      depth * 2 + 2, exe, exe_len,
-			      vp ? vp->host : "", vp ? vp->host_len : 0, true);
+			      depth * 2 + 2, exe, exe_len, vp ? vp->host : "",
+			      vp ? vp->host_len : 0, true);
 	if (folded)
 		fprintf(out, "%*s+ %zu system file%s (--all to list)\n",
 			depth * 2 + 2, "", folded, folded == 1 ? "" : "s");
@@ -313,7 +313,8 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 		fprintf(out, "  + %zu system file%s (--all to list)\n", folded,
 			folded == 1 ? "" : "s");
 	dropped = int_of(roar_mp_get(report, ROAR_R_TOP_EVENTS_DROPPED), 0);
-	fprintf(out, "Summary: %u %s, %u %s read, %u %s written, "
+	fprintf(out,
+		"Summary: %u %s, %u %s read, %u %s written, "
 		"%lld %s dropped",
 		s.np, roar_plural(s.np, "process", "processes"), nread,
 		roar_plural(nread, "file", "files"), nwritten,
@@ -322,12 +323,13 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 	if (untraced)
 		fprintf(out, ", %d process%s NOT TRACED (see above)", untraced,
 			untraced == 1 ? "" : "es");
-	refused = int_of(roar_mp_get(report, ROAR_R_TOP_CONNECTIONS_REFUSED),
-			 0);
+	refused =
+		int_of(roar_mp_get(report, ROAR_R_TOP_CONNECTIONS_REFUSED), 0);
 	if (refused > 0)
-		fprintf(out, ", %lld connection%s refused (out of file "
-			"descriptors)", (long long)refused,
-			refused == 1 ? "" : "s");
+		fprintf(out,
+			", %lld connection%s refused (out of file "
+			"descriptors)",
+			(long long)refused, refused == 1 ? "" : "s");
 	fputc('\n', out);
 	free(s.seen);
 	free(s.child);
@@ -336,4 +338,3 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 	roar_view_free(&s.view);
 	return untraced;
 }
-

@@ -38,8 +38,8 @@ struct sym_module {
 	char *path;
 #ifdef ROAR_HAVE_LIBDW
 	Dwfl *dwfl;
-	Dwfl_Module *mod;       /* NULL: could not be opened */
-	bool own_dwarf;         /* the file itself has .debug_info */
+	Dwfl_Module *mod; /* NULL: could not be opened */
+	bool own_dwarf;   /* the file itself has .debug_info */
 #endif
 	struct roar_map results; /* offset -> struct sym_result * */
 	struct sym_module *next;

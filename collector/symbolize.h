@@ -16,10 +16,10 @@ struct roar_symbolizer;
 
 /* What is known of one address; strings belong to the symbolizer. */
 struct roar_symbol {
-	const char *function;  /* NULL when unknown */
-	const char *file;      /* NULL when there is no line information */
-	int line;              /* 0 with file NULL */
-	uint64_t addr;         /* the address in the module's ELF (what
+	const char *function; /* NULL when unknown */
+	const char *file;     /* NULL when there is no line information */
+	int line;             /* 0 with file NULL */
+	uint64_t addr;        /* the address in the module's ELF (what
 				  addr2line -e MODULE takes); 0 if unknown */
 };
 
@@ -30,7 +30,7 @@ void roar_symbolizer_free(struct roar_symbolizer *s);
  * Look up the call at file offset off of module (a path).
  * @return true when anything is known (out is filled either way).
  */
-bool roar_symbolize(struct roar_symbolizer *s, const char *module,
-		    uint64_t off, struct roar_symbol *out);
+bool roar_symbolize(struct roar_symbolizer *s, const char *module, uint64_t off,
+		    struct roar_symbol *out);
 
 #endif /* ROAR_SYMBOLIZE_H */

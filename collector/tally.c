@@ -120,11 +120,9 @@ roar_tally_beat(struct roar_tally *t)
 
 /* What one slot says, settled into the process it belongs to. */
 static void
-settle_slot(struct roar_merge *m, uint64_t i,
-	    const struct roar_ledger_slot *s)
+settle_slot(struct roar_merge *m, uint64_t i, const struct roar_ledger_slot *s)
 {
-	uint64_t bound = (uint64_t)(uintptr_t)roar_map_get(&m->slot_pid,
-							   i + 1);
+	uint64_t bound = (uint64_t)(uintptr_t)roar_map_get(&m->slot_pid, i + 1);
 	uint64_t got = (uint64_t)(uintptr_t)roar_map_get(&m->slot_got, i + 1);
 	uint64_t made = __atomic_load_n(&s->made, __ATOMIC_RELAXED);
 	uint64_t lost = __atomic_load_n(&s->lost, __ATOMIC_RELAXED);
@@ -136,7 +134,8 @@ settle_slot(struct roar_merge *m, uint64_t i,
 
 	if (bound) {
 		/* Its hello named this slot: the slot must name it too. */
-		if (spid != (uint32_t)peer && (!alias || spid != (uint32_t)alias)) {
+		if (spid != (uint32_t)peer &&
+		    (!alias || spid != (uint32_t)alias)) {
 			m->ledger_mismatch++;
 			return;
 		}
@@ -163,9 +162,11 @@ settle_slot(struct roar_merge *m, uint64_t i,
 	p->dropped += missing + lost;
 	p->incomplete = true;
 	if (getenv("ROAR_DEBUG") && *getenv("ROAR_DEBUG"))
-		fprintf(stderr, "roar-collector: pid %d (slot %llu) made %llu "
+		fprintf(stderr,
+			"roar-collector: pid %d (slot %llu) made %llu "
 			"frames, %llu arrived; %llu events never became "
-			"frames\n", (int)p->pid, (unsigned long long)i,
+			"frames\n",
+			(int)p->pid, (unsigned long long)i,
 			(unsigned long long)made, (unsigned long long)got,
 			(unsigned long long)lost);
 }
@@ -177,8 +178,7 @@ roar_tally_settle(struct roar_tally *t, struct roar_merge *m)
 	struct roar_ledger_head h;
 	uint64_t n;
 
-	if (t->fd < 0 ||
-	    pread(t->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+	if (t->fd < 0 || pread(t->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return;
 	n = h.next < ROAR_LEDGER_SLOTS ? h.next : ROAR_LEDGER_SLOTS;
 	if (h.next > ROAR_LEDGER_SLOTS)

@@ -17,7 +17,7 @@
 #include "merge.h"
 
 struct roar_tally {
-	int fd;                 /* -1: no ledger (nothing is counted) */
+	int fd; /* -1: no ledger (nothing is counted) */
 	uint64_t last_beat;
 };
 
@@ -31,8 +31,7 @@ void roar_tally_unlink(const char *sock_path);
  * Open the ledger of the socket listen_fd is bound to; t->fd is -1 when
  * there is none (a run set up by an older launcher).  Sets m->ledger_on.
  */
-void roar_tally_open(struct roar_tally *t, int listen_fd,
-		     struct roar_merge *m);
+void roar_tally_open(struct roar_tally *t, int listen_fd, struct roar_merge *m);
 
 /** A sign of life, at most every few ms (cheap to call often). */
 void roar_tally_beat(struct roar_tally *t);

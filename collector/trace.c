@@ -44,13 +44,15 @@ roar_trace_create(struct roar_trace *t, const char *report, char *err,
 	snprintf(t->dir, sizeof(t->dir), "%s/%s", tmp, ROAR_SOCKDIR_TEMPLATE);
 	if (!mkdtemp(t->dir)) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot create a socket directory in "
-			 "%s: %s", tmp, strerror(errno));
+		snprintf(err, errlen,
+			 "cannot create a socket directory in "
+			 "%s: %s",
+			 tmp, strerror(errno));
 		t->dir[0] = '\0';
 		return rc;
 	}
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
-			     t->dir, ROAR_SOCKDIR_SOCK) >= sizeof(sa.sun_path)) {
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", t->dir,
+			     ROAR_SOCKDIR_SOCK) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "socket path in %s is too long", t->dir);
 		roar_trace_remove(t);
 		return -ENAMETOOLONG;

@@ -25,12 +25,12 @@
 #include "merge.h"
 
 struct roar_trace {
-	char dir[PATH_MAX];     /* the socket directory; "" when none */
-	char sock[PATH_MAX];    /* its socket; "" when none */
-	int listen_fd;          /* -1 when none */
-	char report[PATH_MAX];  /* where the report goes */
+	char dir[PATH_MAX];    /* the socket directory; "" when none */
+	char sock[PATH_MAX];   /* its socket; "" when none */
+	int listen_fd;         /* -1 when none */
+	char report[PATH_MAX]; /* where the report goes */
 	struct roar_merge m;
-	bool begun;             /* m is initialised */
+	bool begun; /* m is initialised */
 };
 
 /**

@@ -174,5 +174,3 @@ roar_map_put(struct roar_map *m, uint64_t key, void *val)
 	m->vals[i] = val;
 	m->count++;
 }
-
-

@@ -31,8 +31,8 @@ roar_view_true(const msgpack_object *o)
 }
 
 static int
-cmp_host_pid(const char *ha, size_t la, int64_t pa, const char *hb,
-	     size_t lb, int64_t pb)
+cmp_host_pid(const char *ha, size_t la, int64_t pa, const char *hb, size_t lb,
+	     int64_t pb)
 {
 	size_t n = la < lb ? la : lb;
 	int c = n ? memcmp(ha, hb, n) : 0;
@@ -49,8 +49,8 @@ cmp_view_proc(const void *a, const void *b)
 {
 	const struct roar_view_proc *x = a, *y = b;
 
-	return cmp_host_pid(x->host, x->host_len, x->pid, y->host,
-			    y->host_len, y->pid);
+	return cmp_host_pid(x->host, x->host_len, x->pid, y->host, y->host_len,
+			    y->pid);
 }
 
 void
@@ -130,9 +130,9 @@ bool
 roar_view_system_path(const char *exe, size_t exe_len, const char *path,
 		      size_t len)
 {
-	static const char *const dirs[] = { "/usr/",  "/lib/", "/lib32/",
+	static const char *const dirs[] = { "/usr/",   "/lib/", "/lib32/",
 					    "/lib64/", "/etc/", "/proc/",
-					    "/sys/",  "/dev/" };
+					    "/sys/",   "/dev/" };
 	static const char *const interps[] = { "python", "perl", "ruby",
 					       "node" };
 	const char *slash, *name, *bin;
@@ -161,8 +161,8 @@ roar_view_system_path(const char *exe, size_t exe_len, const char *path,
 		prefix_len = (size_t)(bin - exe);
 		if (!has_prefix(path, len, exe, prefix_len))
 			return false;
-		return has_prefix(path + prefix_len, len - prefix_len,
-				  "/lib/", 5) ||
+		return has_prefix(path + prefix_len, len - prefix_len, "/lib/",
+				  5) ||
 		       has_prefix(path + prefix_len, len - prefix_len,
 				  "/lib64/", 7);
 	}

@@ -20,8 +20,8 @@ struct roar_view_proc {
 	const char *host;          /* its "host" bytes, or "" */
 	size_t host_len;
 	int64_t pid;
-	int64_t ppid;              /* -1: none (a root) */
-	uint32_t index;            /* position in the report's processes */
+	int64_t ppid;   /* -1: none (a root) */
+	uint32_t index; /* position in the report's processes */
 };
 
 struct roar_view {
@@ -56,13 +56,12 @@ bool roar_view_true(const msgpack_object *o);
  * interpreter it runs (<prefix>/lib for <prefix>/bin/python*, perl*,
  * ruby*, node: a virtualenv's or pyenv's site-packages too).
  */
-bool roar_view_system_path(const char *exe, size_t exe_len,
-			   const char *path, size_t len);
+bool roar_view_system_path(const char *exe, size_t exe_len, const char *path,
+			   size_t len);
 
 /** Print p's command, argv quoted where needed, at most max bytes of it
  *  (then "…"); max 0: all of it. */
-void roar_view_print_command(FILE *out, const msgpack_object *cmd,
-			     size_t max);
+void roar_view_print_command(FILE *out, const msgpack_object *cmd, size_t max);
 
 /** Print bytes for a terminal: control and invalid bytes as \xNN. */
 void roar_view_print_bytes(FILE *out, const char *p, size_t n);

@@ -72,9 +72,9 @@ complain(const char *what)
 			 what, ROAR_ENV_SOCK);
 
 	if (n > 0)
-		roar_real_get()->write(2, msg, (size_t)n < sizeof(msg)
-							? (size_t)n
-							: sizeof(msg) - 1);
+		roar_real_get()->write(
+			2, msg,
+			(size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
 static bool
@@ -108,7 +108,8 @@ find_collector(char *out, size_t cap)
 	if (slash) {
 		*slash = '\0';
 		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-			if ((size_t)snprintf(out, cap, "%s/%s", dir, rel[i]) >= cap)
+			if ((size_t)snprintf(out, cap, "%s/%s", dir, rel[i]) >=
+			    cap)
 				continue;
 			if (executable(out))
 				return true;
@@ -124,8 +125,8 @@ listen_on(const char *dir)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
-			     dir, ROAR_SOCKDIR_SOCK) >= sizeof(sa.sun_path))
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir,
+			     ROAR_SOCKDIR_SOCK) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	fd = roar_real_get()->socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -206,10 +207,10 @@ roar_autostart(char **envp)
 	}
 	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)roar_session.pid);
-	char *cargv[] = { collector,      "--listen-fd", fdarg,
-			  "--root-pid",   pidarg,        "--report",
-			  report,         "--socket-dir", dir,
-			  "--daemonize",  "--root-waits", NULL };
+	char *cargv[] = { collector,     "--listen-fd",  fdarg,
+			  "--root-pid",  pidarg,         "--report",
+			  report,        "--socket-dir", dir,
+			  "--daemonize", "--root-waits", NULL };
 
 	cenv = clean_env(envp ? envp : environ);
 	posix_spawn_file_actions_init(&fa);
@@ -218,8 +219,8 @@ roar_autostart(char **envp)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (!roar_log_enabled)
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
-						 O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+						 0);
 	rc = roar_real_get()->posix_spawn(&child, collector, &fa, NULL, cargv,
 					  cenv ? cenv : envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -290,7 +291,8 @@ roar_autostart_wait(void)
 	while (ROAR_SYS(SYS_faccessat, AT_FDCWD, root_dir, F_OK, 0) == 0) {
 		if (waited >= root_wait_ms) {
 			ROAR_LOG("root: no report after %u ms; not waiting "
-				 "longer", waited);
+				 "longer",
+				 waited);
 			break;
 		}
 		ROAR_SYS(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &step, NULL);

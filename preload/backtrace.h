@@ -23,13 +23,13 @@
 #define ROAR_CALLSITE_NO_MODULE ROAR_STACK_NO_MODULE
 
 struct roar_callsite_frame {
-	uint32_t module;    /* id in this image's module table */
-	uint64_t offset;    /* file offset of the call in that module */
+	uint32_t module; /* id in this image's module table */
+	uint64_t offset; /* file offset of the call in that module */
 };
 
 struct roar_callsite_module {
 	uint32_t id;
-	const char *name;   /* in the module table's own storage */
+	const char *name; /* in the module table's own storage */
 	size_t len;
 };
 

@@ -104,9 +104,9 @@ parse_line(const char *s, const char *end, struct maps_line *l)
 	l->exec = end - s > 2 && s[2] == 'x';
 	s = skip_field(s, end);
 	l->pgoff = hex(&s, end);
-	s = skip_field(s, end);         /* offset */
-	s = skip_field(s, end);         /* dev */
-	s = skip_field(s, end);         /* inode */
+	s = skip_field(s, end); /* offset */
+	s = skip_field(s, end); /* dev */
+	s = skip_field(s, end); /* inode */
 	l->name = s;
 	l->len = (size_t)(end - s);
 	return true;
@@ -125,7 +125,7 @@ add_mod(const struct maps_line *l, struct roar_callsite *cs)
 	m = &mods[i];
 	off = atomic_fetch_add(&pool_used, len);
 	if (off > NAME_POOL || len > NAME_POOL - off)
-		len = 0;        /* out of room for names: sent as "" */
+		len = 0; /* out of room for names: sent as "" */
 	else
 		memcpy(name_pool + off, l->name, len);
 	m->start = l->start;
@@ -135,8 +135,9 @@ add_mod(const struct maps_line *l, struct roar_callsite *cs)
 	m->name_len = len;
 	atomic_store_explicit(&m->ready, true, memory_order_release);
 	if (cs->nnew < ROAR_CALLSITE_NEW_MAX)
-		cs->mod[cs->nnew++] = (struct roar_callsite_module){
-			i, name_pool + off, len };
+		cs->mod[cs->nnew++] =
+			(struct roar_callsite_module){ i, name_pool + off,
+						       len };
 	return (int)i;
 }
 
@@ -185,8 +186,9 @@ roar_backtrace_learn_mods(const uintptr_t *ips, unsigned n,
 		if (!skipping) {
 			struct maps_line l;
 
-			if (parse_line(buf, buf + (nl ? (size_t)(nl - buf)
-						      : have), &l) &&
+			if (parse_line(buf,
+				       buf + (nl ? (size_t)(nl - buf) : have),
+				       &l) &&
 			    l.exec && covers_unknown(&l, ips, n))
 				add_mod(&l, cs);
 		}

@@ -207,8 +207,8 @@ rebind(const char *name)
 		return (void *)unwind_read;
 	if (!strcmp(name, "write"))
 		return (void *)unwind_write;
-#define REBIND(fn)                                                           \
-	if (!strcmp(name, #fn))                                              \
+#define REBIND(fn)              \
+	if (!strcmp(name, #fn)) \
 		return (void *)r->fn;
 	REBIND(open)
 	REBIND(mmap)
@@ -220,8 +220,8 @@ rebind(const char *name)
 
 static void
 rebind_relocs(uintptr_t base, const ElfW(Rela) *rel, size_t size,
-	      const ElfW(Sym) *symtab, const char *strtab,
-	      uintptr_t relro_lo, uintptr_t relro_hi)
+	      const ElfW(Sym) *symtab, const char *strtab, uintptr_t relro_lo,
+	      uintptr_t relro_hi)
 {
 	for (size_t i = 0; i < size / sizeof(*rel); i++) {
 		unsigned type = (unsigned)ELF64_R_TYPE(rel[i].r_info);
@@ -284,7 +284,8 @@ rebind_unwind(void *h)
 	for (const ElfW(Dyn) *d = lm->l_ld; d->d_tag != DT_NULL; d++) {
 		switch (d->d_tag) {
 		case DT_SYMTAB:
-			symtab = (const ElfW(Sym) *)dyn_ptr(base, d->d_un.d_ptr);
+			symtab =
+				(const ElfW(Sym) *)dyn_ptr(base, d->d_un.d_ptr);
 			break;
 		case DT_STRTAB:
 			strtab = (const char *)dyn_ptr(base, d->d_un.d_ptr);
@@ -339,13 +340,13 @@ load_unwind(void)
 	h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	if (!h || !rebind_unwind(h))
 		goto fail;
-	uw.getcontext = (roar_unw_getcontext_fn)dlsym(
-		h, SYM(unw_tdep_getcontext));
+	uw.getcontext =
+		(roar_unw_getcontext_fn)dlsym(h, SYM(unw_tdep_getcontext));
 	uw.init_local = (roar_unw_init_local_fn)dlsym(h, SYM(unw_init_local));
 	uw.step = (roar_unw_step_fn)dlsym(h, SYM(unw_step));
 	uw.get_reg = (roar_unw_get_reg_fn)dlsym(h, SYM(unw_get_reg));
-	uw.is_signal_frame = (roar_unw_is_signal_frame_fn)dlsym(
-		h, SYM(unw_is_signal_frame));
+	uw.is_signal_frame =
+		(roar_unw_is_signal_frame_fn)dlsym(h, SYM(unw_is_signal_frame));
 	policy = (roar_unw_set_caching_policy_fn)dlsym(
 		h, SYM(unw_set_caching_policy));
 	local = dlsym(h, SYM(unw_local_addr_space));

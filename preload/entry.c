@@ -140,8 +140,7 @@ announce(int argc, char **argv, char **envp)
 	if (roar_event_hello(&f, &ids, &h) == 0) {
 		roar_transport_hello_next();
 		roar_transport_send(f.data, f.len);
-	}
-	else
+	} else
 		roar_transport_count_drop();
 }
 
@@ -160,8 +159,7 @@ prepare(void)
 
 	preparing = true;
 	roar_real_init();
-	roar_log_enabled = getenv(ROAR_ENV_DEBUG) &&
-			   *getenv(ROAR_ENV_DEBUG);
+	roar_log_enabled = getenv(ROAR_ENV_DEBUG) && *getenv(ROAR_ENV_DEBUG);
 	roar_session.pid = (pid_t)ROAR_SYS(SYS_getpid);
 	roar_backtrace_init();
 	find_self();

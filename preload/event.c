@@ -49,7 +49,8 @@ roar_frame_finish(struct roar_frame *f)
 {
 	if (f->overflow)
 		return -EMSGSIZE;
-	roar_frame_put_len(f->data, (uint32_t)(f->len - ROAR_FRAME_HEADER_SIZE));
+	roar_frame_put_len(f->data,
+			   (uint32_t)(f->len - ROAR_FRAME_HEADER_SIZE));
 	return 0;
 }
 
@@ -141,8 +142,7 @@ roar_event_file_at(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_packer pk;
 	bool stack = cs && cs->n > 0, mods = cs && cs->nnew > 0;
 
-	pack_head(&pk, f, 1u + (via != NULL) + stack + mods,
-		  kind, ids);
+	pack_head(&pk, f, 1u + (via != NULL) + stack + mods, kind, ids);
 	pack_key(&pk, ROAR_KEY_PATH);
 	pack_bytes(&pk, path, len);
 	if (via) {
@@ -189,9 +189,8 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 		nenv = fitting(h->envp, room / 2, &all_env);
 		nkeys++;
 	}
-	nkeys += (h->cwd != NULL) + (h->exe != NULL) +
-		 (!all_argv || !all_env) + h->late + (h->pidns != 0) +
-		 h->has_ledger;
+	nkeys += (h->cwd != NULL) + (h->exe != NULL) + (!all_argv || !all_env) +
+		 h->late + (h->pidns != 0) + h->has_ledger;
 	pack_head(&pk, f, nkeys, ROAR_KIND_HELLO, ids);
 	pack_key(&pk, ROAR_KEY_PROTO);
 	msgpack_pack_uint32(&pk, ROAR_PROTOCOL_VERSION);

@@ -31,16 +31,16 @@ struct roar_event_ids {
 /* What a process announces when it starts (hello). */
 struct roar_hello {
 	pid_t ppid;
-	const char *origin;       /* ROAR_ORIGIN_EXEC or ROAR_ORIGIN_FORK */
-	char *const *argv;        /* NULL for a fork child */
-	char *const *envp;        /* NULL for a fork child */
-	const char *cwd;          /* may be NULL */
-	const char *exe;          /* may be NULL */
-	double time;              /* fork origin: just before the fork */
-	bool late;                /* fork origin: noticed after the fact */
-	uint64_t pidns;           /* PID namespace inode, 0 if unknown */
-	bool has_ledger;          /* the image counts in a ledger slot: */
-	uint64_t ledger;          /* this one (include/roar/ledger.h) */
+	const char *origin; /* ROAR_ORIGIN_EXEC or ROAR_ORIGIN_FORK */
+	char *const *argv;  /* NULL for a fork child */
+	char *const *envp;  /* NULL for a fork child */
+	const char *cwd;    /* may be NULL */
+	const char *exe;    /* may be NULL */
+	double time;        /* fork origin: just before the fork */
+	bool late;          /* fork origin: noticed after the fact */
+	uint64_t pidns;     /* PID namespace inode, 0 if unknown */
+	bool has_ledger;    /* the image counts in a ledger slot: */
+	uint64_t ledger;    /* this one (include/roar/ledger.h) */
 };
 
 /** Start an empty frame in buf; cap must be > ROAR_FRAME_HEADER_SIZE. */

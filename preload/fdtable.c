@@ -185,8 +185,7 @@ long_name(const struct stat *st, int dirfd, const char *path)
 }
 
 uintptr_t
-roar_fdtable_name_at(int fd, const struct stat *st, int dirfd,
-		     const char *path)
+roar_fdtable_name_at(int fd, const struct stat *st, int dirfd, const char *path)
 {
 	char buf[4096];
 	ssize_t len = roar_fdtable_read_name(fd, st, buf, sizeof(buf));
@@ -219,7 +218,9 @@ roar_fdtable_forget_range(unsigned first, unsigned last)
 			end = last;
 		for (; chunk && fd <= end; fd++)
 			atomic_store_explicit(
-				(_Atomic uintptr_t *)&chunk[fd & (ROAR_FD_CHUNK_SIZE - 1)],
+				(_Atomic uintptr_t
+					 *)&chunk[fd &
+						  (ROAR_FD_CHUNK_SIZE - 1)],
 				ROAR_FD_UNKNOWN, memory_order_release);
 		fd = end + 1;
 		if (fd == 0)

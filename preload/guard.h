@@ -39,8 +39,8 @@ extern __thread int roar_in_vfork __attribute__((tls_model("initial-exec")));
  * raw clone, clone3, _Fork): one load per hook notices it.
  */
 #define ROAR_CANARY_PAGE_SIZE 4096
-extern _Atomic(unsigned) roar_canary_page[ROAR_CANARY_PAGE_SIZE /
-					  sizeof(unsigned)];
+extern _Atomic(unsigned)
+	roar_canary_page[ROAR_CANARY_PAGE_SIZE / sizeof(unsigned)];
 
 /* The canary word: the first of its page (a direct load, no pointer). */
 #define ROAR_CANARY (&roar_canary_page[0])
@@ -73,8 +73,8 @@ roar_guard_enter_as(unsigned held)
 	/* In a vfork child: the state is the suspended parent's. */
 	if (ROAR_UNLIKELY(roar_in_vfork))
 		return false;
-	if (ROAR_UNLIKELY(!atomic_load_explicit(ROAR_CANARY,
-						 memory_order_relaxed)))
+	if (ROAR_UNLIKELY(
+		    !atomic_load_explicit(ROAR_CANARY, memory_order_relaxed)))
 		roar_lifecycle_noticed();
 	if (ROAR_UNLIKELY(roar_guard_depth != 0))
 		return false;

@@ -29,8 +29,7 @@ int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
-ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off,
-		      size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen);
 
 #define ROAR_REAL(name) (roar_real_get()->name)
 
@@ -46,16 +45,16 @@ long roar_hook_exec_syscall(long nr, const long a[6]);
  * interrupted it), run park instead: it notes the call in the thread's
  * pending slots (park.h), recorded when that bookkeeping ends.
  */
-#define ROAR_AFTER_PARK(stmt, park)                                          \
-	do {                                                                 \
-		int roar_saved_errno_ = errno;                               \
-		if (roar_guard_enter_book()) {                               \
-			stmt;                                                \
-			roar_guard_leave_book();                             \
-		} else if (roar_guard_parkable()) {                          \
-			park;                                                \
-		}                                                            \
-		errno = roar_saved_errno_;                                   \
+#define ROAR_AFTER_PARK(stmt, park)                 \
+	do {                                        \
+		int roar_saved_errno_ = errno;      \
+		if (roar_guard_enter_book()) {      \
+			stmt;                       \
+			roar_guard_leave_book();    \
+		} else if (roar_guard_parkable()) { \
+			park;                       \
+		}                                   \
+		errno = roar_saved_errno_;          \
 	} while (0)
 
 /* Bookkeeping with no parked form: a handler's call is counted lost. */

@@ -22,26 +22,25 @@
  * without them is EINVAL: the retry after giving our fd back
  * (roar_hook_fd_retry) starts from a copy taken before the call.
  */
-#define MKSTEMP_HOOK(name, params, args)                                     \
-	ROAR_EXPORT int name params                                          \
-	{                                                                    \
-		char saved_[PATH_MAX];                                       \
-		size_t len_ = strnlen(tmpl, sizeof(saved_));                 \
-		int ret;                                                     \
-		if (len_ < sizeof(saved_))                                   \
-			memcpy(saved_, tmpl, len_);                          \
-		ret = ROAR_REAL(name) args;                                  \
-		if (ret < 0 && len_ < sizeof(saved_) &&                      \
-		    roar_hook_fd_retry()) {                                  \
-			memcpy(tmpl, saved_, len_);                          \
-			ret = ROAR_REAL(name) args;                          \
-		}                                                            \
-		if (ret >= 0)                                                \
-			ROAR_AFTER_PARK(roar_track_open(ret, CREATED_FLAGS,  \
-							true),               \
-					roar_park_open(ret, CREATED_FLAGS,   \
-						       true));               \
-		return ret;                                                  \
+#define MKSTEMP_HOOK(name, params, args)                                   \
+	ROAR_EXPORT int name params                                        \
+	{                                                                  \
+		char saved_[PATH_MAX];                                     \
+		size_t len_ = strnlen(tmpl, sizeof(saved_));               \
+		int ret;                                                   \
+		if (len_ < sizeof(saved_))                                 \
+			memcpy(saved_, tmpl, len_);                        \
+		ret = ROAR_REAL(name) args;                                \
+		if (ret < 0 && len_ < sizeof(saved_) &&                    \
+		    roar_hook_fd_retry()) {                                \
+			memcpy(tmpl, saved_, len_);                        \
+			ret = ROAR_REAL(name) args;                        \
+		}                                                          \
+		if (ret >= 0)                                              \
+			ROAR_AFTER_PARK(                                   \
+				roar_track_open(ret, CREATED_FLAGS, true), \
+				roar_park_open(ret, CREATED_FLAGS, true)); \
+		return ret;                                                \
 	}
 
 MKSTEMP_HOOK(mkstemp, (char *tmpl), (tmpl))
@@ -56,12 +55,12 @@ MKSTEMP_HOOK(mkostemps64, (char *tmpl, int suffixlen, int flags),
 	     (tmpl, suffixlen, flags))
 
 /* The name now written: resolved after the call, as the call resolved it. */
-#define NAME_CREDIT(ret, dirfd, path, follow, via)                           \
-	do {                                                                 \
-		if ((ret) == 0)                                              \
-			ROAR_AFTER(roar_track_path((dirfd), (path),          \
-						   ROAR_CREDIT_WRITE,        \
-						   (follow), (via)));        \
+#define NAME_CREDIT(ret, dirfd, path, follow, via)                    \
+	do {                                                          \
+		if ((ret) == 0)                                       \
+			ROAR_AFTER(roar_track_path((dirfd), (path),   \
+						   ROAR_CREDIT_WRITE, \
+						   (follow), (via))); \
 	} while (0)
 
 ROAR_EXPORT int

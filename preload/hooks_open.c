@@ -38,8 +38,7 @@ takes_mode(int flags)
 }
 
 static int
-call_real(enum open_call c, int dirfd, const char *path, int flags,
-	  mode_t mode)
+call_real(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 {
 	const struct roar_real *r = roar_real_get();
 
@@ -88,20 +87,20 @@ do_open(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 		roar_track_open_shared(ret, flags, created);
 		errno = saved;
 	} else if (ret >= 0) {
-		ROAR_AFTER_PARK(roar_track_open_named(ret, dirfd, path, flags,
-						      created),
-				roar_park_open(ret, flags, created));
+		ROAR_AFTER_PARK(
+			roar_track_open_named(ret, dirfd, path, flags, created),
+			roar_park_open(ret, flags, created));
 	}
 	return ret;
 }
 
-#define MODE_ARG(flags, last)                                                \
-	mode_t mode = 0;                                                     \
-	if (takes_mode(flags)) {                                             \
-		va_list ap;                                                  \
-		va_start(ap, last);                                          \
-		mode = va_arg(ap, mode_t);                                   \
-		va_end(ap);                                                  \
+#define MODE_ARG(flags, last)              \
+	mode_t mode = 0;                   \
+	if (takes_mode(flags)) {           \
+		va_list ap;                \
+		va_start(ap, last);        \
+		mode = va_arg(ap, mode_t); \
+		va_end(ap);                \
 	}
 
 ROAR_EXPORT int
@@ -190,13 +189,12 @@ static FILE *
 after_fopen(FILE *f, const char *path, const char *mode, bool created)
 {
 	if (f)
-		ROAR_AFTER_PARK(roar_track_open_named(fileno(f), AT_FDCWD,
-						      path,
-						      roar_track_fopen_flags(mode),
-						      created),
-				roar_park_open(fileno(f),
-					       roar_track_fopen_flags(mode),
-					       created));
+		ROAR_AFTER_PARK(
+			roar_track_open_named(fileno(f), AT_FDCWD, path,
+					      roar_track_fopen_flags(mode),
+					      created),
+			roar_park_open(fileno(f), roar_track_fopen_flags(mode),
+				       created));
 	return f;
 }
 
@@ -234,8 +232,7 @@ fopen64(const char *path, const char *mode)
 
 	if (!f && roar_hook_fd_retry())
 		f = ROAR_REAL(fopen64)(path, mode);
-	return after_fopen(f, path, mode,
-			   created);
+	return after_fopen(f, path, mode, created);
 }
 
 /* No retry for freopen: it closed the stream's fd before its open
@@ -254,8 +251,8 @@ freopen64(const char *path, const char *mode, FILE *stream)
 {
 	bool created = fopen_probe(path, mode);
 
-	return after_fopen(ROAR_REAL(freopen64)(path, mode, stream), path,
-			   mode, created);
+	return after_fopen(ROAR_REAL(freopen64)(path, mode, stream), path, mode,
+			   created);
 }
 
 ROAR_EXPORT int
@@ -280,8 +277,8 @@ fclose(FILE *stream)
 	int fd = stream ? fileno(stream) : -1;
 	int ret;
 
-	if (ROAR_UNLIKELY(stream && roar_ready && roar_shell_fclose(stream,
-								      &ret)))
+	if (ROAR_UNLIKELY(stream && roar_ready &&
+			  roar_shell_fclose(stream, &ret)))
 		return ret;
 	ret = ROAR_REAL(fclose)(stream);
 
@@ -304,7 +301,8 @@ dup(int oldfd)
 	if (ret < 0 && roar_hook_fd_retry())
 		ret = ROAR_REAL(dup)(oldfd);
 	if (ret >= 0)
-		ROAR_AFTER_PARK(roar_track_dup(oldfd, ret), roar_park_forget(ret));
+		ROAR_AFTER_PARK(roar_track_dup(oldfd, ret),
+				roar_park_forget(ret));
 	return ret;
 }
 
@@ -352,24 +350,24 @@ dup3(int oldfd, int newfd, int flags)
 /* Calls that make fds we never credit: the number's old state must go,
  * and the new one needs no lookup when it is read or written. */
 
-#define NOT_FILES(fds)                                                       \
-	do {                                                                 \
-		roar_track_not_a_file((fds)[0]);                             \
-		roar_track_not_a_file((fds)[1]);                             \
+#define NOT_FILES(fds)                           \
+	do {                                     \
+		roar_track_not_a_file((fds)[0]); \
+		roar_track_not_a_file((fds)[1]); \
 	} while (0)
 
 /* pipe and pipe2: the ends are lineage between processes (protocol.h
  * "Pipes"), learnt lazily on their first read or write. */
-#define PIPE_ENDS(fds)                                                       \
-	do {                                                                 \
-		roar_track_pipe_made((fds)[0]);                              \
-		roar_track_pipe_made((fds)[1]);                              \
+#define PIPE_ENDS(fds)                          \
+	do {                                    \
+		roar_track_pipe_made((fds)[0]); \
+		roar_track_pipe_made((fds)[1]); \
 	} while (0)
 
-#define PARK_FORGET2(fds)                                                    \
-	do {                                                                 \
-		roar_park_forget((fds)[0]);                                  \
-		roar_park_forget((fds)[1]);                                  \
+#define PARK_FORGET2(fds)                   \
+	do {                                \
+		roar_park_forget((fds)[0]); \
+		roar_park_forget((fds)[1]); \
 	} while (0)
 
 ROAR_EXPORT int

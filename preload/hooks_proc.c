@@ -39,9 +39,9 @@ enum exec_call {
 	CALL_EXECVE,
 	CALL_EXECVPE,
 	CALL_FEXECVE,
-	CALL_EXECVEAT,      /* fd is the dirfd, flags in at_flags */
-	CALL_SYS_EXECVE,    /* syscall(SYS_execve, ...) */
-	CALL_SYS_EXECVEAT,  /* syscall(SYS_execveat, ...) */
+	CALL_EXECVEAT,     /* fd is the dirfd, flags in at_flags */
+	CALL_SYS_EXECVE,   /* syscall(SYS_execve, ...) */
+	CALL_SYS_EXECVEAT, /* syscall(SYS_execveat, ...) */
 };
 
 /* execl* copy up to this many arguments onto the stack; more go to a
@@ -179,10 +179,9 @@ fexecve(int fd, char *const argv[], char *const envp[])
 		argc++;                                                      \
 	va_end(ap);                                                          \
 	if (argc > EXECL_STACK_ARGS) {                                       \
-		argv = roar_scratch_get(&sc, ROAR_SCRATCH_ARGV,              \
-					(argc + 1) * sizeof(char *),         \
-					roar_in_vfork ||                     \
-					!roar_session_is_self());            \
+		argv = roar_scratch_get(                                     \
+			&sc, ROAR_SCRATCH_ARGV, (argc + 1) * sizeof(char *), \
+			roar_in_vfork || !roar_session_is_self());           \
 		if (!argv) {                                                 \
 			errno = ENOMEM;                                      \
 			return -1;                                           \
@@ -206,26 +205,17 @@ fexecve(int fd, char *const argv[], char *const envp[])
 	}
 
 ROAR_EXPORT int
-execl(const char *path, const char *arg0, ...)
-{
-	EXECL_BODY(CALL_EXECVE, path, arg0, false)
-}
+execl(const char *path, const char *arg0,
+      ...){ EXECL_BODY(CALL_EXECVE, path, arg0, false) }
 
-ROAR_EXPORT int
-execlp(const char *file, const char *arg0, ...)
-{
-	EXECL_BODY(CALL_EXECVPE, file, arg0, false)
-}
+ROAR_EXPORT int execlp(const char *file, const char *arg0,
+		       ...){ EXECL_BODY(CALL_EXECVPE, file, arg0, false) }
 
-ROAR_EXPORT int
-execle(const char *path, const char *arg0, ...)
-{
-	EXECL_BODY(CALL_EXECVE, path, arg0, true)
-}
+ROAR_EXPORT int execle(const char *path, const char *arg0,
+		       ...){ EXECL_BODY(CALL_EXECVE, path, arg0, true) }
 
 /* The atfork handlers (lifecycle.c) make the child; this only reports. */
-ROAR_EXPORT pid_t
-fork(void)
+ROAR_EXPORT pid_t fork(void)
 {
 	pid_t ret;
 
@@ -247,8 +237,7 @@ posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 }
 
 ROAR_EXPORT int
-posix_spawnp(pid_t *pid, const char *file,
-	     const posix_spawn_file_actions_t *fa,
+posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 	     const posix_spawnattr_t *attr, char *const argv[],
 	     char *const envp[])
 {
@@ -367,8 +356,8 @@ clone_trampoline(void *p)
 ROAR_EXPORT int
 clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 {
-	struct clone_start cs = { fn, arg, roar_session.pid,
-				  roar_now(), (flags & CLONE_FILES) != 0 };
+	struct clone_start cs = { fn, arg, roar_session.pid, roar_now(),
+				  (flags & CLONE_FILES) != 0 };
 	void *ptid = NULL, *tls = NULL, *ctid = NULL;
 	int ret;
 

@@ -12,38 +12,36 @@
 
 #include "hook.h"
 
-#define CREDIT_IF(ret, fd, credit)                                           \
-	do {                                                                 \
-		if ((ret) > 0)                                               \
-			ROAR_AFTER_PARK(roar_track_fd((fd), (credit)),       \
+#define CREDIT_IF(ret, fd, credit)                                         \
+	do {                                                               \
+		if ((ret) > 0)                                             \
+			ROAR_AFTER_PARK(roar_track_fd((fd), (credit)),     \
 					roar_park_credit((fd), (credit))); \
 	} while (0)
 
-#define RW_HOOK(name, credit, params, args, fd)                              \
-	ROAR_EXPORT ssize_t name params                                      \
-	{                                                                    \
-		ssize_t ret = ROAR_REAL(name) args;                          \
-		CREDIT_IF(ret, fd, credit);                                  \
-		return ret;                                                  \
+#define RW_HOOK(name, credit, params, args, fd)     \
+	ROAR_EXPORT ssize_t name params             \
+	{                                           \
+		ssize_t ret = ROAR_REAL(name) args; \
+		CREDIT_IF(ret, fd, credit);         \
+		return ret;                         \
 	}
 
-RW_HOOK(read, ROAR_CREDIT_READ, (int fd, void *buf, size_t n),
-	(fd, buf, n), fd)
+RW_HOOK(read, ROAR_CREDIT_READ, (int fd, void *buf, size_t n), (fd, buf, n), fd)
 RW_HOOK(write, ROAR_CREDIT_WRITE, (int fd, const void *buf, size_t n),
 	(fd, buf, n), fd)
 RW_HOOK(pread, ROAR_CREDIT_READ, (int fd, void *buf, size_t n, off_t off),
 	(fd, buf, n, off), fd)
 RW_HOOK(pwrite, ROAR_CREDIT_WRITE,
 	(int fd, const void *buf, size_t n, off_t off), (fd, buf, n, off), fd)
-RW_HOOK(pread64, ROAR_CREDIT_READ,
-	(int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off), fd)
+RW_HOOK(pread64, ROAR_CREDIT_READ, (int fd, void *buf, size_t n, off64_t off),
+	(fd, buf, n, off), fd)
 RW_HOOK(pwrite64, ROAR_CREDIT_WRITE,
-	(int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off),
-	fd)
-RW_HOOK(readv, ROAR_CREDIT_READ,
-	(int fd, const struct iovec *iov, int cnt), (fd, iov, cnt), fd)
-RW_HOOK(writev, ROAR_CREDIT_WRITE,
-	(int fd, const struct iovec *iov, int cnt), (fd, iov, cnt), fd)
+	(int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off), fd)
+RW_HOOK(readv, ROAR_CREDIT_READ, (int fd, const struct iovec *iov, int cnt),
+	(fd, iov, cnt), fd)
+RW_HOOK(writev, ROAR_CREDIT_WRITE, (int fd, const struct iovec *iov, int cnt),
+	(fd, iov, cnt), fd)
 RW_HOOK(preadv, ROAR_CREDIT_READ,
 	(int fd, const struct iovec *iov, int cnt, off_t off),
 	(fd, iov, cnt, off), fd)

@@ -61,11 +61,11 @@ park_stream(FILE *stream, unsigned credit)
 		roar_park_credit(fd, credit);
 }
 
-#define STREAM_CREDIT(ok, stream, credit)                                    \
-	do {                                                                 \
-		if (ok)                                                      \
-			ROAR_AFTER_PARK(credit_stream((stream), (credit)),   \
-					park_stream((stream), (credit)));    \
+#define STREAM_CREDIT(ok, stream, credit)                                  \
+	do {                                                               \
+		if (ok)                                                    \
+			ROAR_AFTER_PARK(credit_stream((stream), (credit)), \
+					park_stream((stream), (credit)));  \
 	} while (0)
 
 ROAR_EXPORT size_t
@@ -273,12 +273,12 @@ __printf_chk(int flag, const char *fmt, ...)
 }
 
 /* dprintf: an fd, not a stream. */
-#define FD_CREDIT(ok, fd)                                                    \
-	do {                                                                 \
-		if (ok)                                                      \
-			ROAR_AFTER_PARK(roar_track_fd((fd), ROAR_CREDIT_WRITE), \
-					roar_park_credit((fd),               \
-							 ROAR_CREDIT_WRITE)); \
+#define FD_CREDIT(ok, fd)                                                   \
+	do {                                                                \
+		if (ok)                                                     \
+			ROAR_AFTER_PARK(                                    \
+				roar_track_fd((fd), ROAR_CREDIT_WRITE),     \
+				roar_park_credit((fd), ROAR_CREDIT_WRITE)); \
 	} while (0)
 
 ROAR_EXPORT int
@@ -435,23 +435,23 @@ credit_seek_read(FILE *stream)
 		credit_stream(stream, ROAR_CREDIT_READ);
 }
 
-#define SEEK_HOOK(name, params, args, stream)                                \
-	ROAR_EXPORT int name params                                          \
-	{                                                                    \
-		int ret = ROAR_REAL(name) args;                              \
-		if (ret == 0)                                                \
-			ROAR_AFTER_PARK(credit_seek_read(stream),            \
-					park_stream((stream),                \
-						    ROAR_CREDIT_READ));      \
-		return ret;                                                  \
+#define SEEK_HOOK(name, params, args, stream)                             \
+	ROAR_EXPORT int name params                                       \
+	{                                                                 \
+		int ret = ROAR_REAL(name) args;                           \
+		if (ret == 0)                                             \
+			ROAR_AFTER_PARK(                                  \
+				credit_seek_read(stream),                 \
+				park_stream((stream), ROAR_CREDIT_READ)); \
+		return ret;                                               \
 	}
 
-SEEK_HOOK(fseek, (FILE *stream, long off, int whence),
+SEEK_HOOK(fseek, (FILE * stream, long off, int whence), (stream, off, whence),
+	  stream)
+SEEK_HOOK(fseeko, (FILE * stream, off_t off, int whence), (stream, off, whence),
+	  stream)
+SEEK_HOOK(fseeko64, (FILE * stream, off64_t off, int whence),
 	  (stream, off, whence), stream)
-SEEK_HOOK(fseeko, (FILE *stream, off_t off, int whence),
-	  (stream, off, whence), stream)
-SEEK_HOOK(fseeko64, (FILE *stream, off64_t off, int whence),
-	  (stream, off, whence), stream)
-SEEK_HOOK(fsetpos, (FILE *stream, const fpos_t *pos), (stream, pos), stream)
-SEEK_HOOK(fsetpos64, (FILE *stream, const fpos64_t *pos), (stream, pos),
+SEEK_HOOK(fsetpos, (FILE * stream, const fpos_t *pos), (stream, pos), stream)
+SEEK_HOOK(fsetpos64, (FILE * stream, const fpos64_t *pos), (stream, pos),
 	  stream)

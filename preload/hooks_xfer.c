@@ -52,8 +52,8 @@ sendfile64(int out, int in, off64_t *off, size_t count)
 }
 
 ROAR_EXPORT ssize_t
-copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off,
-		size_t len, unsigned int flags)
+copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size_t len,
+		unsigned int flags)
 {
 	ssize_t ret = ROAR_REAL(copy_file_range)(in, in_off, out, out_off, len,
 						 flags);

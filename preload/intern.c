@@ -20,8 +20,8 @@ uint32_t roar_path_generation ROAR_HOT = 1;
 
 static struct roar_path *intern_buckets[INTERN_BUCKETS];
 static struct roar_lock intern_lock ROAR_HOT = ROAR_LOCK_INIT;
-static char *arena_next ROAR_HOT;     /* guarded by intern_lock */
-static size_t arena_left ROAR_HOT;    /* guarded by intern_lock */
+static char *arena_next ROAR_HOT;  /* guarded by intern_lock */
+static size_t arena_left ROAR_HOT; /* guarded by intern_lock */
 
 bool
 roar_path_claim(struct roar_path *p, unsigned credit)
@@ -32,13 +32,13 @@ roar_path_claim(struct roar_path *p, unsigned credit)
 
 	do {
 		uint64_t bits = (old >> 32) == (gen >> 32) ? old & 0xffffffffu
-							    : 0;
+							   : 0;
 		if (bits & credit)
 			return false;
 		want = gen | bits | credit;
-	} while (!atomic_compare_exchange_weak_explicit(
-		&p->state, &old, want, memory_order_relaxed,
-		memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(&p->state, &old, want,
+							memory_order_relaxed,
+							memory_order_relaxed));
 	return true;
 }
 
@@ -85,11 +85,11 @@ arena_alloc_unlocked(size_t size)
 
 /* Must be called with intern_lock held. */
 static struct roar_path *
-find_unlocked(struct roar_path *chain, uint32_t h, const char *path,
-	      size_t len)
+find_unlocked(struct roar_path *chain, uint32_t h, const char *path, size_t len)
 {
 	for (struct roar_path *p = chain; p; p = p->next)
-		if (p->hash == h && p->len == len && !memcmp(p->path, path, len))
+		if (p->hash == h && p->len == len &&
+		    !memcmp(p->path, path, len))
 			return p;
 	return NULL;
 }

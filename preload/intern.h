@@ -45,8 +45,8 @@ extern uint32_t roar_path_generation;
 static inline bool
 roar_path_wants(const struct roar_path *p, unsigned credit)
 {
-	uint64_t s = atomic_load_explicit(
-		(_Atomic uint64_t *)&p->state, memory_order_relaxed);
+	uint64_t s = atomic_load_explicit((_Atomic uint64_t *)&p->state,
+					  memory_order_relaxed);
 
 	return (uint32_t)(s >> 32) != roar_path_generation || !(s & credit);
 }

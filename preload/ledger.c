@@ -178,8 +178,8 @@ roar_ledger_stalled(void)
 	if (!head)
 		return false;
 	beat = __atomic_load_n(&head->beat, __ATOMIC_RELAXED);
-	return beat && __atomic_load_n(&head->stalled_at, __ATOMIC_RELAXED) ==
-			       beat;
+	return beat &&
+	       __atomic_load_n(&head->stalled_at, __ATOMIC_RELAXED) == beat;
 }
 
 void

@@ -51,10 +51,10 @@ arm_canary(void)
 /* What the thread that forks knows before the fork, for its child (which
  * inherits this thread's TLS). */
 static __thread struct {
-	bool locked;     /* prepare took the locks (and the guard) */
-	bool shell;      /* ... popen_mutex among them */
-	pid_t parent;    /* the process that forks */
-	double time;     /* just before the fork */
+	bool locked;  /* prepare took the locks (and the guard) */
+	bool shell;   /* ... popen_mutex among them */
+	pid_t parent; /* the process that forks */
+	double time;  /* just before the fork */
 } fork_state __attribute__((tls_model("initial-exec")));
 
 /*
@@ -91,13 +91,13 @@ become_new_process(pid_t ppid, double time, bool late, bool shares_fds)
 	 * made inside libc (daemon(3)) with no fork event from the parent,
 	 * and the collector must know the child before its parent ends.
 	 */
-	if (roar_event_hello(&f, &(struct roar_event_ids){
-				     roar_session.pid, roar_session.pid },
+	if (roar_event_hello(&f,
+			     &(struct roar_event_ids){ roar_session.pid,
+						       roar_session.pid },
 			     &h) == 0) {
 		roar_transport_hello_next();
 		roar_transport_send(f.data, f.len);
-	}
-	else
+	} else
 		roar_transport_count_drop();
 }
 

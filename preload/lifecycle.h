@@ -19,7 +19,8 @@
 
 /** Set by the fork hook around the real fork: the hook reports the
  *  child itself, so the atfork parent handler need not. */
-extern __thread bool roar_fork_hooked __attribute__((tls_model("initial-exec")));
+extern __thread bool roar_fork_hooked
+	__attribute__((tls_model("initial-exec")));
 
 /** Arm the canary and register the atfork handlers (constructor). */
 void roar_lifecycle_init(void);

@@ -62,7 +62,10 @@ struct roar_lock {
 	atomic_flag held;
 };
 
-#define ROAR_LOCK_INIT { ATOMIC_FLAG_INIT }
+#define ROAR_LOCK_INIT           \
+	{                        \
+		ATOMIC_FLAG_INIT \
+	}
 
 static inline void
 roar_lock_take(struct roar_lock *l)

@@ -80,11 +80,12 @@ roar_log_write(const char *fmt, ...)
 		} else if (*p == 'd') {
 			int v = va_arg(ap, int);
 			pos = put_num(buf, pos, cap,
-				      v < 0 ? -(unsigned long)v : (unsigned long)v,
+				      v < 0 ? -(unsigned long)v
+					    : (unsigned long)v,
 				      v < 0, 10);
 		} else if (*p == 'u' || *p == 'x') {
-			pos = put_num(buf, pos, cap, va_arg(ap, unsigned), false,
-				      *p == 'x' ? 16 : 10);
+			pos = put_num(buf, pos, cap, va_arg(ap, unsigned),
+				      false, *p == 'x' ? 16 : 10);
 		} else if (*p == 's') {
 			pos = put_str(buf, pos, cap, va_arg(ap, const char *));
 		} else if (*p == '%') {

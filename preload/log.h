@@ -19,10 +19,10 @@ extern bool roar_log_enabled;
  */
 void roar_log_write(const char *fmt, ...);
 
-#define ROAR_LOG(...)                                                        \
-	do {                                                                 \
-		if (ROAR_UNLIKELY(roar_log_enabled))                         \
-			roar_log_write(__VA_ARGS__);                         \
+#define ROAR_LOG(...)                                \
+	do {                                         \
+		if (ROAR_UNLIKELY(roar_log_enabled)) \
+			roar_log_write(__VA_ARGS__); \
 	} while (0)
 
 #endif /* ROAR_LOG_H */

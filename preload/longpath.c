@@ -36,7 +36,7 @@ struct linux_dirent64 {
 
 struct builder {
 	char *buf;
-	size_t pos;    /* the name so far is buf[pos..end) */
+	size_t pos; /* the name so far is buf[pos..end) */
 	size_t end;
 };
 

@@ -25,7 +25,7 @@
  *         -ENOENT when the name no longer leads to st's file, -ENAMETOOLONG
  *         when it does not fit, or what a call along the walk failed with
  */
-ssize_t roar_longpath_name(int dirfd, const char *path,
-			   const struct stat *st, char *buf, size_t cap);
+ssize_t roar_longpath_name(int dirfd, const char *path, const struct stat *st,
+			   char *buf, size_t cap);
 
 #endif /* ROAR_LONGPATH_H */

@@ -15,7 +15,10 @@ struct roar_once {
 	_Atomic int state; /* 0: not yet, 1: running, 2: done */
 };
 
-#define ROAR_ONCE_INIT { 0 }
+#define ROAR_ONCE_INIT \
+	{              \
+		0      \
+	}
 
 static inline void
 roar_once(struct roar_once *o, void (*fn)(void))

@@ -146,9 +146,9 @@ name_into(struct roar_park_slot *s, int fd)
 		roar_transport_count_drop();
 		return;
 	}
-	len = roar_fdtable_read_name(fd, &st, arena(atomic_load(
-						 &roar_park_tls.slots)) + off,
-				     PATH_MAX);
+	len = roar_fdtable_read_name(
+		fd, &st, arena(atomic_load(&roar_park_tls.slots)) + off,
+		PATH_MAX);
 	give_back(off, len > 0 ? (uint32_t)len : 0);
 	if (len > 0) {
 		s->off = off;
@@ -184,8 +184,7 @@ roar_park_credit(int fd, unsigned credit)
 		return;
 	}
 	/* Pipes, sockets and ttys earn nothing: no slot for them. */
-	if (fd < 0 || ROAR_SYS(SYS_fstat, fd, &st) != 0 ||
-	    !S_ISREG(st.st_mode))
+	if (fd < 0 || ROAR_SYS(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
 	if (!(s = take_slot(&t)))
 		return;
@@ -242,7 +241,8 @@ roar_park_drain(void)
 	struct roar_park_slot *slots = atomic_load(&roar_park_tls.slots);
 	bool progress = false;
 
-	while (slots && roar_park_tls.tail != atomic_load(&roar_park_tls.head)) {
+	while (slots &&
+	       roar_park_tls.tail != atomic_load(&roar_park_tls.head)) {
 		unsigned t = roar_park_tls.tail;
 		struct roar_park_slot *s = &slots[t % ROAR_PARK_SLOTS];
 
@@ -255,10 +255,10 @@ roar_park_drain(void)
 		if (!atomic_compare_exchange_strong(&s->seq, &want, 0))
 			break;
 		if (s->kind != ROAR_PARK_FORGET && s->len)
-			roar_track_parked(arena(slots) + s->off, s->len,
-					  s->credit,
-					  s->kind == ROAR_PARK_OPEN ? ROAR_VIA_OPEN
-								    : NULL);
+			roar_track_parked(
+				arena(slots) + s->off, s->len, s->credit,
+				s->kind == ROAR_PARK_OPEN ? ROAR_VIA_OPEN
+							  : NULL);
 		/* What the fd names is learnt again at its next use: the
 		 * handler may have closed it, or the code it interrupted
 		 * may have stored a name the handler made stale. */

@@ -40,25 +40,25 @@
 #define ROAR_PARK_ARENA (1u << 20)
 
 enum roar_park_kind {
-	ROAR_PARK_OPEN = 1,  /* opened fd: credit it, then forget the slot */
-	ROAR_PARK_CREDIT,    /* bytes moved through fd: credit its name */
-	ROAR_PARK_FORGET,    /* fd closed or replaced: forget the fd slot */
+	ROAR_PARK_OPEN = 1, /* opened fd: credit it, then forget the slot */
+	ROAR_PARK_CREDIT,   /* bytes moved through fd: credit its name */
+	ROAR_PARK_FORGET,   /* fd closed or replaced: forget the fd slot */
 };
 
 struct roar_park_slot {
-	_Atomic unsigned seq;   /* ticket + 1 once filled, 0 when free */
-	unsigned char kind;     /* enum roar_park_kind */
-	unsigned char credit;   /* ROAR_CREDIT_* bits earned so far */
-	bool closed;            /* OPEN: closed again by a handler */
+	_Atomic unsigned seq; /* ticket + 1 once filled, 0 when free */
+	unsigned char kind;   /* enum roar_park_kind */
+	unsigned char credit; /* ROAR_CREDIT_* bits earned so far */
+	bool closed;          /* OPEN: closed again by a handler */
 	int fd;
-	uint32_t len;           /* of the name; 0: nothing to credit */
-	uint32_t off;           /* where the name starts in the arena */
+	uint32_t len; /* of the name; 0: nothing to credit */
+	uint32_t off; /* where the name starts in the arena */
 };
 
 struct roar_park {
-	_Atomic unsigned head;          /* tickets taken (producers) */
-	unsigned tail;                  /* tickets recorded (consumer) */
-	_Atomic uint32_t used;          /* arena bytes taken (producers;
+	_Atomic unsigned head;                /* tickets taken (producers) */
+	unsigned tail;                        /* tickets recorded (consumer) */
+	_Atomic uint32_t used;                /* arena bytes taken (producers;
 					   the consumer resets it when the
 					   ring is empty) */
 	struct roar_park_slot *_Atomic slots; /* mapped at the first park:

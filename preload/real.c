@@ -53,8 +53,8 @@ stub_Q(int status)
 {
 	/* _exit or _Exit is missing: end the process through the real
 	 * syscall(), never our hook of it by its public name (E5). */
-	if ((void *)real_table.syscall && (void *)real_table.syscall !=
-						 (void *)stub_E)
+	if ((void *)real_table.syscall &&
+	    (void *)real_table.syscall != (void *)stub_E)
 		real_table.syscall(SYS_exit_group, status);
 	__builtin_trap();
 }
@@ -62,20 +62,20 @@ stub_Q(int status)
 static void
 resolve(void)
 {
-#define ROAR_REAL_RESOLVE(cls, name, ret, params)                            \
-	do {                                                                 \
-		void *sym = dlsym(RTLD_NEXT, #name);                         \
-		if (!sym) {                                                  \
-			ROAR_LOG("real: %s is missing, calls fail with ENOSYS", \
-				 #name);                                     \
-			sym = (void *)stub_##cls;                            \
-		}                                                            \
-		*(void **)&real_table.name = sym;                            \
+#define ROAR_REAL_RESOLVE(cls, name, ret, params)                              \
+	do {                                                                   \
+		void *sym = dlsym(RTLD_NEXT, #name);                           \
+		if (!sym) {                                                    \
+			ROAR_LOG(                                              \
+				"real: %s is missing, calls fail with ENOSYS", \
+				#name);                                        \
+			sym = (void *)stub_##cls;                              \
+		}                                                              \
+		*(void **)&real_table.name = sym;                              \
 	} while (0);
 	ROAR_REAL_FUNCS(ROAR_REAL_RESOLVE)
 #undef ROAR_REAL_RESOLVE
-	atomic_store_explicit(&real_current, &real_table,
-			      memory_order_release);
+	atomic_store_explicit(&real_current, &real_table, memory_order_release);
 }
 
 void

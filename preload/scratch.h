@@ -33,7 +33,7 @@ enum roar_scratch_slot {
 struct roar_scratch {
 	void *base;
 	size_t size;
-	bool borrowed;  /* the base is a thread's slot, or small below */
+	bool borrowed; /* the base is a thread's slot, or small below */
 	_Alignas(void *) unsigned char small[ROAR_SCRATCH_SMALL];
 };
 

@@ -19,9 +19,9 @@
 #include "event.h"
 
 struct roar_session {
-	_Atomic pid_t pid;           /* this process; set anew in a new process
+	_Atomic pid_t pid;       /* this process; set anew in a new process
 					(which has one thread then) */
-	char lib_path[PATH_MAX];     /* absolute path of this library */
+	char lib_path[PATH_MAX]; /* absolute path of this library */
 	char env_preload[PATH_MAX + 16]; /* "LD_PRELOAD=<value at start>" */
 	char env_sock[PATH_MAX + 32];    /* "ROAR_PRELOAD_TRACE_SOCK=<path>" */
 	char env_lib[PATH_MAX + 24];     /* "ROAR_PRELOAD_LIB=<lib_path>" */

@@ -68,10 +68,10 @@ popen_unlock(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	in_popen_lock = false;
 }
-static struct stream *streams;           /* guarded by popen_mutex */
-static unsigned system_users;            /* guarded by popen_mutex */
-static struct sigaction saved_int;       /* guarded by popen_mutex */
-static struct sigaction saved_quit;      /* guarded by popen_mutex */
+static struct stream *streams;      /* guarded by popen_mutex */
+static unsigned system_users;       /* guarded by popen_mutex */
+static struct sigaction saved_int;  /* guarded by popen_mutex */
+static struct sigaction saved_quit; /* guarded by popen_mutex */
 
 static pid_t
 wait_for(pid_t pid, int *status)
@@ -124,8 +124,8 @@ run_shell(const char *cmd)
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &old);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr,
-				 POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
+						POSIX_SPAWN_SETSIGMASK);
 	ret = roar_track_spawn(false, &pid, SHELL_PATH, NULL, &attr, argv,
 			       environ);
 	posix_spawnattr_destroy(&attr);

@@ -152,8 +152,8 @@ int roar_track_spawn(bool search, pid_t *pid, const char *file,
  * new image, or -1 (see roar_transport_handover).
  * @return the time stamp the event carries.
  */
-double roar_track_exec(enum roar_who who, const char *exe,
-		       char *const argv[], int *conn);
+double roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
+		       int *conn);
 
 /** The exec announced at time returned with err. */
 void roar_track_exec_failed(enum roar_who who, int err, double time);
@@ -178,8 +178,8 @@ size_t roar_track_doctor_size(char *const envp[], size_t *n);
  * (bufcap bytes, see roar_track_doctor_size) holds the strings built.
  * @return out, or envp itself when nothing had to change.
  */
-char *const *roar_track_doctor_env(char *const envp[], char **out,
-				   char *buf, size_t bufcap);
+char *const *roar_track_doctor_env(char *const envp[], char **out, char *buf,
+				   size_t bufcap);
 
 /**
  * roar_track_doctor_env into scratch memory taken from sc (give it back
@@ -203,8 +203,8 @@ void roar_track_unmend_environ(char **env);
  * truncate): credit the regular file it now names, resolved against
  * dirfd.  follow: whether a final symlink is followed.
  */
-void roar_track_path(int dirfd, const char *path, unsigned credit,
-		     bool follow, const char *via);
+void roar_track_path(int dirfd, const char *path, unsigned credit, bool follow,
+		     const char *via);
 
 /** A successful mmap of fd with prot and flags. */
 void roar_track_mmap(int fd, int prot, int flags);

@@ -46,8 +46,9 @@ send_long_credit(struct roar_path *p, unsigned credit, const char *via,
 		return;
 	}
 	roar_frame_init(&f, buf, cap);
-	if (roar_event_file_at(&f, &(struct roar_event_ids){
-				       roar_session.pid, roar_session_tid() },
+	if (roar_event_file_at(&f,
+			       &(struct roar_event_ids){ roar_session.pid,
+							 roar_session_tid() },
 			       credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
 							   : ROAR_KIND_READ,
 			       p->path, p->len, via, cs) == 0)
@@ -66,8 +67,9 @@ send_pipe(struct roar_path *p, unsigned credit)
 	struct roar_frame f;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	if (roar_event_pipe(&f, &(struct roar_event_ids){
-				    roar_session.pid, roar_session_tid() },
+	if (roar_event_pipe(&f,
+			    &(struct roar_event_ids){ roar_session.pid,
+						      roar_session_tid() },
 			    p->dev, p->ino, credit == ROAR_CREDIT_WRITE) == 0)
 		roar_transport_send(f.data, f.len);
 	else
@@ -81,8 +83,7 @@ send_pipe(struct roar_path *p, unsigned credit)
  * site: the stack here is not the handler's.
  */
 static void
-send_credit(struct roar_path *p, unsigned credit, const char *via,
-	    bool stack)
+send_credit(struct roar_path *p, unsigned credit, const char *via, bool stack)
 {
 	unsigned char buf[FILE_FRAME_SIZE];
 	struct roar_callsite cs, *csp = NULL;
@@ -95,16 +96,16 @@ send_credit(struct roar_path *p, unsigned credit, const char *via,
 		send_pipe(p, credit);
 		return;
 	}
-	if (stack && roar_backtrace_wanted &&
-	    roar_backtrace_capture(&cs) == 0)
+	if (stack && roar_backtrace_wanted && roar_backtrace_capture(&cs) == 0)
 		csp = &cs;
 	if (p->len + 256 + roar_backtrace_frame_bytes(csp) > sizeof(buf)) {
 		send_long_credit(p, credit, via, csp);
 		return;
 	}
 	roar_frame_init(&f, buf, sizeof(buf));
-	rc = roar_event_file_at(&f, &(struct roar_event_ids){
-					roar_session.pid, roar_session_tid() },
+	rc = roar_event_file_at(&f,
+				&(struct roar_event_ids){ roar_session.pid,
+							  roar_session_tid() },
 				credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
 							    : ROAR_KIND_READ,
 				p->path, p->len, via, csp);
@@ -145,9 +146,9 @@ roar_track_open_probe(int dirfd, const char *path)
  */
 static struct roar_lock cwd_lock ROAR_HOT = ROAR_LOCK_INIT;
 static _Atomic unsigned cwd_gen ROAR_HOT;
-static char cwd_buf[PATH_MAX];   /* guarded by cwd_lock */
-static size_t cwd_len ROAR_HOT;           /* guarded by cwd_lock; 0: none */
-static unsigned cwd_buf_gen ROAR_HOT;     /* guarded by cwd_lock */
+static char cwd_buf[PATH_MAX];        /* guarded by cwd_lock */
+static size_t cwd_len ROAR_HOT;       /* guarded by cwd_lock; 0: none */
+static unsigned cwd_buf_gen ROAR_HOT; /* guarded by cwd_lock */
 
 void
 roar_track_chdir(void)
@@ -219,7 +220,8 @@ canonical_form(const char *p, size_t len)
 		if (p[i] != '/')
 			continue;
 		if (p[i + 1] == '/' ||
-		    (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0')) ||
+		    (p[i + 1] == '.' &&
+		     (p[i + 2] == '/' || p[i + 2] == '\0')) ||
 		    (p[i + 1] == '.' && p[i + 2] == '.' &&
 		     (p[i + 3] == '/' || p[i + 3] == '\0')))
 			return false;
@@ -294,12 +296,13 @@ roar_track_open_shared(int fd, int flags, bool created)
 	if (len < 0)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
-	if (roar_event_file(&f, &(struct roar_event_ids){
-				    (pid_t)ROAR_SYS(SYS_getpid),
-				    (pid_t)ROAR_SYS(SYS_gettid) },
-			    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
-							: ROAR_KIND_READ,
-			    name, (size_t)len, ROAR_VIA_OPEN) == 0)
+	if (roar_event_file(
+		    &f,
+		    &(struct roar_event_ids){ (pid_t)ROAR_SYS(SYS_getpid),
+					      (pid_t)ROAR_SYS(SYS_gettid) },
+		    credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
+						: ROAR_KIND_READ,
+		    name, (size_t)len, ROAR_VIA_OPEN) == 0)
 		roar_transport_send_oneshot(f.data, f.len);
 }
 
@@ -327,7 +330,8 @@ roar_track_open_named(int fd, int dirfd, const char *path, int flags,
 	roar_fdtable_set(fd, v);
 	credit = roar_track_open_credit(flags, created);
 	if (v > ROAR_FD_IGNORED && credit)
-		roar_track_send_credit((struct roar_path *)v, credit, ROAR_VIA_OPEN);
+		roar_track_send_credit((struct roar_path *)v, credit,
+				       ROAR_VIA_OPEN);
 }
 
 void

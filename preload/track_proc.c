@@ -71,8 +71,9 @@ fork_event(pid_t child, bool later)
 	struct roar_frame f;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	if (roar_event_fork(&f, &(struct roar_event_ids){
-				    roar_session.pid, roar_session_tid() },
+	if (roar_event_fork(&f,
+			    &(struct roar_event_ids){ roar_session.pid,
+						      roar_session_tid() },
 			    child) != 0)
 		roar_transport_count_drop();
 	else if (later)
@@ -117,8 +118,8 @@ send_exec(enum roar_who who, pid_t subject, pid_t ppid, const char *exe,
 		return;
 	}
 	roar_frame_init(&f, buf, need);
-	send_as(who, &f, roar_event_exec(&f, &ids, subject, ppid, exe, argv,
-					 time));
+	send_as(who, &f,
+		roar_event_exec(&f, &ids, subject, ppid, exe, argv, time));
 	roar_scratch_put(&sc);
 }
 
@@ -145,8 +146,8 @@ roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
 		roar_transport_starve(false);
 	/* Only a vfork child, which has said nothing before, needs to name
 	 * its parent. */
-	send_exec(who, 0, who == ROAR_WHO_SHARED ? (pid_t)ROAR_SYS(SYS_getppid)
-						 : 0,
+	send_exec(who, 0,
+		  who == ROAR_WHO_SHARED ? (pid_t)ROAR_SYS(SYS_getppid) : 0,
 		  exe, argv, t);
 	/* The new image (same pid, so the same peer to the collector)
 	 * continues this very stream: one connection fewer per exec, and
@@ -182,14 +183,13 @@ roar_track_exit(enum roar_who who, int status)
 		roar_transport_starve(false);
 	}
 	roar_frame_init(&f, buf, sizeof(buf));
-	send_as(who, &f, roar_event_exit(&f, &ids,
-					 who == ROAR_WHO_SHARED
-						 ? (pid_t)ROAR_SYS(SYS_getppid)
-						 : 0,
-					 status, roar_now(),
-					 who == ROAR_WHO_SELF
-						 ? roar_track_fd_yields()
-						 : 0));
+	send_as(who, &f,
+		roar_event_exit(
+			&f, &ids,
+			who == ROAR_WHO_SHARED ? (pid_t)ROAR_SYS(SYS_getppid)
+					       : 0,
+			status, roar_now(),
+			who == ROAR_WHO_SELF ? roar_track_fd_yields() : 0));
 	if (who == ROAR_WHO_SELF) {
 		roar_transport_close();
 		roar_autostart_wait();
@@ -204,10 +204,11 @@ roar_track_reaped(pid_t child, int status)
 
 	roar_frame_init(&f, buf, sizeof(buf));
 	send_as(ROAR_WHO_SELF, &f,
-		roar_event_reaped(&f, &(struct roar_event_ids){
-					  roar_session.pid,
-					  roar_session_tid() },
-				  child, status));
+		roar_event_reaped(
+			&f,
+			&(struct roar_event_ids){ roar_session.pid,
+						  roar_session_tid() },
+			child, status));
 }
 
 size_t
@@ -269,8 +270,7 @@ roar_track_doctor_size(char *const envp[], size_t *n)
 }
 
 char *const *
-roar_track_doctor_env(char *const envp[], char **out, char *buf,
-		      size_t bufcap)
+roar_track_doctor_env(char *const envp[], char **out, char *buf, size_t bufcap)
 {
 	size_t n = 0, k = 0, used = 0;
 	bool have_pre = false, have_sock = false, changed = false;

@@ -88,9 +88,10 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 		break;
 	case SYS_openat2:
 		if (a[2] && (size_t)a[3] >= sizeof(uint64_t))
-			roar_track_open((int)ret,
-					(int)((const struct open_how *)a[2])->flags,
-					created);
+			roar_track_open(
+				(int)ret,
+				(int)((const struct open_how *)a[2])->flags,
+				created);
 		break;
 	case SYS_read:
 	case SYS_pread64:
@@ -132,8 +133,8 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 #endif
 	case SYS_renameat:
 	case SYS_renameat2:
-		roar_track_path((int)a[2], (const char *)a[3], ROAR_CREDIT_WRITE,
-				false, ROAR_VIA_RENAME);
+		roar_track_path((int)a[2], (const char *)a[3],
+				ROAR_CREDIT_WRITE, false, ROAR_VIA_RENAME);
 		break;
 #ifdef SYS_link
 	case SYS_link:
@@ -142,8 +143,8 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 		break;
 #endif
 	case SYS_linkat:
-		roar_track_path((int)a[2], (const char *)a[3], ROAR_CREDIT_WRITE,
-				false, ROAR_VIA_LINK);
+		roar_track_path((int)a[2], (const char *)a[3],
+				ROAR_CREDIT_WRITE, false, ROAR_VIA_LINK);
 		break;
 	case SYS_close:
 		roar_track_forget(fd);
@@ -171,4 +172,3 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 		break;
 	}
 }
-

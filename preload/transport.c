@@ -76,14 +76,15 @@ roar_transport_init(const char *sock_path)
 	roar_link.enabled = false;
 	if (len == 0 || len >= sizeof(roar_link.addr.sun_path)) {
 		if (len)
-			ROAR_LOG("transport: socket path too long, not tracing");
+			ROAR_LOG(
+				"transport: socket path too long, not tracing");
 		return;
 	}
 	memset(&roar_link.addr, 0, sizeof(roar_link.addr));
 	roar_link.addr.sun_family = AF_UNIX;
 	memcpy(roar_link.addr.sun_path, sock_path, len);
-	roar_link.addr_len = (socklen_t)(offsetof(struct sockaddr_un,
-						  sun_path) + len + 1);
+	roar_link.addr_len =
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
 	roar_link.enabled = true;
 	roar_ledger_attach(sock_path);
 }
@@ -140,7 +141,7 @@ roar_transport_open(bool patient)
 	int sndbuf = 256 * 1024;
 
 	fd = (int)ROAR_SYS(SYS_socket, AF_UNIX,
-			  SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+			   SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	for (;;) {
@@ -316,8 +317,9 @@ resume_unlocked(void)
 	if (hello_next || roar_ledger_slot() < 0)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
-	if (roar_event_resume(&f, &(struct roar_event_ids){
-				      roar_session.pid, roar_session_tid() },
+	if (roar_event_resume(&f,
+			      &(struct roar_event_ids){ roar_session.pid,
+							roar_session_tid() },
 			      (uint64_t)roar_ledger_slot()) != 0)
 		return;
 	roar_ledger_made();
@@ -336,8 +338,9 @@ roar_transport_report_drops_unlocked(void)
 		return;
 	roar_frame_init(&f, buf, sizeof(buf));
 	/* A delta: the collector adds them up, across images and forks. */
-	if (roar_event_dropped(&f, &(struct roar_event_ids){
-				       roar_session.pid, roar_session_tid() },
+	if (roar_event_dropped(&f,
+			       &(struct roar_event_ids){ roar_session.pid,
+							 roar_session_tid() },
 			       d - dropped_sent) == 0) {
 		dropped_sent = d;
 		roar_ledger_made();
@@ -402,10 +405,10 @@ roar_transport_vacate(int fd)
 	roar_lock_take(&roar_link.send_lock);
 	if (fd == roar_link.fd) {
 		moved = (int)ROAR_SYS(SYS_fcntl, roar_link.fd, F_DUPFD_CLOEXEC,
-				     high_fd_floor());
+				      high_fd_floor());
 		if (moved == roar_link.fd || moved < 0)
 			moved = (int)ROAR_SYS(SYS_fcntl, roar_link.fd,
-					     F_DUPFD_CLOEXEC, 3);
+					      F_DUPFD_CLOEXEC, 3);
 		if (moved < 0) {
 			rc = -errno;
 			roar_transport_drop_unlocked(true);

@@ -28,10 +28,10 @@
  */
 struct roar_link {
 	struct roar_lock send_lock;
-	_Atomic int fd;          /* the connection, or -1 */
-	size_t queue_len;        /* bytes waiting in transport.c's queue */
-	bool degraded;           /* the budget ran out: do not wait again */
-	bool need_resume;        /* not yet named this image's ledger slot */
+	_Atomic int fd;   /* the connection, or -1 */
+	size_t queue_len; /* bytes waiting in transport.c's queue */
+	bool degraded;    /* the budget ran out: do not wait again */
+	bool need_resume; /* not yet named this image's ledger slot */
 	bool enabled;
 	struct sockaddr_un addr;
 	socklen_t addr_len;
@@ -57,8 +57,7 @@ int roar_transport_open(bool patient);
 
 /** Send as much of buf as the socket takes now.
  *  @return the bytes sent, or -errno when the stream is broken */
-ssize_t roar_transport_send_now(int fd, const unsigned char *buf,
-				size_t len);
+ssize_t roar_transport_send_now(int fd, const unsigned char *buf, size_t len);
 
 /** Must be called with send_lock held.  Forget the connection, and what
  *  the queue held (counted as lost).  close_it: false when the number

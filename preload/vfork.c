@@ -35,25 +35,24 @@ roar_vfork_failed(long err)
 	return -1;
 }
 
-__asm__(
-	".text\n"
+__asm__(".text\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
 	".p2align 4\n"
 	"vfork:\n"
 	"	endbr64\n"
 	"	movq roar_in_vfork@gottpoff(%rip), %rdx\n"
-	"	movl %fs:(%rdx), %esi\n"  /* the mark as it was (kept by the
+	"	movl %fs:(%rdx), %esi\n" /* the mark as it was (kept by the
 					      kernel): a vfork child may vfork */
 	"	movl $1, %fs:(%rdx)\n"
-	"	popq %rdi\n"              /* the return address */
-	"	movl $58, %eax\n"         /* SYS_vfork */
+	"	popq %rdi\n"      /* the return address */
+	"	movl $58, %eax\n" /* SYS_vfork */
 	"	syscall\n"
 	"	pushq %rdi\n"
 	"	testq %rax, %rax\n"
-	"	jz 1f\n"                  /* the child keeps the mark */
+	"	jz 1f\n" /* the child keeps the mark */
 	"	movq roar_in_vfork@gottpoff(%rip), %rdx\n"
-	"	movl %esi, %fs:(%rdx)\n"  /* the parent gets its own back */
+	"	movl %esi, %fs:(%rdx)\n" /* the parent gets its own back */
 	"	cmpq $-4095, %rax\n"
 	"	jae 2f\n"
 	"	ret\n"

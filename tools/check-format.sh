@@ -10,16 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v clang-format >/dev/null 2>&1; then
-	echo "check-format: installing clang-format" >&2
-	if [ "$(id -u)" != 0 ]; then
-		echo "check-format: need root to install clang-format (or install it yourself)" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q clang-format >/dev/null
-fi
+. tools/packages.sh
+roar_need_packages check-format clang-format
 
 if [ "$#" -gt 0 ]; then
 	files=("$@")

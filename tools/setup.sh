@@ -26,7 +26,7 @@ pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libmsgpack-dev check
       scdoc)
 if [ "$want_tests" = 1 ]; then
 	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk
-	       valgrind graphviz gzip)
+	       valgrind graphviz gzip clang-format)
 fi
 if [ "$want_tsan" = 1 ]; then
 	# llvm: llvm-symbolizer, for tools/tsan-symbolize.py.

@@ -53,16 +53,16 @@ struct roar_ledger_head {
 };
 
 struct roar_ledger_slot {
-	uint32_t pid;        /* the image's pid (in its own PID namespace) */
-	uint32_t ppid;       /* its parent's, when it took the slot */
-	uint64_t made;       /* frames handed to the connection */
-	uint64_t lost;       /* events that never became a frame */
+	uint32_t pid;  /* the image's pid (in its own PID namespace) */
+	uint32_t ppid; /* its parent's, when it took the slot */
+	uint64_t made; /* frames handed to the connection */
+	uint64_t lost; /* events that never became a frame */
 	uint64_t spare;
 };
 
 /** Bytes of a ledger file. */
-#define ROAR_LEDGER_SIZE                                                  \
-	((uint64_t)ROAR_LEDGER_HEAD_SIZE +                                \
+#define ROAR_LEDGER_SIZE                   \
+	((uint64_t)ROAR_LEDGER_HEAD_SIZE + \
 	 (uint64_t)ROAR_LEDGER_SLOTS * sizeof(struct roar_ledger_slot))
 
 /** The head a new ledger starts with. */

@@ -66,20 +66,20 @@
  * never travel on the wire); the names are the wire's "kind" strings.
  */
 enum roar_kind {
-	ROAR_KIND_READ = 0,       /**< bytes moved out of path */
-	ROAR_KIND_WRITE = 1,      /**< bytes moved into path, or path modified */
-	ROAR_KIND_OPEN_READ = 2,  /**< path opened read-only (OpenRead credit) */
-	ROAR_KIND_OPEN_WRITE = 3, /**< reserved: roar counts it as a read */
-	ROAR_KIND_HELLO = 4,      /**< a process image or fork child starts */
-	ROAR_KIND_FORK = 5,       /**< the sender created process "child" */
-	ROAR_KIND_EXEC = 6,       /**< the sender is about to exec "exe" */
+	ROAR_KIND_READ = 0,      /**< bytes moved out of path */
+	ROAR_KIND_WRITE = 1,     /**< bytes moved into path, or path modified */
+	ROAR_KIND_OPEN_READ = 2, /**< path opened read-only (OpenRead credit) */
+	ROAR_KIND_OPEN_WRITE = 3,  /**< reserved: roar counts it as a read */
+	ROAR_KIND_HELLO = 4,       /**< a process image or fork child starts */
+	ROAR_KIND_FORK = 5,        /**< the sender created process "child" */
+	ROAR_KIND_EXEC = 6,        /**< the sender is about to exec "exe" */
 	ROAR_KIND_EXEC_FAILED = 7, /**< that exec returned with "errno" */
-	ROAR_KIND_EXIT = 8,       /**< the sender calls exit with "status" */
-	ROAR_KIND_REAPED = 9,     /**< the sender reaped "child" with "status" */
-	ROAR_KIND_DROPPED = 10,   /**< the sender lost "count" more events */
-	ROAR_KIND_RESUME = 11,    /**< a new connection of the sender goes on
+	ROAR_KIND_EXIT = 8,        /**< the sender calls exit with "status" */
+	ROAR_KIND_REAPED = 9,   /**< the sender reaped "child" with "status" */
+	ROAR_KIND_DROPPED = 10, /**< the sender lost "count" more events */
+	ROAR_KIND_RESUME = 11,  /**< a new connection of the sender goes on
 				       with its image's stream; "ledger" */
-	ROAR_KIND_PIPE = 12,      /**< the sender first read or wrote the
+	ROAR_KIND_PIPE = 12,    /**< the sender first read or wrote the
 				       pipe (or FIFO) "pipe" on "dev" in
 				       direction "dir"; never a "path" */
 	ROAR_KIND_COUNT_
@@ -101,63 +101,76 @@ enum roar_kind {
 #define ROAR_KIND_NAME_RESUME "resume"
 #define ROAR_KIND_NAME_PIPE "pipe"
 
-#define ROAR_KIND_NAMES_INIT                                              \
-	{ ROAR_KIND_NAME_READ,       ROAR_KIND_NAME_WRITE,                \
-	  ROAR_KIND_NAME_OPEN_READ,  ROAR_KIND_NAME_OPEN_WRITE,           \
-	  ROAR_KIND_NAME_HELLO,      ROAR_KIND_NAME_FORK,                 \
-	  ROAR_KIND_NAME_EXEC,       ROAR_KIND_NAME_EXEC_FAILED,          \
-	  ROAR_KIND_NAME_EXIT,       ROAR_KIND_NAME_REAPED,               \
-	  ROAR_KIND_NAME_DROPPED,    ROAR_KIND_NAME_RESUME,               \
-	  ROAR_KIND_NAME_PIPE }
+#define ROAR_KIND_NAMES_INIT                                                 \
+	{                                                                    \
+		ROAR_KIND_NAME_READ, ROAR_KIND_NAME_WRITE,                   \
+			ROAR_KIND_NAME_OPEN_READ, ROAR_KIND_NAME_OPEN_WRITE, \
+			ROAR_KIND_NAME_HELLO, ROAR_KIND_NAME_FORK,           \
+			ROAR_KIND_NAME_EXEC, ROAR_KIND_NAME_EXEC_FAILED,     \
+			ROAR_KIND_NAME_EXIT, ROAR_KIND_NAME_REAPED,          \
+			ROAR_KIND_NAME_DROPPED, ROAR_KIND_NAME_RESUME,       \
+			ROAR_KIND_NAME_PIPE                                  \
+	}
 
 /* Map keys.  Each names one field; its type is given beside it. */
-#define ROAR_KEY_KIND "kind"           /* str */
-#define ROAR_KEY_PID "pid"             /* uint */
-#define ROAR_KEY_TID "thread_id"       /* uint, kernel thread id */
-#define ROAR_KEY_PATH "path"           /* str or bin; file events only */
-#define ROAR_KEY_PROTO "proto"         /* uint, hello only */
-#define ROAR_KEY_PPID "ppid"           /* uint: hello, exec, exit */
-#define ROAR_KEY_ORIGIN "origin"       /* str: "exec" or "fork", hello */
-#define ROAR_KEY_ARGV "argv"           /* array of str/bin */
-#define ROAR_KEY_ENV "env"             /* array of "NAME=value" str/bin */
-#define ROAR_KEY_CWD "cwd"             /* str or bin */
-#define ROAR_KEY_EXE "exe"             /* str or bin: image or exec target */
-#define ROAR_KEY_TIME "time"           /* float, Unix seconds */
-#define ROAR_KEY_CHILD "child"         /* uint: fork and reaped */
-#define ROAR_KEY_STATUS "status"       /* int: exit code, or wait status */
-#define ROAR_KEY_ERRNO "errno"         /* int: exec_failed */
-#define ROAR_KEY_COUNT "count"         /* uint: events lost since the last
+#define ROAR_KEY_KIND "kind"     /* str */
+#define ROAR_KEY_PID "pid"       /* uint */
+#define ROAR_KEY_TID "thread_id" /* uint, kernel thread id */
+#define ROAR_KEY_PATH "path"     /* str or bin; file events only */
+#define ROAR_KEY_PROTO "proto"   /* uint, hello only */
+#define ROAR_KEY_PPID "ppid"     /* uint: hello, exec, exit */
+#define ROAR_KEY_ORIGIN "origin" /* str: "exec" or "fork", hello */
+#define ROAR_KEY_ARGV "argv"     /* array of str/bin */
+#define ROAR_KEY_ENV "env"       /* array of "NAME=value" str/bin */
+#define ROAR_KEY_CWD "cwd"       /* str or bin */
+#define ROAR_KEY_EXE "exe"       /* str or bin: image or exec target */
+#define ROAR_KEY_TIME "time"     /* float, Unix seconds */
+#define ROAR_KEY_CHILD "child"   /* uint: fork and reaped */
+#define ROAR_KEY_STATUS "status" /* int: exit code, or wait status */
+#define ROAR_KEY_ERRNO "errno"   /* int: exec_failed */
+#define ROAR_KEY_COUNT \
+	"count" /* uint: events lost since the last
 					   dropped event of this sender */
-#define ROAR_KEY_SUBJECT "subject"     /* uint: the process an exec event
+#define ROAR_KEY_SUBJECT \
+	"subject" /* uint: the process an exec event
 					   speaks for when that is not the
 					   sender (a posix_spawn child); see
 					   "Identity" below */
-#define ROAR_KEY_PIDNS "pidns"         /* uint, hello: the inode of the
+#define ROAR_KEY_PIDNS \
+	"pidns" /* uint, hello: the inode of the
 					   sender's PID namespace, so that a
 					   collector in another one knows the
 					   "pid" is that namespace's */
-#define ROAR_KEY_LATE "late"           /* bool, fork-origin hello: the
+#define ROAR_KEY_LATE \
+	"late" /* bool, fork-origin hello: the
 					   process was noticed after the fact
 					   (a raw clone, _Fork), so "time" is
 					   when it was noticed, not the fork */
-#define ROAR_KEY_FD_YIELDS "fd_yields" /* uint, exit: times the process
+#define ROAR_KEY_FD_YIELDS \
+	"fd_yields" /* uint, exit: times the process
 					  gave our connection's fd back to
 					  the program (it ran out of fds);
 					  left out when 0 */
-#define ROAR_KEY_TRUNCATED "truncated" /* true, hello and exec: the sender
+#define ROAR_KEY_TRUNCATED \
+	"truncated" /* true, hello and exec: the sender
 					   cut argv or env short to fit its
 					   frame; what is there is a prefix */
-#define ROAR_KEY_VIA "via"             /* str, file events: the call that
+#define ROAR_KEY_VIA \
+	"via" /* str, file events: the call that
 					   earned the credit (ROAR_VIA_*) */
-#define ROAR_KEY_PIPE "pipe"           /* uint, pipe: the pipe's inode, as
+#define ROAR_KEY_PIPE \
+	"pipe" /* uint, pipe: the pipe's inode, as
 					   /proc/self/fd names it
 					   ("pipe:[INODE]") */
-#define ROAR_KEY_DEV "dev"             /* uint, pipe: its st_dev (pipefs
+#define ROAR_KEY_DEV \
+	"dev" /* uint, pipe: its st_dev (pipefs
 					   for pipe(2), the file system of a
 					   named FIFO) */
-#define ROAR_KEY_DIR "dir"             /* str, pipe: ROAR_DIR_READ or
+#define ROAR_KEY_DIR \
+	"dir" /* str, pipe: ROAR_DIR_READ or
 					   ROAR_DIR_WRITE */
-#define ROAR_KEY_STACK "stack"         /* array of [uint module, uint
+#define ROAR_KEY_STACK \
+	"stack" /* array of [uint module, uint
 					   offset], file events: the call
 					   site, innermost first; offset is
 					   the call's file offset in the
@@ -165,7 +178,8 @@ enum roar_kind {
 /* A "stack" module id naming no mapping; its offset is then the raw
  * address. */
 #define ROAR_STACK_NO_MODULE 0xffffffffu
-#define ROAR_KEY_MODULES "modules"     /* array of [uint module, str or bin
+#define ROAR_KEY_MODULES \
+	"modules" /* array of [uint module, str or bin
 					   file], file events: what the
 					   "stack" ids first used here name,
 					   for the rest of this image (an

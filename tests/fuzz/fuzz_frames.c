@@ -35,11 +35,11 @@
 #include "mpcheck.h"
 #include "report.h"
 
-#define SELF 2       /* the collector */
-#define LAUNCHER 50  /* the root's parent */
+#define SELF 2      /* the collector */
+#define LAUNCHER 50 /* the root's parent */
 #define ROOT 100
-#define LAST 199     /* the fake kernel has ROOT..LAST */
-#define T_SELF 1000  /* when the collector started, in ticks */
+#define LAST 199    /* the fake kernel has ROOT..LAST */
+#define T_SELF 1000 /* when the collector started, in ticks */
 
 /*
  * The fake kernel: init, the launcher, the collector, and a binary tree of
@@ -50,17 +50,20 @@ static int
 fake_stat(pid_t pid, struct roar_proc_stat *st)
 {
 	if (pid == 1) {
-		*st = (struct roar_proc_stat){ .ppid = 0, .state = 'S',
+		*st = (struct roar_proc_stat){ .ppid = 0,
+					       .state = 'S',
 					       .start = 1 };
 		return 0;
 	}
 	if (pid == SELF) {
-		*st = (struct roar_proc_stat){ .ppid = LAUNCHER, .state = 'R',
+		*st = (struct roar_proc_stat){ .ppid = LAUNCHER,
+					       .state = 'R',
 					       .start = T_SELF };
 		return 0;
 	}
 	if (pid == LAUNCHER) {
-		*st = (struct roar_proc_stat){ .ppid = 1, .state = 'S',
+		*st = (struct roar_proc_stat){ .ppid = 1,
+					       .state = 'S',
 					       .start = 900 };
 		return 0;
 	}
@@ -148,8 +151,7 @@ via_conn(const uint8_t *data, size_t size, size_t chunk, pid_t peer)
  * (unknown) through roar_merge_event, or peer and alias through
  * roar_merge_event_as. */
 static void
-via_merge(const uint8_t *data, size_t size, pid_t peer, pid_t alias,
-	  bool as)
+via_merge(const uint8_t *data, size_t size, pid_t peer, pid_t alias, bool as)
 {
 	struct roar_merge m;
 	size_t off = 0;

@@ -87,13 +87,17 @@ file_ev(pid_t pid, pid_t tid, enum roar_kind kind, const char *path,
 }
 
 static void
-hello_exec(pid_t pid, pid_t ppid, char *const *argv, char *const *env,
-	   double t)
+hello_exec(pid_t pid, pid_t ppid, char *const *argv, char *const *env, double t)
 {
 	struct roar_event_ids ids = { pid, pid };
 	struct roar_hello h = {
-		.ppid = ppid, .origin = ROAR_ORIGIN_EXEC, .argv = argv,
-		.envp = env, .cwd = "/home/u/src", .exe = argv[0], .time = t,
+		.ppid = ppid,
+		.origin = ROAR_ORIGIN_EXEC,
+		.argv = argv,
+		.envp = env,
+		.cwd = "/home/u/src",
+		.exe = argv[0],
+		.time = t,
 	};
 	struct roar_frame *f = frame();
 
@@ -106,8 +110,11 @@ hello_fork(pid_t pid, pid_t ppid, double t, bool late, uint64_t pidns)
 {
 	struct roar_event_ids ids = { pid, pid };
 	struct roar_hello h = {
-		.ppid = ppid, .origin = ROAR_ORIGIN_FORK, .time = t,
-		.late = late, .pidns = pidns,
+		.ppid = ppid,
+		.origin = ROAR_ORIGIN_FORK,
+		.time = t,
+		.late = late,
+		.pidns = pidns,
 	};
 	struct roar_frame *f = frame();
 
@@ -311,9 +318,9 @@ main(int argc, char **argv)
 	/* The same file from many threads and both ways. */
 	seed_begin(0);
 	for (int t = 0; t < 12; t++)
-		file_ev(ROOT, ROOT + t, t % 3 ? ROAR_KIND_READ
-					      : ROAR_KIND_WRITE,
-			"/tmp/shared", NULL);
+		file_ev(ROOT, ROOT + t,
+			t % 3 ? ROAR_KIND_READ : ROAR_KIND_WRITE, "/tmp/shared",
+			NULL);
 	seed_end("threads-one-file");
 
 	/* A flood of hellos and execs (the history caps). */

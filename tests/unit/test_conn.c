@@ -69,8 +69,7 @@ put(struct bytes *b, const void *data, size_t len)
 
 /* Append a frame with header len and the given payload. */
 static void
-put_frame_raw(struct bytes *b, uint32_t len, const void *payload,
-	      size_t plen)
+put_frame_raw(struct bytes *b, uint32_t len, const void *payload, size_t plen)
 {
 	unsigned char hdr[ROAR_FRAME_HEADER_SIZE];
 
@@ -187,9 +186,8 @@ START_TEST(split_at_every_boundary)
 		struct roar_conn *c = roar_conn_new(-1);
 
 		roar_merge_init(&m, ROOT);
-		ck_assert_int_eq(roar_conn_feed(c, &m, b.p, cut, err,
-						sizeof(err)),
-				 0);
+		ck_assert_int_eq(
+			roar_conn_feed(c, &m, b.p, cut, err, sizeof(err)), 0);
 		ck_assert_int_eq(roar_conn_feed(c, &m, b.p + cut, b.len - cut,
 						err, sizeof(err)),
 				 0);
@@ -208,9 +206,8 @@ START_TEST(byte_by_byte)
 
 	three_frames(&b);
 	for (size_t i = 0; i < b.len; i++) {
-		ck_assert_int_eq(roar_conn_feed(C, &M, b.p + i, 1, err,
-						sizeof(err)),
-				 0);
+		ck_assert_int_eq(
+			roar_conn_feed(C, &M, b.p + i, 1, err, sizeof(err)), 0);
 		/* Nothing is applied before its frame is whole. */
 		ck_assert_uint_le(C->len, b.len);
 	}
@@ -232,9 +229,9 @@ START_TEST(split_at_every_pair_of_boundaries)
 			struct roar_conn *c = roar_conn_new(-1);
 
 			roar_merge_init(&m, ROOT);
-			ck_assert_int_eq(roar_conn_feed(c, &m, b.p, i, err,
-							sizeof(err)),
-					 0);
+			ck_assert_int_eq(
+				roar_conn_feed(c, &m, b.p, i, err, sizeof(err)),
+				0);
 			ck_assert_int_eq(roar_conn_feed(c, &m, b.p + i, j - i,
 							err, sizeof(err)),
 					 0);
@@ -253,7 +250,9 @@ END_TEST
 START_TEST(big_frame_grows_buffer)
 {
 	/* A hello bigger than the initial 64 KiB buffer, fed in pieces. */
-	enum { N = 3000 };
+	enum {
+		N = 3000
+	};
 	static char arg[100];
 	struct bytes b = { 0 };
 	struct ev e;
@@ -275,9 +274,9 @@ START_TEST(big_frame_grows_buffer)
 	while (off < b.len) {
 		size_t n = b.len - off < 7777 ? b.len - off : 7777;
 
-		ck_assert_int_eq(roar_conn_feed(C, &M, b.p + off, n, err,
-						sizeof(err)),
-				 0);
+		ck_assert_int_eq(
+			roar_conn_feed(C, &M, b.p + off, n, err, sizeof(err)),
+			0);
 		off += n;
 	}
 	ck_assert_uint_eq(C->frames, 2);
@@ -402,8 +401,9 @@ START_TEST(regression_huge_count_is_bad_frame)
 	/* A map of 2^32-1 entries; a hello whose argv claims 2^31. */
 	static const unsigned char map[] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
 	static const unsigned char argv[] = {
-		0x82, 0xa4, 'k', 'i', 'n', 'd', 0xa5, 'h', 'e', 'l', 'l', 'o',
-		0xa4, 'a', 'r', 'g', 'v', 0xdd, 0x80, 0x00, 0x00, 0x00, 0xc0,
+		0x82, 0xa4, 'k',  'i',  'n',  'd',  0xa5, 'h',
+		'e',  'l',  'l',  'o',  0xa4, 'a',  'r',  'g',
+		'v',  0xdd, 0x80, 0x00, 0x00, 0x00, 0xc0,
 	};
 	struct bytes b = { 0 };
 
@@ -490,9 +490,8 @@ START_TEST(eof_with_leftover_counts_one)
 	put_file(&b, "read", ROOT, "/a");
 	put_file(&b, "read", ROOT, "/b");
 	/* The second frame is cut short by the sender's death. */
-	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len - 3, err,
-					sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, b.p, b.len - 3, err, sizeof(err)), 0);
 	ck_assert_uint_eq(M.nfiles, 1);
 	ck_assert_int_eq(roar_conn_eof(C, &M), -EINVAL);
 	ck_assert_uint_eq(M.bad_frames, 1);
@@ -649,10 +648,9 @@ START_TEST(pool_buffer_only_while_incomplete)
 	ck_assert_uint_eq(pool.used, 0);
 	/* A frame declared 4 MiB long holds what arrived, not 4 MiB. */
 	roar_frame_put_len(hdr, ROAR_FRAME_MAX_PAYLOAD);
-	ck_assert_int_eq(roar_conn_feed(C, &M, hdr, sizeof(hdr), err,
-					sizeof(err)), 0);
-	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, 100, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, hdr, sizeof(hdr), err, sizeof(err)), 0);
+	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, 100, err, sizeof(err)), 0);
 	ck_assert_uint_le(C->cap, 16384);
 	ck_assert_uint_eq(pool.used, C->cap);
 	ck_assert_uint_eq(pool.n, 1);
@@ -673,11 +671,11 @@ START_TEST(pool_buffer_never_past_frame)
 	put_big_hello(&b, 40000);
 	/* All but the last byte: the buffer stops at the frame's length
 	 * (it would have doubled to 64 KiB). */
-	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len - 1, err,
-					sizeof(err)), 0);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, b.p, b.len - 1, err, sizeof(err)), 0);
 	ck_assert_uint_eq(C->cap, b.len);
-	ck_assert_int_eq(roar_conn_feed(C, &M, b.p + b.len - 1, 1, err,
-					sizeof(err)), 0);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, b.p + b.len - 1, 1, err, sizeof(err)), 0);
 	ck_assert_uint_eq(C->frames, 1);
 	ck_assert_ptr_null(C->buf);
 	ck_assert_uint_eq(pool.used, 0);
@@ -697,13 +695,13 @@ START_TEST(pool_tears_stalest)
 	put_big_hello(&a, 200000);
 	put_big_hello(&b, 200000);
 	/* Two incomplete frames; stale stopped arriving long ago. */
-	ck_assert_int_eq(roar_conn_feed(stale, &M, a.p, 100000, err,
-					sizeof(err)), 0);
+	ck_assert_int_eq(
+		roar_conn_feed(stale, &M, a.p, 100000, err, sizeof(err)), 0);
 	stale->last_ms -= 5000;
-	ck_assert_int_eq(roar_conn_feed(other, &M, a.p, 1000, err,
-					sizeof(err)), 0);
-	ck_assert_int_eq(roar_conn_feed(fresh, &M, b.p, 20000, err,
-					sizeof(err)), 0);
+	ck_assert_int_eq(roar_conn_feed(other, &M, a.p, 1000, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(
+		roar_conn_feed(fresh, &M, b.p, 20000, err, sizeof(err)), 0);
 	ck_assert(!pool.evicted);
 	/* fresh must grow past the budget: stale goes, not other. */
 	ck_assert_int_eq(roar_conn_feed(fresh, &M, b.p + 20000,
@@ -718,11 +716,13 @@ START_TEST(pool_tears_stalest)
 	ck_assert_uint_eq(M.bad_frames, 1);
 	ck_assert_uint_le(pool.used, pool.limit);
 	/* The torn stream has lost its framing: it is refused from now on. */
-	ck_assert_int_eq(roar_conn_feed(stale, &M, a.p + 100000, 10, err,
-					sizeof(err)), -ENOBUFS);
+	ck_assert_int_eq(
+		roar_conn_feed(stale, &M, a.p + 100000, 10, err, sizeof(err)),
+		-ENOBUFS);
 	/* fresh completes its frame, and gives its buffer back. */
-	ck_assert_int_eq(roar_conn_feed(fresh, &M, b.p + b.len - 1, 1, err,
-					sizeof(err)), 0);
+	ck_assert_int_eq(
+		roar_conn_feed(fresh, &M, b.p + b.len - 1, 1, err, sizeof(err)),
+		0);
 	ck_assert_uint_eq(fresh->frames, 1);
 	ck_assert_uint_eq(pool.used, other->cap);
 	roar_conn_free(stale);
@@ -743,8 +743,9 @@ START_TEST(pool_frame_larger_than_budget)
 
 	C->pool = &pool;
 	put_big_hello(&b, 100000);
-	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len - 1, err,
-					sizeof(err)), -ENOBUFS);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, b.p, b.len - 1, err, sizeof(err)),
+		-ENOBUFS);
 	ck_assert(C->evicted);
 	ck_assert_uint_eq(M.limits.frames_torn, 1);
 	ck_assert_uint_eq(M.bad_frames, 1);

@@ -202,9 +202,9 @@ START_TEST(file_event_fields)
 	struct decoded d;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_WRITE, "/o/x.o",
-					 6, NULL),
-			 0);
+	ck_assert_int_eq(
+		roar_event_file(&f, &ids, ROAR_KIND_WRITE, "/o/x.o", 6, NULL),
+		0);
 	decode_frame(&f, &d);
 	check_head(d.map, ROAR_KIND_WRITE, &ids);
 	ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_PATH), "/o/x.o"));
@@ -213,9 +213,9 @@ START_TEST(file_event_fields)
 	decoded_free(&d);
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_READ, "/i/y.c",
-					 6, "mmap"),
-			 0);
+	ck_assert_int_eq(
+		roar_event_file(&f, &ids, ROAR_KIND_READ, "/i/y.c", 6, "mmap"),
+		0);
 	decode_frame(&f, &d);
 	check_head(d.map, ROAR_KIND_READ, &ids);
 	ck_assert(mp_is_str(mp_get(d.map, "via"), "mmap"));
@@ -325,9 +325,8 @@ START_TEST(file_event_uses_len_not_nul)
 	struct decoded d;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_READ, path, 4,
-					 NULL),
-			 0);
+	ck_assert_int_eq(
+		roar_event_file(&f, &ids, ROAR_KIND_READ, path, 4, NULL), 0);
 	decode_frame(&f, &d);
 	ck_assert(mp_is_strn(mp_get(d.map, ROAR_KEY_PATH), "/a/b", 4));
 	decoded_free(&d);
@@ -342,15 +341,15 @@ START_TEST(path_utf8_is_str_else_bin)
 		bool utf8;
 	} cases[] = {
 		{ "/plain/ascii", 12, true },
-		{ "/caf\xc3\xa9", 6, true },                 /* é */
+		{ "/caf\xc3\xa9", 6, true },                   /* é */
 		{ "/\xe2\x82\xac/\xf0\x9f\x98\x80", 9, true }, /* euro, emoji */
 		{ "/latin1-\xe9", 9, false },
 		{ "/\xff\xfe", 3, false },
-		{ "/over\xc0\xaf", 7, false },                /* overlong '/' */
-		{ "/sur\xed\xa0\x80", 7, false },              /* surrogate */
-		{ "/big\xf4\x90\x80\x80", 8, false },          /* > U+10FFFF */
-		{ "/cut\xe2\x82", 6, false },                  /* truncated */
-		{ "/bad\x80", 5, false },                      /* lone cont. */
+		{ "/over\xc0\xaf", 7, false },        /* overlong '/' */
+		{ "/sur\xed\xa0\x80", 7, false },     /* surrogate */
+		{ "/big\xf4\x90\x80\x80", 8, false }, /* > U+10FFFF */
+		{ "/cut\xe2\x82", 6, false },         /* truncated */
+		{ "/bad\x80", 5, false },             /* lone cont. */
 	};
 	unsigned char buf[512];
 
@@ -392,8 +391,8 @@ START_TEST(long_paths_round_trip)
 		struct decoded d;
 
 		roar_frame_init(&f, buf, sizeof(buf));
-		ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_READ,
-						 path, lens[i], NULL),
+		ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_READ, path,
+						 lens[i], NULL),
 				 0);
 		decode_frame(&f, &d);
 		ck_assert(mp_is_strn(mp_get(d.map, ROAR_KEY_PATH), path,
@@ -402,12 +401,12 @@ START_TEST(long_paths_round_trip)
 		/* And as bin once one byte is not UTF-8. */
 		path[lens[i] - 1] = '\xff';
 		roar_frame_init(&f, buf, sizeof(buf));
-		ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_READ,
-						 path, lens[i], NULL),
+		ck_assert_int_eq(roar_event_file(&f, &ids, ROAR_KIND_READ, path,
+						 lens[i], NULL),
 				 0);
 		decode_frame(&f, &d);
-		ck_assert(mp_is_bin(mp_get(d.map, ROAR_KEY_PATH), path,
-				    lens[i]));
+		ck_assert(
+			mp_is_bin(mp_get(d.map, ROAR_KEY_PATH), path, lens[i]));
 		decoded_free(&d);
 		path[lens[i] - 1] = (char)('a' + (lens[i] - 1) % 26);
 	}
@@ -670,8 +669,9 @@ START_TEST(regression_exec_size_is_enough)
 	static char big[70000];
 	char *const one[] = { "true", NULL };
 	char *const none[] = { NULL };
-	char *const mixed[] = { "a", "", "-Wl,--as-needed", big + 69000,
-				big + 60000, big, NULL };
+	char *const mixed[] = { "a",         "",          "-Wl,--as-needed",
+				big + 69000, big + 60000, big,
+				NULL };
 	const struct {
 		const char *exe;
 		char *const *argv;
@@ -686,8 +686,7 @@ START_TEST(regression_exec_size_is_enough)
 	/* Strings of 999 (str16), 9999 (str16) and 69999 (str32) bytes. */
 	memset(big, 'b', sizeof(big) - 1);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t need = roar_event_exec_size(cases[i].exe,
-						   cases[i].argv);
+		size_t need = roar_event_exec_size(cases[i].exe, cases[i].argv);
 		size_t n = count_list(cases[i].argv);
 		struct roar_frame f;
 		struct decoded d;
@@ -705,8 +704,7 @@ START_TEST(regression_exec_size_is_enough)
 			      "case %zu truncated in %zu bytes", i, need);
 		ck_assert_uint_eq(mp_get(d.map, ROAR_KEY_ARGV)->via.array.size,
 				  n);
-		ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE),
-				    cases[i].exe));
+		ck_assert(mp_is_str(mp_get(d.map, ROAR_KEY_EXE), cases[i].exe));
 		decoded_free(&d);
 	}
 }
@@ -758,8 +756,8 @@ START_TEST(too_small_buffer_is_emsgsize)
 
 			if (pack_kind(&f, (enum roar_kind)k) == 0) {
 				decode_frame(&f, &d);
-				ck_assert(mp_is_true(mp_get(d.map,
-							    "truncated")));
+				ck_assert(
+					mp_is_true(mp_get(d.map, "truncated")));
 				decoded_free(&d);
 			} else {
 				ck_assert(f.overflow);
@@ -956,9 +954,9 @@ START_TEST(exec_huge_argv_truncated)
 	struct decoded d;
 
 	roar_frame_init(&f, buf, sizeof(buf));
-	ck_assert_int_eq(roar_event_exec(&f, &ids, 0, 1, "/usr/bin/xargs",
-					 argv, 2.0),
-			 0);
+	ck_assert_int_eq(
+		roar_event_exec(&f, &ids, 0, 1, "/usr/bin/xargs", argv, 2.0),
+		0);
 	decode_frame(&f, &d);
 	check_head(d.map, ROAR_KIND_EXEC, &ids);
 	ck_assert(mp_is_true(mp_get(d.map, "truncated")));

@@ -43,12 +43,12 @@ teardown(void)
 }
 
 /* A fake record pointer: any value but UNKNOWN and IGNORED. */
-#define FAKE(n) ((uintptr_t)0x1000 + (uintptr_t)(n) * 16)
+#define FAKE(n) ((uintptr_t)0x1000 + (uintptr_t)(n)*16)
 
 START_TEST(set_lookup_across_chunks)
 {
-	static const int fds[] = { 0, 1, 1023, 1024, 1025, 2047, 2048, 70000,
-				   ROAR_FD_MAX - 1 };
+	static const int fds[] = { 0,    1,    1023,  1024,           1025,
+				   2047, 2048, 70000, ROAR_FD_MAX - 1 };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		ck_assert_uint_eq(roar_fdtable_lookup(fds[i]), ROAR_FD_UNKNOWN);
@@ -137,9 +137,9 @@ END_TEST
 START_TEST(set_unknown_allocates_nothing)
 {
 	ck_assert_ptr_null(roar_fd_chunks[5]);
-	ck_assert_int_eq(roar_fdtable_set(5 * ROAR_FD_CHUNK_SIZE + 3,
-					  ROAR_FD_UNKNOWN),
-			 0);
+	ck_assert_int_eq(
+		roar_fdtable_set(5 * ROAR_FD_CHUNK_SIZE + 3, ROAR_FD_UNKNOWN),
+		0);
 	ck_assert_ptr_null(roar_fd_chunks[5]);
 }
 END_TEST
@@ -191,7 +191,9 @@ END_TEST
 START_TEST(intern_many_and_huge)
 {
 	/* Far more than one arena chunk and one record per bucket. */
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	static struct roar_path *recs[N];
 	static char big[300000];
 	char name[64];
@@ -321,7 +323,10 @@ race_thread(void *arg)
 
 START_TEST(claim_and_intern_race)
 {
-	enum { T = 8, ROUNDS = 200 };
+	enum {
+		T = 8,
+		ROUNDS = 200
+	};
 	pthread_barrier_t go;
 
 	for (int round = 0; round < ROUNDS; round++) {
@@ -472,8 +477,8 @@ START_TEST(resolve_pipe_record_dir_dev_ignored)
 	ck_assert_uint_eq(roar_fdtable_lookup(p[0]), (uintptr_t)r0);
 	ck_assert(roar_path_is_pipe(r0));
 	ck_assert_int_eq(fstat(p[0], &st), 0);
-	snprintf(want, sizeof(want), "pipe:[%lu:%lu]",
-		 (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+	snprintf(want, sizeof(want), "pipe:[%lu:%lu]", (unsigned long)st.st_dev,
+		 (unsigned long)st.st_ino);
 	ck_assert_str_eq(r0->path, want);
 	ck_assert_uint_eq(r0->ino, (uint64_t)st.st_ino);
 	close(p[0]);
@@ -711,8 +716,7 @@ START_TEST(name_past_path_max)
 	ck_assert_int_eq(roar_fdtable_name(fd), ROAR_FD_IGNORED);
 	ck_assert_uint_eq(roar_transport_dropped(), drops + 1);
 	/* ... but what the open was given can. */
-	p = (struct roar_path *)roar_fdtable_name_at(fd, &st, AT_FDCWD,
-						      "leaf");
+	p = (struct roar_path *)roar_fdtable_name_at(fd, &st, AT_FDCWD, "leaf");
 	ck_assert_uint_gt((uintptr_t)p, ROAR_FD_IGNORED);
 	snprintf(want + len, sizeof(want) - len, "/leaf");
 	ck_assert_uint_eq(p->len, len + 5);
@@ -803,7 +807,8 @@ fdtable_suite(void)
 		TCase *bugs = tcase_create("regressions");
 
 		tcase_add_checked_fixture(bugs, setup, teardown);
-		tcase_add_test(bugs, regression_resolve_closed_fd_leaves_slot_unknown);
+		tcase_add_test(
+			bugs, regression_resolve_closed_fd_leaves_slot_unknown);
 		suite_add_tcase(s, bugs);
 	}
 	return s;

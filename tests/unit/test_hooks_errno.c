@@ -52,10 +52,10 @@ static struct roar_real fake;
 
 /* What the fake real functions do and what they saw. */
 static struct {
-	long ret;          /* value to return */
-	int err;           /* errno to set before returning; 0: leave it */
+	long ret; /* value to return */
+	int err;  /* errno to set before returning; 0: leave it */
 	int calls;
-	int entry_errno;   /* errno when the fake was entered */
+	int entry_errno; /* errno when the fake was entered */
 	int fd, fd2, flags, cnt;
 	mode_t mode;
 	const char *path;
@@ -66,12 +66,12 @@ static struct {
 	const struct iovec *iov;
 	char *const *argv;
 	char *const *envp;
-	int fds_out[2];    /* what a fake pipe hands out */
-	int status_out;    /* what a fake wait reports */
+	int fds_out[2];     /* what a fake pipe hands out */
+	int status_out;     /* what a fake wait reports */
 	bool open_for_real; /* a fake open that really opens */
-	const void *armed; /* the fake whose next call is faked (expect) */
+	const void *armed;  /* the fake whose next call is faked (expect) */
 	const void *target; /* the function under test */
-	int extra;         /* its calls besides the faked one */
+	int extra;          /* its calls besides the faked one */
 } F;
 
 /*
@@ -242,15 +242,13 @@ fake_openat(int dirfd, const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	return open_common((const void *)fake_openat, dirfd, path, flags,
-			   mode);
+	return open_common((const void *)fake_openat, dirfd, path, flags, mode);
 }
 
 static int
 fake_open_2(const char *path, int flags)
 {
-	return open_common((const void *)fake_open_2, AT_FDCWD, path, flags,
-			   0);
+	return open_common((const void *)fake_open_2, AT_FDCWD, path, flags, 0);
 }
 
 static int
@@ -595,14 +593,14 @@ struct outcome {
  * Call one hook with the fake installed and errno set to entry_errno;
  * record what it returned, errno after it, and the guard depth.
  */
-#define CALL_HOOK(o, entry_errno, expr)                                      \
-	do {                                                                 \
-		fake_on();                                                   \
-		errno = (entry_errno);                                       \
-		(o).ret = (long)(expr);                                      \
-		(o).err = errno;                                             \
-		(o).depth = roar_guard_depth;                                \
-		fake_off();                                                  \
+#define CALL_HOOK(o, entry_errno, expr)       \
+	do {                                  \
+		fake_on();                    \
+		errno = (entry_errno);        \
+		(o).ret = (long)(expr);       \
+		(o).err = errno;              \
+		(o).depth = roar_guard_depth; \
+		fake_off();                   \
 	} while (0)
 
 /*
@@ -685,8 +683,8 @@ START_TEST(read_short_count_keeps_errno)
 	ck_assert_int_eq(F.entry_errno, 1234);
 	/* Bookkeeping did run (the read was credited)... */
 	ck_assert_uint_gt(roar_fdtable_lookup(fd), ROAR_FD_IGNORED);
-	ck_assert(!roar_path_wants(
-		(struct roar_path *)roar_fdtable_lookup(fd), ROAR_CREDIT_READ));
+	ck_assert(!roar_path_wants((struct roar_path *)roar_fdtable_lookup(fd),
+				   ROAR_CREDIT_READ));
 	/* ...and a second read takes the fast path, same result. */
 	expect(fake_read, 100, 0);
 	CALL_HOOK(o, 4321, read(fd, buf, sizeof(buf)));
@@ -763,9 +761,8 @@ START_TEST(write_errors_and_short_counts)
 	expect(fake_write, 1, 0);
 	CALL_HOOK(o, 1234, write(fd, data, sizeof(data)));
 	check_outcome(&o, 1, 1234);
-	ck_assert(!roar_path_wants(
-		(struct roar_path *)roar_fdtable_lookup(fd),
-		ROAR_CREDIT_WRITE));
+	ck_assert(!roar_path_wants((struct roar_path *)roar_fdtable_lookup(fd),
+				   ROAR_CREDIT_WRITE));
 	close(fd);
 }
 END_TEST
@@ -847,8 +844,8 @@ START_TEST(open_errors_pass_through)
 		ck_assert_int_eq(F.mode, 0640);
 
 		expect(fake_openat, -1, errs[i]);
-		CALL_HOOK(o, 0, openat(AT_FDCWD, path, O_WRONLY | O_CREAT,
-				       0600));
+		CALL_HOOK(o, 0,
+			  openat(AT_FDCWD, path, O_WRONLY | O_CREAT, 0600));
 		check_outcome(&o, -1, errs[i]);
 		ck_assert_int_eq(F.fd, AT_FDCWD);
 		ck_assert_int_eq(F.mode, 0600);
@@ -1113,14 +1110,14 @@ START_TEST(fd_management_pass_through)
 
 	expect(fake_mmap, (long)(intptr_t)MAP_FAILED, ENODEV);
 	allow_roar_calls();
-	CALL_HOOK(o, 0, (intptr_t)mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd,
-				       0));
+	CALL_HOOK(o, 0,
+		  (intptr_t)mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0));
 	check_outcome(&o, (long)(intptr_t)MAP_FAILED, ENODEV);
 	ck_assert_int_eq(F.fd, fd);
 	expect(fake_mmap, 0x10000, 0);
 	allow_roar_calls();
-	CALL_HOOK(o, 1234, (intptr_t)mmap(NULL, 4096, PROT_READ, MAP_SHARED,
-					  fd, 0));
+	CALL_HOOK(o, 1234,
+		  (intptr_t)mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0));
 	check_outcome(&o, 0x10000, 1234);
 
 	expect(fake_fcntl, -1, EMFILE);
@@ -1150,8 +1147,8 @@ START_TEST(raw_syscall_passes_through)
 	allow_roar_calls();
 	CALL_HOOK(o, 1234, syscall(SYS_read, fd, buf, sizeof(buf)));
 	check_outcome(&o, 4, 1234);
-	ck_assert(!roar_path_wants(
-		(struct roar_path *)roar_fdtable_lookup(fd), ROAR_CREDIT_READ));
+	ck_assert(!roar_path_wants((struct roar_path *)roar_fdtable_lookup(fd),
+				   ROAR_CREDIT_READ));
 	close(fd);
 }
 END_TEST
@@ -1215,8 +1212,8 @@ START_TEST(exec_failure_keeps_errno)
 	ck_assert(saw_env("LD_PRELOAD=/opt/roar/libroar_preload.so"));
 
 	expect(fake_execve, -1, EACCES);
-	CALL_HOOK(o, 1234, execl("/no/such/prog", "prog", "a", "b",
-				 (char *)NULL));
+	CALL_HOOK(o, 1234,
+		  execl("/no/such/prog", "prog", "a", "b", (char *)NULL));
 	check_outcome(&o, -1, EACCES);
 	ck_assert_uint_eq(saw.argc, 3);
 	ck_assert_str_eq(saw.argv[0], "prog");
@@ -1252,8 +1249,8 @@ START_TEST(posix_spawn_passes_through)
 	struct outcome o;
 
 	expect(fake_posix_spawn, ENOENT, 0);
-	CALL_HOOK(o, 1234, posix_spawn(&pid, "/no/such", NULL, NULL, argv,
-				       envp));
+	CALL_HOOK(o, 1234,
+		  posix_spawn(&pid, "/no/such", NULL, NULL, argv, envp));
 	check_outcome(&o, ENOENT, 1234);
 	ck_assert_int_eq(pid, -5);
 	ck_assert(saw_env("LD_PRELOAD=/opt/roar/libroar_preload.so"));

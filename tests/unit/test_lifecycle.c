@@ -209,13 +209,12 @@ hear_all(int lfd, struct heard *h)
 					  ROAR_FRAME_HEADER_SIZE + flen);
 			ck_assert_int_lt(h->nframes, MAX_FRAMES);
 			msgpack_unpacked_init(&h->u[h->nframes]);
-			ck_assert_int_eq(
-				msgpack_unpack_next(
-					&h->u[h->nframes],
-					(const char *)b + off +
-						ROAR_FRAME_HEADER_SIZE,
-					flen, &used),
-				MSGPACK_UNPACK_SUCCESS);
+			ck_assert_int_eq(msgpack_unpack_next(
+						 &h->u[h->nframes],
+						 (const char *)b + off +
+							 ROAR_FRAME_HEADER_SIZE,
+						 flen, &used),
+					 MSGPACK_UNPACK_SUCCESS);
 			ck_assert_uint_eq(used, flen);
 			h->conn_of[h->nframes++] = h->nconns;
 			off += ROAR_FRAME_HEADER_SIZE + flen;

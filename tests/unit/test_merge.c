@@ -227,8 +227,7 @@ reason(struct roar_merge *m, pid_t pid)
 	roar_merge_diagnose(m);
 	after = roar_merge_untraced_reason(m, proc(m, pid), buf, sizeof(buf));
 	ck_assert_msg((before == NULL) == (after == NULL), "%s / %s",
-		      before ? before : "(traced)",
-		      after ? after : "(traced)");
+		      before ? before : "(traced)", after ? after : "(traced)");
 	return after;
 }
 
@@ -269,9 +268,8 @@ teardown(void)
 
 START_TEST(fork_hello_before_fork_event)
 {
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    "/src"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, "/src"), 0);
 	/* The child's connection wins the race. */
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	ck_assert_int_eq(parent(&M, 101), ROOT);
@@ -291,9 +289,8 @@ END_TEST
 
 START_TEST(fork_event_before_fork_hello)
 {
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
 	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
 	/* Heard of, but it has not spoken yet. */
 	ck_assert_int_eq(parent(&M, 101), ROOT);
@@ -313,9 +310,8 @@ START_TEST(grandchild_before_everyone)
 	ck_assert_ptr_null(command(&M, 102));
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	ck_assert_int_eq(parent(&M, 102), 101);
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
 	check_strv(command(&M, 102), make_argv);
 	ck_assert_int_eq(parent(&M, 101), ROOT);
 	ck_assert_int_eq(parent(&M, ROOT), 0);
@@ -351,16 +347,14 @@ START_TEST(exec_then_hello_of_new_image)
 {
 	static const char *const ls[] = { "ls", "-l", NULL };
 
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	ck_assert_int_eq(exec_ev(&M, 101, 5.0, "/bin/ls", ls), 0);
 	/* Until the new image speaks, its exec is all we know. */
 	check_strv(command(&M, 101), ls);
 	ck_assert_ptr_nonnull(reason(&M, 101));
-	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 6.0, ls, make_env, NULL),
-			 0);
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 6.0, ls, make_env, NULL), 0);
 	check_strv(command(&M, 101), ls);
 	ck_assert_ptr_null(reason(&M, 101));
 	ck_assert_int_eq(parent(&M, 101), ROOT);
@@ -372,13 +366,11 @@ START_TEST(hello_then_late_older_exec)
 	static const char *const image[] = { "ls", "-l", NULL };
 	static const char *const asked[] = { "ls", "-l", "(as asked)", NULL };
 
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	/* The new image's connection delivers first... */
-	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 10.0, image, make_env,
-				    NULL),
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 10.0, image, make_env, NULL),
 			 0);
 	/* ...the old image's exec event, stamped earlier, comes late. */
 	ck_assert_int_eq(exec_ev(&M, 101, 5.0, "/bin/ls", asked), 0);
@@ -484,24 +476,19 @@ START_TEST(parent_source_priority)
 {
 	/* An exec hello's getppid() (maybe 1 after reparenting) loses to
 	 * the parent's own fork event, in either order. */
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
-	ck_assert_int_eq(hello_exec(&M, 103, 1, 3.0, make_argv, NULL, NULL),
-			 0);
-	ck_assert_int_eq(proc(&M, 103)->parent_source,
-			 ROAR_PARENT_EXEC_HELLO);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
+	ck_assert_int_eq(hello_exec(&M, 103, 1, 3.0, make_argv, NULL, NULL), 0);
+	ck_assert_int_eq(proc(&M, 103)->parent_source, ROAR_PARENT_EXEC_HELLO);
 	/* pid 1 is not traced: attached to the root instead. */
 	ck_assert_int_eq(parent(&M, 103), ROOT);
 	ck_assert_int_eq(fork_ev(&M, 101, 103), 0);
 	ck_assert_int_eq(parent(&M, 103), 101);
 
 	ck_assert_int_eq(fork_ev(&M, 101, 104), 0);
-	ck_assert_int_eq(hello_exec(&M, 104, 1, 4.0, make_argv, NULL, NULL),
-			 0);
+	ck_assert_int_eq(hello_exec(&M, 104, 1, 4.0, make_argv, NULL, NULL), 0);
 	ck_assert_int_eq(parent(&M, 104), 101);
-	ck_assert_int_eq(proc(&M, 104)->parent_source,
-			 ROAR_PARENT_FORK_EVENT);
+	ck_assert_int_eq(proc(&M, 104)->parent_source, ROAR_PARENT_FORK_EVENT);
 	/* A reaper does not override the forker. */
 	ck_assert_int_eq(reaped_ev(&M, ROOT, 104, 0), 0);
 	ck_assert_int_eq(parent(&M, 104), 101);
@@ -513,9 +500,8 @@ END_TEST
 
 START_TEST(root_parent_is_nil)
 {
-	ck_assert_int_eq(hello_exec(&M, ROOT, 4242, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 4242, 1.0, make_argv, make_env, NULL), 0);
 	/* Even with a traced parent pid, the root has none. */
 	ck_assert_int_eq(hello_fork(&M, 4242, 1, 0.5), 0);
 	ck_assert_int_eq(parent(&M, ROOT), 0);
@@ -527,9 +513,8 @@ START_TEST(root_that_never_started)
 	/* The launcher made the root but it never said hello. */
 	ck_assert_ptr_nonnull(roar_merge_proc(&M, ROOT));
 	ck_assert_ptr_nonnull(reason(&M, ROOT));
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
 	ck_assert_ptr_null(reason(&M, ROOT));
 }
 END_TEST
@@ -572,9 +557,8 @@ file_named(const struct roar_merge *m, const char *p, size_t len)
 static uintptr_t
 access_bits(const struct roar_merge *m, const struct roar_file *f, pid_t pid)
 {
-	return (uintptr_t)roar_map_get(&m->access,
-				       (uint64_t)f->index << 32 |
-					       (uint32_t)pid);
+	return (uintptr_t)roar_map_get(&m->access, (uint64_t)f->index << 32 |
+							   (uint32_t)pid);
 }
 
 START_TEST(file_kinds)
@@ -676,15 +660,13 @@ START_TEST(excluded_paths)
 	M.exclude_exact = roar_bytes_dup("/out/report.msgpack", 19);
 	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/tmp/roar-sock/s", 16),
 			 0);
-	ck_assert_int_eq(file_ev(&M, "write", 101, 1, "/out/report.msgpack",
-				 19),
-			 0);
+	ck_assert_int_eq(
+		file_ev(&M, "write", 101, 1, "/out/report.msgpack", 19), 0);
 	ck_assert_uint_eq(M.nfiles, 0);
 	/* Near misses are files. */
 	ck_assert_int_eq(file_ev(&M, "read", 101, 1, "/tmp/roar-sockX", 15), 0);
-	ck_assert_int_eq(file_ev(&M, "write", 101, 1, "/out/report.msgpack2",
-				 20),
-			 0);
+	ck_assert_int_eq(
+		file_ev(&M, "write", 101, 1, "/out/report.msgpack2", 20), 0);
 	ck_assert_uint_eq(M.nfiles, 2);
 	/* The process was still heard of. */
 	ck_assert_ptr_nonnull(roar_merge_find(&M, 101));
@@ -1121,7 +1103,10 @@ static const struct {
 	const char *name;
 	build_fn build;
 } malformed[] = {
-#define M_(f) { #f, f }
+#define M_(f)         \
+	{             \
+#f, f \
+	}
 	M_(bad_not_a_map),
 	M_(bad_scalar),
 	M_(bad_no_kind),
@@ -1194,8 +1179,8 @@ START_TEST(malformed_refused_and_harmless)
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
 		check_refused(&M, malformed[i].name, malformed[i].build);
 	/* The run is still whole. */
-	check_strv(command(&M, ROOT), (const char *const[]){ "sh", "-c", "x",
-							     NULL });
+	check_strv(command(&M, ROOT),
+		   (const char *const[]){ "sh", "-c", "x", NULL });
 	ck_assert_uint_eq(M.nfiles, 1);
 	ck_assert_uint_eq(M.unknown_events, 0);
 }
@@ -1251,9 +1236,8 @@ bad_hello_env_not_array(struct ev *e)
  */
 START_TEST(regression_fork_child_drops_lost_at_exec)
 {
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env,
-				    NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, make_argv, make_env, NULL), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	ck_assert_int_eq(dropped_ev(&M, 101, 5), 0);
 	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 3.0, make_argv, NULL, NULL),
@@ -1362,8 +1346,8 @@ fork_ev_t(struct roar_merge *m, pid_t pid, pid_t child, double t)
 
 /* An exec event with "ppid", and "subject" when subject is not 0. */
 static int
-exec_full(struct roar_merge *m, pid_t pid, pid_t subject, pid_t ppid,
-	  double t, const char *exe, const char *const *argv)
+exec_full(struct roar_merge *m, pid_t pid, pid_t subject, pid_t ppid, double t,
+	  const char *exe, const char *const *argv)
 {
 	struct ev e;
 
@@ -1402,8 +1386,7 @@ START_TEST(identity_pid_not_peer_refused)
 	/* 101 writes /etc/shadow saying it is 300: refused, counted, and
 	 * not a bad frame; its next frame, its own, is applied. */
 	peer = 101;
-	ck_assert_int_eq(file_ev(&M, "write", 300, 300, "/etc/shadow", 11),
-			 0);
+	ck_assert_int_eq(file_ev(&M, "write", 300, 300, "/etc/shadow", 11), 0);
 	ck_assert_uint_eq(M.frames_refused, 1);
 	ck_assert_uint_eq(M.bad_frames, 0);
 	ck_assert_uint_eq(M.nfiles, 0);
@@ -1432,9 +1415,9 @@ START_TEST(identity_hostile_claims_change_nothing)
 	struct snap before, after;
 
 	/* A hostile 300 (not in the run's tree) speaks. */
-	ck_assert_int_eq(hello_exec(&M, ROOT, LAUNCHER, 1.0, make_argv,
-				    make_env, NULL),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, LAUNCHER, 1.0, make_argv, make_env, NULL),
+		0);
 	M.on_new_proc = count_new;
 	announced = 0;
 	snapshot(&M, &before);
@@ -1489,9 +1472,8 @@ START_TEST(identity_subject_descendant_by_table)
 	peer = ROOT;
 	ck_assert_int_eq(fork_ev(&M, ROOT, 150), 0);
 	ck_assert(proc(&M, 150)->gone);
-	ck_assert_int_eq(exec_full(&M, ROOT, 150, LAUNCHER, 2.0, "/bin/ls",
-				   ls_argv),
-			 0);
+	ck_assert_int_eq(
+		exec_full(&M, ROOT, 150, LAUNCHER, 2.0, "/bin/ls", ls_argv), 0);
 	ck_assert_uint_eq(M.frames_refused, 0);
 	ck_assert(proc(&M, 150)->has_exec);
 	check_strv(command(&M, 150), ls_argv);
@@ -1507,8 +1489,7 @@ START_TEST(identity_subject_descendant_by_kernel)
 {
 	/* No fork event: the kernel says 103 descends from 101. */
 	peer = 101;
-	ck_assert_int_eq(exec_full(&M, 101, 103, ROOT, 2.0, "/bin/ls",
-				   ls_argv),
+	ck_assert_int_eq(exec_full(&M, 101, 103, ROOT, 2.0, "/bin/ls", ls_argv),
 			 0);
 	ck_assert_uint_eq(M.frames_refused, 0);
 	check_strv(command(&M, 103), ls_argv);
@@ -1519,16 +1500,13 @@ START_TEST(identity_subject_not_descendant_refused)
 {
 	/* 102 is 101's child, not 103's; 300 is nobody's. */
 	peer = 103;
-	ck_assert_int_eq(exec_full(&M, 103, 102, 102, 2.0, "/bin/ls",
-				   ls_argv),
+	ck_assert_int_eq(exec_full(&M, 103, 102, 102, 2.0, "/bin/ls", ls_argv),
 			 0);
 	peer = 101;
-	ck_assert_int_eq(exec_full(&M, 101, 300, ROOT, 2.0, "/bin/ls",
-				   ls_argv),
+	ck_assert_int_eq(exec_full(&M, 101, 300, ROOT, 2.0, "/bin/ls", ls_argv),
 			 0);
 	/* Nor does a gone pid the table does not place under the sender. */
-	ck_assert_int_eq(exec_full(&M, 101, 999, ROOT, 2.0, "/bin/ls",
-				   ls_argv),
+	ck_assert_int_eq(exec_full(&M, 101, 999, ROOT, 2.0, "/bin/ls", ls_argv),
 			 0);
 	ck_assert_uint_eq(M.frames_refused, 3);
 	ck_assert_ptr_null(roar_merge_find(&M, 102));
@@ -1569,9 +1547,9 @@ START_TEST(identity_subject_only_on_exec)
 	ev_strv(&e, ROAR_KEY_ARGV, ls_argv);
 	ck_assert_int_eq(apply(&M, &e), -EINVAL);
 	/* A subject that is the sender itself is just its own exec. */
-	ck_assert_int_eq(exec_full(&M, ROOT, ROOT, LAUNCHER, 2.0, "/bin/ls",
-				   ls_argv),
-			 0);
+	ck_assert_int_eq(
+		exec_full(&M, ROOT, ROOT, LAUNCHER, 2.0, "/bin/ls", ls_argv),
+		0);
 	ck_assert(proc(&M, ROOT)->has_exec);
 	ck_assert_uint_eq(M.frames_refused, 2);
 }
@@ -1699,9 +1677,8 @@ START_TEST(identity_kernel_unavailable_refuses)
 	peer = ROOT;
 	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
 	ck_assert_int_eq(reaped_ev(&M, ROOT, 101, 0), 0);
-	ck_assert_int_eq(exec_full(&M, ROOT, 101, LAUNCHER, 2.0, "/bin/ls",
-				   ls_argv),
-			 0);
+	ck_assert_int_eq(
+		exec_full(&M, ROOT, 101, LAUNCHER, 2.0, "/bin/ls", ls_argv), 0);
 	ck_assert_uint_eq(M.frames_refused, 3);
 	ck_assert_ptr_null(roar_merge_find(&M, 101));
 }
@@ -1746,13 +1723,11 @@ START_TEST(exec_and_exit_ppid_set_parent)
 	ck_assert_int_eq(exec_full(&M, 102, 0, 101, 2.0, "/bin/ls", ls_argv),
 			 0);
 	ck_assert_int_eq(proc(&M, 102)->ppid, 101);
-	ck_assert_int_eq(proc(&M, 102)->parent_source,
-			 ROAR_PARENT_EXEC_HELLO);
+	ck_assert_int_eq(proc(&M, 102)->parent_source, ROAR_PARENT_EXEC_HELLO);
 	peer = 103;
 	ck_assert_int_eq(exit_ppid(&M, 103, 102, 0), 0);
 	ck_assert_int_eq(proc(&M, 103)->ppid, 102);
-	ck_assert_int_eq(proc(&M, 103)->parent_source,
-			 ROAR_PARENT_EXEC_HELLO);
+	ck_assert_int_eq(proc(&M, 103)->parent_source, ROAR_PARENT_EXEC_HELLO);
 	ck_assert(proc(&M, 103)->has_exit);
 	/* Weaker than a fork event, in either order. */
 	peer = ROOT;
@@ -1761,8 +1736,7 @@ START_TEST(exec_and_exit_ppid_set_parent)
 	peer = 103;
 	ck_assert_int_eq(exit_ppid(&M, 103, 102, 0), 0);
 	ck_assert_int_eq(proc(&M, 103)->ppid, ROOT);
-	ck_assert_int_eq(proc(&M, 103)->parent_source,
-			 ROAR_PARENT_FORK_EVENT);
+	ck_assert_int_eq(proc(&M, 103)->parent_source, ROAR_PARENT_FORK_EVENT);
 	/* An exit after the parent died says init: the first word stands,
 	 * and an exec hello's getppid() still replaces it. */
 	peer = 110;
@@ -1772,8 +1746,7 @@ START_TEST(exec_and_exit_ppid_set_parent)
 	ck_assert_int_eq(proc(&M, 110)->ppid, 101);
 	peer = 111;
 	ck_assert_int_eq(exit_ppid(&M, 111, 1, 0), 0);
-	ck_assert_int_eq(hello_exec(&M, 111, 102, 4.0, ls_argv, NULL, NULL),
-			 0);
+	ck_assert_int_eq(hello_exec(&M, 111, 102, 4.0, ls_argv, NULL, NULL), 0);
 	ck_assert_int_eq(proc(&M, 111)->ppid, 102);
 	ck_assert_uint_eq(M.frames_refused, 0);
 }
@@ -1781,8 +1754,10 @@ END_TEST
 
 /* ---- fork children run their parent's image as of the fork ------------ */
 
-static const char *const sh_argv[] = { "sh", "-c", "(sleep 1; echo) & exec "
-				       "python3 x.py", NULL };
+static const char *const sh_argv[] = { "sh", "-c",
+				       "(sleep 1; echo) & exec "
+				       "python3 x.py",
+				       NULL };
 static const char *const sh_env[] = { "PATH=/bin", "SHELL_ONLY=1", NULL };
 static const char *const py_argv[] = { "python3", "x.py", NULL };
 static const char *const py_env[] = { "PATH=/bin", "PY_ONLY=1", NULL };
@@ -1818,13 +1793,11 @@ START_TEST(fork_child_hello_before_parent_exec)
 {
 	/* sh forks at 2.0 (stamped in sh before the fork), then execs
 	 * python3 (its hello at 3.0); the child speaks first. */
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
-				    "/sh-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env, "/sh-dir"), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
-				    "/py-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env, "/py-dir"), 0);
 	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
 	check_sh_child(101);
 }
@@ -1832,13 +1805,11 @@ END_TEST
 
 START_TEST(fork_child_hello_after_parent_exec)
 {
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
-				    "/sh-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env, "/sh-dir"), 0);
 	ck_assert_int_eq(fork_ev(&M, ROOT, 101), 0);
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
-				    "/py-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env, "/py-dir"), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	check_sh_child(101);
 }
@@ -1847,13 +1818,11 @@ END_TEST
 START_TEST(fork_child_of_late_older_image)
 {
 	/* The python3 image's connection delivers before sh's hello. */
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
-				    "/py-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env, "/py-dir"), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
-				    "/sh-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env, "/sh-dir"), 0);
 	check_sh_child(101);
 	/* A child forked by python3 runs python3. */
 	ck_assert_int_eq(hello_fork(&M, 102, ROOT, 4.0), 0);
@@ -1865,13 +1834,11 @@ START_TEST(fork_event_time_bounds_image)
 {
 	/* The child never says hello (it dies first): the fork event's
 	 * time, sent just after the fork, still dates it. */
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
-				    "/sh-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env, "/sh-dir"), 0);
 	ck_assert_int_eq(fork_ev_t(&M, ROOT, 101, 2.0), 0);
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env,
-				    "/py-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 3.0, py_argv, py_env, "/py-dir"), 0);
 	check_strv(command(&M, 101), sh_argv);
 	/* A later hello's time (before the fork) wins over the event's. */
 	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.5, make_argv, NULL, NULL),
@@ -1886,9 +1853,8 @@ START_TEST(parent_silent_exec_after_fork)
 {
 	static const char *const st[] = { "static-tool", NULL };
 
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
-				    "/sh-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env, "/sh-dir"), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	ck_assert_int_eq(exec_ev(&M, ROOT, 3.0, "/opt/static-tool", st), 0);
 	check_strv(command(&M, 101), sh_argv);
@@ -1906,9 +1872,8 @@ START_TEST(parent_silent_exec_before_fork)
 
 	/* ROOT: sh at 1, exec "one" at 2 failed, exec "two" at 3 went
 	 * silent (two's own children are known: their hellos came). */
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env,
-				    "/sh-dir"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 1.0, sh_argv, sh_env, "/sh-dir"), 0);
 	ck_assert_int_eq(exec_ev(&M, ROOT, 3.0, "/bin/two", two), 0);
 	ck_assert_int_eq(exec_ev(&M, ROOT, 2.0, "/bin/one", one), 0);
 	ck_assert_int_eq(exec_failed_ev(&M, ROOT, 2.0, ENOENT), 0);
@@ -1925,12 +1890,10 @@ START_TEST(parent_silent_exec_before_fork)
 
 	/* 200: a at 1, exec b at 2 (b's hello at 2.2), exec c at 3 that
 	 * went silent.  A child forked at 2.1 ran b, already exec'd. */
-	ck_assert_int_eq(hello_exec(&M, 200, ROOT, 1.0, one, sh_env, NULL),
-			 0);
+	ck_assert_int_eq(hello_exec(&M, 200, ROOT, 1.0, one, sh_env, NULL), 0);
 	ck_assert_int_eq(exec_ev(&M, 200, 3.0, "/bin/three", three), 0);
 	ck_assert_int_eq(exec_ev(&M, 200, 2.0, "/bin/two", two), 0);
-	ck_assert_int_eq(hello_exec(&M, 200, ROOT, 2.2, two, sh_env, NULL),
-			 0);
+	ck_assert_int_eq(hello_exec(&M, 200, ROOT, 2.2, two, sh_env, NULL), 0);
 	ck_assert_int_eq(hello_fork(&M, 201, 200, 2.1), 0);
 	ck_assert_int_eq(hello_fork(&M, 202, 200, 2.5), 0);
 	ck_assert_int_eq(hello_fork(&M, 203, 200, 3.5), 0);
@@ -1953,8 +1916,7 @@ START_TEST(grandparent_image_at_parents_fork)
 	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, a, make_env, "/a"), 0);
 	ck_assert_int_eq(hello_fork(&M, 102, 101, 3.0), 0);
 	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 2.5, b, make_env, "/b"), 0);
-	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 4.0, c, make_env, "/c"),
-			 0);
+	ck_assert_int_eq(hello_exec(&M, 101, ROOT, 4.0, c, make_env, "/c"), 0);
 	ck_assert_int_eq(hello_fork(&M, 101, ROOT, 2.0), 0);
 	check_strv(command(&M, 102), a);
 	ck_assert_str_eq(roar_merge_cwd(&M, proc(&M, 102))->p, "/a");
@@ -1998,16 +1960,13 @@ START_TEST(untraced_reason_uses_env_at_exec)
 
 	/* A vfork child (known only by its exec's ppid) execs prog at 2,
 	 * under the PATH its parent had then; the parent moved on at 3. */
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, env_then,
-				    "/"),
+	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 1.0, make_argv, env_then, "/"),
 			 0);
-	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 3.0, make_argv, env_later,
-				    "/"),
-			 0);
+	ck_assert_int_eq(
+		hello_exec(&M, ROOT, 1, 3.0, make_argv, env_later, "/"), 0);
 	ck_assert_int_eq(exec_full(&M, 150, 0, ROOT, 2.0, "prog", prog), 0);
 	why = reason(&M, 150);
-	ck_assert_msg(why && strstr(why, "static binary") &&
-			      strstr(why, path),
+	ck_assert_msg(why && strstr(why, "static binary") && strstr(why, path),
 		      "%s", why ? why : "(traced)");
 	/* One that execs after the parent's move sees the later PATH. */
 	ck_assert_int_eq(exec_full(&M, 151, 0, ROOT, 4.0, "prog", prog), 0);
@@ -2017,15 +1976,12 @@ START_TEST(untraced_reason_uses_env_at_exec)
 	/* The diagnosis is kept: the report built from it reads no file,
 	 * so the program's removal since changes nothing. */
 	ck_assert_int_eq(unlink(path), 0);
-	why = roar_merge_untraced_reason(&M, proc(&M, 150), buf,
-					 sizeof(buf));
-	ck_assert_msg(why && strstr(why, "static binary") &&
-			      strstr(why, path),
+	why = roar_merge_untraced_reason(&M, proc(&M, 150), buf, sizeof(buf));
+	ck_assert_msg(why && strstr(why, "static binary") && strstr(why, path),
 		      "%s", why ? why : "(traced)");
 	/* Diagnosed again, it is found gone. */
 	roar_merge_diagnose(&M);
-	why = roar_merge_untraced_reason(&M, proc(&M, 150), buf,
-					 sizeof(buf));
+	why = roar_merge_untraced_reason(&M, proc(&M, 150), buf, sizeof(buf));
 	ck_assert_msg(why && !strstr(why, "static binary"), "%s",
 		      why ? why : "(traced)");
 	unit_rmtree(dir);
@@ -2038,9 +1994,8 @@ START_TEST(image_history_bounded)
 	static const char *const z[] = { "z", NULL };
 
 	for (int i = 0; i < ROAR_MERGE_MAX_HISTORY + 10; i++)
-		ck_assert_int_eq(hello_exec(&M, ROOT, 1, 10.0 + i, a, NULL,
-					    NULL),
-				 0);
+		ck_assert_int_eq(
+			hello_exec(&M, ROOT, 1, 10.0 + i, a, NULL, NULL), 0);
 	ck_assert_int_eq(hello_exec(&M, ROOT, 1, 5000.0, z, NULL, NULL), 0);
 	ck_assert_uint_eq(proc(&M, ROOT)->nimages, ROAR_MERGE_MAX_HISTORY);
 	check_strv(command(&M, ROOT), z);
@@ -2066,8 +2021,13 @@ START_TEST(proc_stat_parse)
 		"123 ()) Z 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777",
 	};
 	static const char *const bad[] = {
-		"123 sh S 45", "123 (sh) S", "123 (sh) S x 1", "123 (sh)",
-		"123 (sh) S -45 1", "123 (sh) S 99999999999 1", "",
+		"123 sh S 45",
+		"123 (sh) S",
+		"123 (sh) S x 1",
+		"123 (sh)",
+		"123 (sh) S -45 1",
+		"123 (sh) S 99999999999 1",
+		"",
 		"123 (sh) S 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0",
 		"123 (sh) S 45 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 x",
 	};
@@ -2112,8 +2072,8 @@ END_TEST
 /* A hello of ROOT whose argv is argv (n entries) and env env (m entries);
  * with_mark: the sender says it cut them ("truncated"). */
 static int
-hello_lists(double t, const char *const *argv, size_t n,
-	    const char *const *env, size_t m, bool with_mark)
+hello_lists(double t, const char *const *argv, size_t n, const char *const *env,
+	    size_t m, bool with_mark)
 {
 	struct ev e;
 
@@ -2186,8 +2146,7 @@ START_TEST(caps_sender_mark)
 {
 	struct roar_proc *p;
 
-	ck_assert_int_eq(hello_lists(1.0, make_argv, 2, make_env, 2, false),
-			 0);
+	ck_assert_int_eq(hello_lists(1.0, make_argv, 2, make_env, 2, false), 0);
 	p = proc(&M, ROOT);
 	ck_assert(!roar_merge_truncated(&M, p));
 	ck_assert_int_eq(hello_lists(2.0, make_argv, 2, make_env, 2, true), 0);
@@ -2319,7 +2278,8 @@ merge_suite(void)
 		TCase *bugs = tcase_create("regressions");
 
 		tcase_add_checked_fixture(bugs, setup, teardown);
-		tcase_add_test(bugs, regression_malformed_hello_changes_nothing);
+		tcase_add_test(bugs,
+			       regression_malformed_hello_changes_nothing);
 		tcase_add_test(bugs, regression_fork_child_drops_lost_at_exec);
 		suite_add_tcase(s, bugs);
 	}

@@ -132,8 +132,8 @@ exit_ev(pid_t pid, int status)
 #define BAD_PATH "/src/\xff\xfe.o" /* not UTF-8 */
 
 static const char *const make_argv[] = { "make", "-j2", NULL };
-static const char *const make_env[] = { "PATH=/usr/bin", "HOME=/root",
-					"EQ=a=b", "NOEQUALS", NULL };
+static const char *const make_env[] = { "PATH=/usr/bin", "HOME=/root", "EQ=a=b",
+					"NOEQUALS", NULL };
 static const char *const cc_argv[] = { "cc", "-c", "a.c", NULL };
 
 /*
@@ -157,7 +157,7 @@ build_run(void)
 	file("read", 102, 102, "/src/\xc3\xa9.h"); /* é, sorts after z */
 	file("write", 102, 102, "/src/B.txt");     /* sorts before a */
 	reaped(ROOT, 101, 2 << 8);
-	reaped(ROOT, 102, 9);                      /* SIGKILL */
+	reaped(ROOT, 102, 9); /* SIGKILL */
 	exit_ev(ROOT, 0);
 	M.start_time = 1.0;
 	M.end_time = 60.0;
@@ -182,9 +182,9 @@ pack(struct report *r)
 	msgpack_sbuffer_init(&r->sb);
 	roar_report_pack(&M, &r->sb);
 	msgpack_unpacked_init(&r->u);
-	ck_assert_int_eq(msgpack_unpack_next(&r->u, r->sb.data, r->sb.size,
-					     &off),
-			 MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(
+		msgpack_unpack_next(&r->u, r->sb.data, r->sb.size, &off),
+		MSGPACK_UNPACK_SUCCESS);
 	/* One value, every byte used: the map sizes add up. */
 	ck_assert_uint_eq(off, r->sb.size);
 	r->root = &r->u.data;
@@ -385,8 +385,8 @@ END_TEST
 START_TEST(files_sorted_bytewise)
 {
 	static const char *const order[] = {
-		"/src/B.txt", "/src/Makefile", "/src/a.c", "/src/b.c",
-		"/src/zz", "/src/\xc3\xa9.h", BAD_PATH, NULL,
+		"/src/B.txt", "/src/Makefile",   "/src/a.c", "/src/b.c",
+		"/src/zz",    "/src/\xc3\xa9.h", BAD_PATH,   NULL,
 	};
 	struct report r;
 	const msgpack_object *files, *f;
@@ -424,8 +424,7 @@ START_TEST(files_sorted_bytewise)
 	ck_assert_uint_eq(array(f, "written_threads")->via.array.size, 1);
 	ck_assert(mp_is_int(&array(f, "written_threads")->via.array.ptr[0],
 			    1012));
-	ck_assert(mp_is_int(&array(f, "read_threads")->via.array.ptr[0],
-			    ROOT));
+	ck_assert(mp_is_int(&array(f, "read_threads")->via.array.ptr[0], ROOT));
 	/* open_write is a read, as roar counts it. */
 	f = file_entry(files, "/src/zz");
 	ck_assert(mp_is_true(mp_get(f, "read")));
@@ -460,8 +459,7 @@ START_TEST(path_lists_consistent)
 		/* Same order, same encoding. */
 		ck_assert_int_eq(opened->via.array.ptr[i].type, path->type);
 		ck_assert_int_eq(cmp_bytes(&opened->via.array.ptr[i], path), 0);
-		ck_assert(list_has(read, buf) ==
-			  mp_is_true(mp_get(e, "read")));
+		ck_assert(list_has(read, buf) == mp_is_true(mp_get(e, "read")));
 		ck_assert(list_has(written, buf) ==
 			  mp_is_true(mp_get(e, "written")));
 	}
@@ -492,8 +490,8 @@ START_TEST(path_lists_consistent)
 			ck_assert(mp_bytes(&wp->via.array.ptr[k], &p, &len));
 			memcpy(buf, p, len);
 			buf[len] = '\0';
-			ck_assert(mp_is_true(mp_get(file_entry(files, buf),
-						    "written")));
+			ck_assert(mp_is_true(
+				mp_get(file_entry(files, buf), "written")));
 		}
 		for (uint32_t k = 0; k < rp->via.array.size; k++) {
 			const char *p;
@@ -503,8 +501,8 @@ START_TEST(path_lists_consistent)
 			ck_assert(mp_bytes(&rp->via.array.ptr[k], &p, &len));
 			memcpy(buf, p, len);
 			buf[len] = '\0';
-			ck_assert(mp_is_true(mp_get(file_entry(files, buf),
-						    "read")));
+			ck_assert(mp_is_true(
+				mp_get(file_entry(files, buf), "read")));
 		}
 	}
 	{
@@ -512,14 +510,12 @@ START_TEST(path_lists_consistent)
 
 		ck_assert_uint_eq(array(q, "read_paths")->via.array.size, 1);
 		ck_assert(list_has(array(q, "read_paths"), "/src/a.c"));
-		ck_assert_uint_eq(array(q, "written_paths")->via.array.size,
-				  2);
+		ck_assert_uint_eq(array(q, "written_paths")->via.array.size, 2);
 		ck_assert(list_has(array(q, "written_paths"), BAD_PATH));
 		ck_assert(list_has(array(q, "written_paths"), "/src/b.c"));
 		q = process(procs, 103);
 		ck_assert_uint_eq(array(q, "read_paths")->via.array.size, 0);
-		ck_assert_uint_eq(array(q, "written_paths")->via.array.size,
-				  0);
+		ck_assert_uint_eq(array(q, "written_paths")->via.array.size, 0);
 	}
 	report_free(&r);
 }
@@ -619,33 +615,49 @@ END_TEST
  * (report_schema.h) must change this list too, knowingly.
  */
 static const char *const top_keys[] = {
-	"version", "processes", "files", "opened_files", "read_files",
-	"written_files", "start_time", "end_time", "tracer_mode",
-	"events_dropped", "frames_refused", "connections_refused", "pipes",
-	"roar_preload", NULL
+	"version",        "processes",      "files",
+	"opened_files",   "read_files",     "written_files",
+	"start_time",     "end_time",       "tracer_mode",
+	"events_dropped", "frames_refused", "connections_refused",
+	"pipes",          "roar_preload",   NULL
 };
-static const char *const proc_keys[] = {
-	"pid", "host", "parent_pid", "command", "env", "cwd", "exe",
-	"exit_code", "exit_signal", "traced", "untraced_reason",
-	"still_running", "events_dropped", "incomplete", "parent_inferred",
-	"start_time", "end_time", "read_paths", "written_paths", "fd_yields",
-	"callsites", "truncated", NULL
-};
+static const char *const proc_keys[] = { "pid",
+					 "host",
+					 "parent_pid",
+					 "command",
+					 "env",
+					 "cwd",
+					 "exe",
+					 "exit_code",
+					 "exit_signal",
+					 "traced",
+					 "untraced_reason",
+					 "still_running",
+					 "events_dropped",
+					 "incomplete",
+					 "parent_inferred",
+					 "start_time",
+					 "end_time",
+					 "read_paths",
+					 "written_paths",
+					 "fd_yields",
+					 "callsites",
+					 "truncated",
+					 NULL };
 static const char *const file_keys[] = {
 	"path", "read", "written", "read_threads", "written_threads", NULL
 };
 static const char *const preload_keys[] = {
-	"version", "ledger", "ledger_unbelieved", "root_pid", "bad_frames",
-	"unknown_events", "frames_torn", "bytes_torn", "lists_truncated",
+	"version",     "ledger",     "ledger_unbelieved",
+	"root_pid",    "bad_frames", "unknown_events",
+	"frames_torn", "bytes_torn", "lists_truncated",
 	"blind_spots", NULL
 };
-static const char *const pipe_keys[] = {
-	"id", "inode", "dev", "writers", "readers", NULL
-};
-static const char *const callsite_keys[] = { "path", "kind", "frames",
-					     NULL };
+static const char *const pipe_keys[] = { "id",      "inode",   "dev",
+					 "writers", "readers", NULL };
+static const char *const callsite_keys[] = { "path", "kind", "frames", NULL };
 static const char *const frame_keys[] = { "module", "offset", "function",
-					  "file", "line", NULL };
+					  "file",   "line",   NULL };
 
 /* map's keys are want's, in want's order, leaving out those of want
  * named in absent (NULL-terminated, or NULL). */

@@ -76,8 +76,8 @@ START_TEST(own_use_is_mapped_then_unmapped)
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct roar_scratch s;
-		unsigned char *p = roar_scratch_get(&s, ROAR_SCRATCH_ENV,
-						    sizes[i], false);
+		unsigned char *p =
+			roar_scratch_get(&s, ROAR_SCRATCH_ENV, sizes[i], false);
 		size_t len = sizes[i];
 
 		ck_assert_ptr_nonnull(p);
@@ -98,10 +98,10 @@ END_TEST
 START_TEST(own_uses_are_distinct)
 {
 	struct roar_scratch a, b;
-	unsigned char *p = roar_scratch_get(&a, ROAR_SCRATCH_FRAME, MAPPED,
-					    false);
-	unsigned char *q = roar_scratch_get(&b, ROAR_SCRATCH_FRAME, MAPPED,
-					    false);
+	unsigned char *p =
+		roar_scratch_get(&a, ROAR_SCRATCH_FRAME, MAPPED, false);
+	unsigned char *q =
+		roar_scratch_get(&b, ROAR_SCRATCH_FRAME, MAPPED, false);
 
 	ck_assert(!a.borrowed);
 

@@ -18,8 +18,7 @@
 
 static uintptr_t seen_ra;
 
-static void __attribute__((noinline))
-note_return_address(void)
+static void __attribute__((noinline)) note_return_address(void)
 {
 	seen_ra = (uintptr_t)__builtin_return_address(0);
 	__asm__ volatile("" ::: "memory");
@@ -27,10 +26,11 @@ note_return_address(void)
 
 static int call_line;
 
-static void __attribute__((noinline))
-symbolize_target(void)
+static void __attribute__((noinline)) symbolize_target(void)
 {
-	call_line = __LINE__; note_return_address();
+	/* The next line is the call the symbolizer must name. */
+	call_line = __LINE__ + 1;
+	note_return_address();
 	__asm__ volatile("" ::: "memory");
 }
 

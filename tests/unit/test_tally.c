@@ -78,8 +78,7 @@ ledger_fd(void)
 
 /* Write slot i as an image of pid would, and take it in the head. */
 static void
-put_slot(uint64_t i, uint32_t pid, uint32_t ppid, uint64_t made,
-	 uint64_t lost)
+put_slot(uint64_t i, uint32_t pid, uint32_t ppid, uint64_t made, uint64_t lost)
 {
 	struct roar_ledger_slot s = { pid, ppid, made, lost, 0 };
 	struct roar_ledger_head h;
@@ -89,9 +88,9 @@ put_slot(uint64_t i, uint32_t pid, uint32_t ppid, uint64_t made,
 	if (h.next < i + 1)
 		h.next = i + 1;
 	ck_assert_int_eq(pwrite(fd, &h, sizeof(h), 0), sizeof(h));
-	ck_assert_int_eq(pwrite(fd, &s, sizeof(s),
-				(off_t)roar_ledger_slot_offset(i)),
-			 sizeof(s));
+	ck_assert_int_eq(
+		pwrite(fd, &s, sizeof(s), (off_t)roar_ledger_slot_offset(i)),
+		sizeof(s));
 	close(fd);
 }
 
@@ -103,12 +102,11 @@ feed(struct roar_conn *c, struct ev *e)
 	char err[256];
 
 	roar_frame_put_len(hdr, (uint32_t)e->sb.size);
-	ck_assert_int_eq(roar_conn_feed(c, &M, hdr, sizeof(hdr), err,
-					sizeof(err)),
-			 0);
-	ck_assert_int_eq(roar_conn_feed(c, &M, e->sb.data, e->sb.size, err,
-					sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		roar_conn_feed(c, &M, hdr, sizeof(hdr), err, sizeof(err)), 0);
+	ck_assert_int_eq(
+		roar_conn_feed(c, &M, e->sb.data, e->sb.size, err, sizeof(err)),
+		0);
 	ev_free(e);
 }
 
@@ -293,17 +291,15 @@ START_TEST(torn_frame_on_a_counted_stream_counts_once)
 	hello(c, 100, 0);
 	/* The second frame's header came, its payload never did. */
 	roar_frame_put_len(hdr, 50);
-	ck_assert_int_eq(roar_conn_feed(c, &M, hdr, sizeof(hdr), err,
-					sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		roar_conn_feed(c, &M, hdr, sizeof(hdr), err, sizeof(err)), 0);
 	ck_assert_int_eq(roar_conn_eof(c, &M), -EINVAL);
 	roar_tally_settle(&T, &M);
 	ck_assert_uint_eq(M.bad_frames, 1);
 	ck_assert_uint_eq(M.bad_in_ledger, 1);
 	/* The ledger counts it as made and not got: once, there. */
-	ck_assert_uint_eq(roar_merge_dropped(&M) + M.bad_frames -
-				  M.bad_in_ledger,
-			  1);
+	ck_assert_uint_eq(
+		roar_merge_dropped(&M) + M.bad_frames - M.bad_in_ledger, 1);
 	roar_conn_free(c);
 }
 END_TEST
@@ -425,8 +421,8 @@ tally_suite(void)
 	tcase_add_test(tc, complete_stream_is_not_marked);
 	tcase_add_test(tc, a_process_never_heard_of_is_listed);
 	tcase_add_test(tc, a_slot_of_another_process_is_not_believed);
-	tcase_add_test(tc,
-		       dropped_events_on_a_counted_stream_are_not_counted_twice);
+	tcase_add_test(
+		tc, dropped_events_on_a_counted_stream_are_not_counted_twice);
 	tcase_add_test(tc, torn_frame_on_a_counted_stream_counts_once);
 	tcase_add_test(tc, a_reconnection_resumes_its_slot);
 	tcase_add_test(tc, frames_before_the_hello_are_its_images);

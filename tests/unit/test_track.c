@@ -49,8 +49,8 @@ setup(void)
 		 LIB);
 	snprintf(roar_session.env_preload, sizeof(roar_session.env_preload),
 		 "LD_PRELOAD=%s", LIB);
-	snprintf(roar_session.env_sock, sizeof(roar_session.env_sock),
-		 "%s=%s", ROAR_ENV_SOCK, SOCK);
+	snprintf(roar_session.env_sock, sizeof(roar_session.env_sock), "%s=%s",
+		 ROAR_ENV_SOCK, SOCK);
 	roar_session.have_sock = true;
 	unit_mkdtemp(tmpdir, sizeof(tmpdir), "track");
 }
@@ -422,8 +422,8 @@ END_TEST
 START_TEST(doctor_does_not_match_prefix_names)
 {
 	/* LD_PRELOADX= and ROAR_PRELOAD_TRACE_SOCKET= are other variables. */
-	char *const envp[] = { "LD_PRELOADX=" LIB,
-			       ROAR_ENV_SOCK "ET=" SOCK, NULL };
+	char *const envp[] = { "LD_PRELOADX=" LIB, ROAR_ENV_SOCK "ET=" SOCK,
+			       NULL };
 	struct doctored d;
 
 	doctor(&d, envp);
@@ -465,9 +465,8 @@ START_TEST(doctor_marker_flags)
 		char *const *envp;
 		const char *flags; /* NULL: nothing to add */
 	} cases[] = {
-		{ add_both, "PS" },   { add_pre, "P" },
-		{ prepend, "p" },     { add_sock, "S" },
-		{ prepend_sock, "pS" }, { nothing, NULL },
+		{ add_both, "PS" }, { add_pre, "P" },       { prepend, "p" },
+		{ add_sock, "S" },  { prepend_sock, "pS" }, { nothing, NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -660,11 +659,10 @@ check_unmend(const char *const list[], const char *const want[])
 
 START_TEST(unmend_removes_added_preload)
 {
-	check_unmend((const char *const[]){ "A=1", "LD_PRELOAD=" LIB,
-					    ROAR_ENV_SOCK "=" SOCK, MARK "P",
-					    NULL },
-		     (const char *const[]){ "A=1", ROAR_ENV_SOCK "=" SOCK,
-					    NULL });
+	check_unmend(
+		(const char *const[]){ "A=1", "LD_PRELOAD=" LIB,
+				       ROAR_ENV_SOCK "=" SOCK, MARK "P", NULL },
+		(const char *const[]){ "A=1", ROAR_ENV_SOCK "=" SOCK, NULL });
 }
 END_TEST
 
@@ -678,26 +676,24 @@ START_TEST(unmend_restores_their_preload)
 					   MARK "p", "Z=9", NULL });
 	entry = e.v[0];
 	roar_track_unmend_environ(e.v);
-	check_env(e.v, (const char *const[]){ "LD_PRELOAD=theirs", "Z=9",
-					      NULL });
+	check_env(e.v,
+		  (const char *const[]){ "LD_PRELOAD=theirs", "Z=9", NULL });
 	ck_assert_ptr_eq(e.v[0], entry);
 	own_env_free(&e);
 
 	/* Only our one element goes: theirs may be a list. */
-	check_unmend((const char *const[]){ MARK "p",
-					    "LD_PRELOAD=" LIB
-					    ":a.so b.so:/x/c.so",
-					    NULL },
-		     (const char *const[]){ "LD_PRELOAD=a.so b.so:/x/c.so",
-					    NULL });
+	check_unmend(
+		(const char *const[]){ MARK "p",
+				       "LD_PRELOAD=" LIB ":a.so b.so:/x/c.so",
+				       NULL },
+		(const char *const[]){ "LD_PRELOAD=a.so b.so:/x/c.so", NULL });
 }
 END_TEST
 
 START_TEST(unmend_removes_added_sock)
 {
 	check_unmend((const char *const[]){ ROAR_ENV_SOCK "=" SOCK, "A=1",
-					    "LD_PRELOAD=" LIB, MARK "S",
-					    NULL },
+					    "LD_PRELOAD=" LIB, MARK "S", NULL },
 		     (const char *const[]){ "A=1", "LD_PRELOAD=" LIB, NULL });
 }
 END_TEST
@@ -709,10 +705,10 @@ START_TEST(unmend_removes_lib_var)
 					    MARK "L", NULL },
 		     (const char *const[]){ "A=1", NULL });
 	/* Without L it is the program's. */
-	check_unmend((const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1",
-					    MARK "S", NULL },
-		     (const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1",
-					    NULL });
+	check_unmend(
+		(const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1", MARK "S",
+				       NULL },
+		(const char *const[]){ ROAR_ENV_LIB "=" LIB, "A=1", NULL });
 }
 END_TEST
 
@@ -723,12 +719,11 @@ START_TEST(unmend_combined_flags)
 					    ROAR_ENV_LIB "=" LIB, MARK "PSL",
 					    "HOME=/root", NULL },
 		     (const char *const[]){ "HOME=/root", NULL });
-	check_unmend((const char *const[]){ "A=1",
-					    "LD_PRELOAD=" LIB ":/x/f.so",
-					    ROAR_ENV_SOCK "=" SOCK, MARK "pS",
-					    NULL },
-		     (const char *const[]){ "A=1", "LD_PRELOAD=/x/f.so",
-					    NULL });
+	check_unmend(
+		(const char *const[]){ "A=1", "LD_PRELOAD=" LIB ":/x/f.so",
+				       ROAR_ENV_SOCK "=" SOCK, MARK "pS",
+				       NULL },
+		(const char *const[]){ "A=1", "LD_PRELOAD=/x/f.so", NULL });
 	/* Only what the marker lists: S alone leaves LD_PRELOAD. */
 	check_unmend((const char *const[]){ "LD_PRELOAD=" LIB, MARK "S",
 					    ROAR_ENV_SOCK "=" SOCK, NULL },
@@ -791,8 +786,7 @@ START_TEST(doctor_unmend_round_trip)
 		{ NULL },
 		{ "A=1", "HOME=/root", NULL },
 		{ "A=1", "LD_PRELOAD=/x/libfoo.so", "B=2", NULL },
-		{ "LD_PRELOAD=a.so b.so:c.so", ROAR_ENV_SOCK "=/other",
-		  NULL },
+		{ "LD_PRELOAD=a.so b.so:c.so", ROAR_ENV_SOCK "=/other", NULL },
 		{ "LD_PRELOAD=/usr/lib/libfoo.so " LIB, "X=y", NULL },
 		{ ROAR_ENV_SOCK "=" SOCK, "LD_PRELOAD=" LIB, NULL },
 		{ ROAR_ENV_LIB "=" LIB, "LD_PRELOADX=1", NULL },
@@ -896,8 +890,7 @@ END_TEST
  */
 START_TEST(regression_round_trip_empty_preload)
 {
-	check_round_trip((const char *const[]){ "A=1", "LD_PRELOAD=",
-						NULL });
+	check_round_trip((const char *const[]){ "A=1", "LD_PRELOAD=", NULL });
 }
 END_TEST
 
@@ -979,10 +972,9 @@ START_TEST(open_of_directory_and_pipe_earns_nothing)
 	 * no file credit. */
 	ck_assert_int_eq(pipe(p), 0);
 	roar_track_open(p[1], O_WRONLY, false);
-	ck_assert(roar_path_is_pipe((struct roar_path *)
-				    roar_fdtable_lookup(p[1])));
-	ck_assert(roar_path_wants((struct roar_path *)
-				  roar_fdtable_lookup(p[1]),
+	ck_assert(roar_path_is_pipe(
+		(struct roar_path *)roar_fdtable_lookup(p[1])));
+	ck_assert(roar_path_wants((struct roar_path *)roar_fdtable_lookup(p[1]),
 				  ROAR_CREDIT_WRITE));
 	close(p[0]);
 	close(p[1]);
@@ -1244,11 +1236,11 @@ next_frame(struct listener *l, msgpack_unpacked *u, int timeout_ms)
 				memcpy(l->frame,
 				       l->buf + ROAR_FRAME_HEADER_SIZE, flen);
 				msgpack_unpacked_init(u);
-				ck_assert_int_eq(
-					msgpack_unpack_next(
-						u, (const char *)l->frame,
-						flen, &off),
-					MSGPACK_UNPACK_SUCCESS);
+				ck_assert_int_eq(msgpack_unpack_next(
+							 u,
+							 (const char *)l->frame,
+							 flen, &off),
+						 MSGPACK_UNPACK_SUCCESS);
 				ck_assert_uint_eq(off, flen);
 				memmove(l->buf,
 					l->buf + ROAR_FRAME_HEADER_SIZE + flen,
@@ -1289,7 +1281,7 @@ check_kind(const msgpack_unpacked *u, const char *want)
 
 	ck_assert_msg(mp_is_str(k, want), "kind %.*s, want %s",
 		      k && k->type == MSGPACK_OBJECT_STR ? (int)k->via.str.size
-							  : 1,
+							 : 1,
 		      k && k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : "?",
 		      want);
 }
@@ -1377,10 +1369,11 @@ START_TEST(pipe_sends_one_event_per_direction)
 	roar_track_dup(p[1], d);
 	roar_track_fd(p[1], ROAR_CREDIT_WRITE);
 	roar_track_fd(p[1], ROAR_CREDIT_WRITE);
-	roar_track_fd(d, ROAR_CREDIT_WRITE);      /* the same pipe */
+	roar_track_fd(d, ROAR_CREDIT_WRITE); /* the same pipe */
 	ck_assert(next_frame(l, &u, 2000));
 	check_kind(&u, "pipe");
-	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PIPE), (int64_t)st.st_ino));
+	ck_assert(
+		mp_is_int(mp_get(&u.data, ROAR_KEY_PIPE), (int64_t)st.st_ino));
 	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_DEV), (int64_t)st.st_dev));
 	ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_DIR), "write"));
 	ck_assert_ptr_null(mp_get(&u.data, ROAR_KEY_PATH));
@@ -1534,8 +1527,7 @@ START_TEST(shared_exec_uses_own_connection)
 		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), getpid()));
 		/* A vfork child has said nothing before: it names its
 		 * parent. */
-		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PPID),
-				    getppid()));
+		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PPID), getppid()));
 		ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_EXE), "/bin/sh"));
 		check_argv(&u, argv);
 		msgpack_unpacked_destroy(&u);

@@ -49,11 +49,11 @@ static char tmpdir[PATH_MAX];
 struct reader {
 	char path[PATH_MAX];
 	int lfd;
-	bool trickle;        /* 16 KiB every 2 ms, never waiting for go */
-	bool ledger;         /* a ledger beside the socket, beaten once */
-	int go[2];           /* a byte on go[1]: start reading */
+	bool trickle; /* 16 KiB every 2 ms, never waiting for go */
+	bool ledger;  /* a ledger beside the socket, beaten once */
+	int go[2];    /* a byte on go[1]: start reading */
 	pthread_t thread;
-	unsigned char *got;  /* what arrived, in order */
+	unsigned char *got; /* what arrived, in order */
 	size_t len, cap;
 };
 
@@ -191,8 +191,8 @@ expect_frame(const struct reader *r, size_t *off, const unsigned char *want,
 	ck_assert_uint_eq(roar_frame_get_len(r->got + *off),
 			  len - ROAR_FRAME_HEADER_SIZE);
 	ck_assert_uint_ge(r->len - *off, len);
-	ck_assert_msg(!memcmp(r->got + *off, want, len),
-		      "frame at %zu differs", *off);
+	ck_assert_msg(!memcmp(r->got + *off, want, len), "frame at %zu differs",
+		      *off);
 	*off += len;
 }
 
@@ -204,9 +204,9 @@ sndbuf(void)
 	socklen_t l = sizeof(v);
 
 	ck_assert_int_ge(roar_transport_fd(), 0);
-	ck_assert_int_eq(getsockopt(roar_transport_fd(), SOL_SOCKET,
-				    SO_SNDBUF, &v, &l),
-			 0);
+	ck_assert_int_eq(
+		getsockopt(roar_transport_fd(), SOL_SOCKET, SO_SNDBUF, &v, &l),
+		0);
 	return (size_t)v;
 }
 
@@ -282,10 +282,10 @@ START_TEST(big_frame_to_trickling_reader_arrives_in_order)
 	ck_assert_int_eq(roar_transport_send(big, big_len), 0);
 	ck_assert_uint_gt(big_len, sndbuf());
 	for (int i = 0; i < 8; i++)
-		ck_assert_int_eq(roar_transport_send(small[i],
-						     ROAR_FRAME_HEADER_SIZE +
-							     700u * (i + 1)),
-				 0);
+		ck_assert_int_eq(
+			roar_transport_send(small[i], ROAR_FRAME_HEADER_SIZE +
+							      700u * (i + 1)),
+			0);
 	roar_guard_depth--;
 	reader_finish(r);
 
@@ -337,14 +337,13 @@ START_TEST(frame_the_queue_cannot_hold_is_dropped_whole)
 		len = roar_frame_get_len(r->got + off);
 		ck_assert_uint_eq(r->len - off, ROAR_FRAME_HEADER_SIZE + len);
 		msgpack_unpacked_init(&u);
-		ck_assert_int_eq(msgpack_unpack_next(
-					 &u,
-					 (const char *)r->got + off +
-						 ROAR_FRAME_HEADER_SIZE,
-					 len, &used),
-				 MSGPACK_UNPACK_SUCCESS);
-		ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_KIND),
-				    "dropped"));
+		ck_assert_int_eq(
+			msgpack_unpack_next(&u,
+					    (const char *)r->got + off +
+						    ROAR_FRAME_HEADER_SIZE,
+					    len, &used),
+			MSGPACK_UNPACK_SUCCESS);
+		ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_KIND), "dropped"));
 		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_COUNT), 1));
 		ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_PID), getpid()));
 		msgpack_unpacked_destroy(&u);

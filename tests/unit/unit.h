@@ -59,8 +59,7 @@ unit_mkdtemp(char *dir, size_t cap, const char *tag)
 }
 
 static inline int
-unit_rm_one(const char *path, const struct stat *st, int type,
-	    struct FTW *ftw)
+unit_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
 	(void)type;

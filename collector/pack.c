@@ -12,36 +12,6 @@
 #include "util.h"
 
 void
-roar_pack_key(msgpack_packer *pk, const char *k)
-{
-	roar_pack_str(pk, k, strlen(k));
-}
-
-void
-roar_pack_str(msgpack_packer *pk, const char *p, size_t len)
-{
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, p, len);
-}
-
-void
-roar_pack_bytes(msgpack_packer *pk, const char *p, size_t len)
-{
-	if (roar_utf8_valid(p, len)) {
-		roar_pack_str(pk, p, len);
-	} else {
-		msgpack_pack_bin(pk, len);
-		msgpack_pack_bin_body(pk, p, len);
-	}
-}
-
-void
-roar_pack_cstr(msgpack_packer *pk, const char *s)
-{
-	roar_pack_bytes(pk, s, strlen(s));
-}
-
-void
 roar_pack_cstr_or_nil(msgpack_packer *pk, const char *s)
 {
 	if (s)

@@ -14,19 +14,10 @@
 
 #include <msgpack.h>
 
+#include "roar/pack.h"
+
 struct roar_bytes;
 
-/** A map key (report_schema.h names them all). */
-void roar_pack_key(msgpack_packer *pk, const char *k);
-
-/** len bytes at p as msgpack str, whatever they are. */
-void roar_pack_str(msgpack_packer *pk, const char *p, size_t len);
-
-/** len bytes at p: str when they are UTF-8, bin when not. */
-void roar_pack_bytes(msgpack_packer *pk, const char *p, size_t len);
-
-/** A C string as roar_pack_bytes packs it. */
-void roar_pack_cstr(msgpack_packer *pk, const char *s);
 
 /** s as roar_pack_cstr packs it, or nil when s is NULL. */
 void roar_pack_cstr_or_nil(msgpack_packer *pk, const char *s);

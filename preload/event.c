@@ -11,7 +11,7 @@
 
 #include <msgpack/pack.h>
 
-#include "roar/ledger.h"
+#include "roar/pack.h"
 #include "roar/utf8.h"
 #include "backtrace.h"
 #include "event.h"
@@ -55,44 +55,16 @@ roar_frame_finish(struct roar_frame *f)
 }
 
 static void
-pack_key(msgpack_packer *pk, const char *key)
-{
-	size_t len = strlen(key);
-
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, key, len);
-}
-
-/* A str when the bytes are UTF-8, a bin when they are not. */
-static void
-pack_bytes(msgpack_packer *pk, const char *s, size_t len)
-{
-	if (roar_utf8_valid(s, len)) {
-		msgpack_pack_str(pk, len);
-		msgpack_pack_str_body(pk, s, len);
-	} else {
-		msgpack_pack_bin(pk, len);
-		msgpack_pack_bin_body(pk, s, len);
-	}
-}
-
-static void
-pack_cstr(msgpack_packer *pk, const char *s)
-{
-	pack_bytes(pk, s, strlen(s));
-}
-
-static void
 pack_head(msgpack_packer *pk, struct roar_frame *f, size_t nkeys,
 	  enum roar_kind kind, const struct roar_event_ids *ids)
 {
 	msgpack_packer_init(pk, f, frame_append);
 	msgpack_pack_map(pk, nkeys + 3);
-	pack_key(pk, ROAR_KEY_KIND);
-	pack_cstr(pk, kind_names[kind]);
-	pack_key(pk, ROAR_KEY_PID);
+	roar_pack_key(pk, ROAR_KEY_KIND);
+	roar_pack_cstr(pk, kind_names[kind]);
+	roar_pack_key(pk, ROAR_KEY_PID);
 	msgpack_pack_int64(pk, ids->pid);
-	pack_key(pk, ROAR_KEY_TID);
+	roar_pack_key(pk, ROAR_KEY_TID);
 	msgpack_pack_int64(pk, ids->tid);
 }
 
@@ -123,7 +95,7 @@ pack_list(msgpack_packer *pk, char *const *list, size_t n)
 {
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)
-		pack_cstr(pk, list[i]);
+		roar_pack_cstr(pk, list[i]);
 }
 
 int
@@ -143,14 +115,14 @@ roar_event_file_at(struct roar_frame *f, const struct roar_event_ids *ids,
 	bool stack = cs && cs->n > 0, mods = cs && cs->nnew > 0;
 
 	pack_head(&pk, f, 1u + (via != NULL) + stack + mods, kind, ids);
-	pack_key(&pk, ROAR_KEY_PATH);
-	pack_bytes(&pk, path, len);
+	roar_pack_key(&pk, ROAR_KEY_PATH);
+	roar_pack_bytes(&pk, path, len);
 	if (via) {
-		pack_key(&pk, ROAR_KEY_VIA);
-		pack_cstr(&pk, via);
+		roar_pack_key(&pk, ROAR_KEY_VIA);
+		roar_pack_cstr(&pk, via);
 	}
 	if (stack) {
-		pack_key(&pk, ROAR_KEY_STACK);
+		roar_pack_key(&pk, ROAR_KEY_STACK);
 		msgpack_pack_array(&pk, cs->n);
 		for (unsigned i = 0; i < cs->n; i++) {
 			msgpack_pack_array(&pk, 2);
@@ -159,12 +131,12 @@ roar_event_file_at(struct roar_frame *f, const struct roar_event_ids *ids,
 		}
 	}
 	if (mods) {
-		pack_key(&pk, ROAR_KEY_MODULES);
+		roar_pack_key(&pk, ROAR_KEY_MODULES);
 		msgpack_pack_array(&pk, cs->nnew);
 		for (unsigned i = 0; i < cs->nnew; i++) {
 			msgpack_pack_array(&pk, 2);
 			msgpack_pack_uint32(&pk, cs->mod[i].id);
-			pack_bytes(&pk, cs->mod[i].name, cs->mod[i].len);
+			roar_pack_bytes(&pk, cs->mod[i].name, cs->mod[i].len);
 		}
 	}
 	return roar_frame_finish(f);
@@ -192,44 +164,44 @@ roar_event_hello(struct roar_frame *f, const struct roar_event_ids *ids,
 	nkeys += (h->cwd != NULL) + (h->exe != NULL) + (!all_argv || !all_env) +
 		 h->late + (h->pidns != 0) + h->has_ledger;
 	pack_head(&pk, f, nkeys, ROAR_KIND_HELLO, ids);
-	pack_key(&pk, ROAR_KEY_PROTO);
+	roar_pack_key(&pk, ROAR_KEY_PROTO);
 	msgpack_pack_uint32(&pk, ROAR_PROTOCOL_VERSION);
-	pack_key(&pk, ROAR_KEY_PPID);
+	roar_pack_key(&pk, ROAR_KEY_PPID);
 	msgpack_pack_int64(&pk, h->ppid);
-	pack_key(&pk, ROAR_KEY_ORIGIN);
-	pack_cstr(&pk, h->origin);
-	pack_key(&pk, ROAR_KEY_TIME);
+	roar_pack_key(&pk, ROAR_KEY_ORIGIN);
+	roar_pack_cstr(&pk, h->origin);
+	roar_pack_key(&pk, ROAR_KEY_TIME);
 	msgpack_pack_double(&pk, h->time);
 	if (h->argv) {
-		pack_key(&pk, ROAR_KEY_ARGV);
+		roar_pack_key(&pk, ROAR_KEY_ARGV);
 		pack_list(&pk, h->argv, nargv);
 	}
 	if (h->envp) {
-		pack_key(&pk, ROAR_KEY_ENV);
+		roar_pack_key(&pk, ROAR_KEY_ENV);
 		pack_list(&pk, h->envp, nenv);
 	}
 	if (h->cwd) {
-		pack_key(&pk, ROAR_KEY_CWD);
-		pack_cstr(&pk, h->cwd);
+		roar_pack_key(&pk, ROAR_KEY_CWD);
+		roar_pack_cstr(&pk, h->cwd);
 	}
 	if (h->exe) {
-		pack_key(&pk, ROAR_KEY_EXE);
-		pack_cstr(&pk, h->exe);
+		roar_pack_key(&pk, ROAR_KEY_EXE);
+		roar_pack_cstr(&pk, h->exe);
 	}
 	if (!all_argv || !all_env) {
-		pack_key(&pk, ROAR_KEY_TRUNCATED);
+		roar_pack_key(&pk, ROAR_KEY_TRUNCATED);
 		msgpack_pack_true(&pk);
 	}
 	if (h->late) {
-		pack_key(&pk, ROAR_KEY_LATE);
+		roar_pack_key(&pk, ROAR_KEY_LATE);
 		msgpack_pack_true(&pk);
 	}
 	if (h->pidns) {
-		pack_key(&pk, ROAR_KEY_PIDNS);
+		roar_pack_key(&pk, ROAR_KEY_PIDNS);
 		msgpack_pack_uint64(&pk, h->pidns);
 	}
 	if (h->has_ledger) {
-		pack_key(&pk, ROAR_KEY_LEDGER);
+		roar_pack_key(&pk, ROAR_KEY_LEDGER);
 		msgpack_pack_uint64(&pk, h->ledger);
 	}
 	return roar_frame_finish(f);
@@ -243,7 +215,7 @@ one_uint_event(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_packer pk;
 
 	pack_head(&pk, f, 1, kind, ids);
-	pack_key(&pk, key);
+	roar_pack_key(&pk, key);
 	msgpack_pack_uint64(&pk, v);
 	return roar_frame_finish(f);
 }
@@ -283,21 +255,21 @@ roar_event_exec(struct roar_frame *f, const struct roar_event_ids *ids,
 	pack_head(&pk, f, 3 + !all + (subject > 0) + (ppid > 0), ROAR_KIND_EXEC,
 		  ids);
 	if (subject > 0) {
-		pack_key(&pk, ROAR_KEY_SUBJECT);
+		roar_pack_key(&pk, ROAR_KEY_SUBJECT);
 		msgpack_pack_int64(&pk, subject);
 	}
 	if (ppid > 0) {
-		pack_key(&pk, ROAR_KEY_PPID);
+		roar_pack_key(&pk, ROAR_KEY_PPID);
 		msgpack_pack_int64(&pk, ppid);
 	}
-	pack_key(&pk, ROAR_KEY_EXE);
-	pack_cstr(&pk, exe);
-	pack_key(&pk, ROAR_KEY_ARGV);
+	roar_pack_key(&pk, ROAR_KEY_EXE);
+	roar_pack_cstr(&pk, exe);
+	roar_pack_key(&pk, ROAR_KEY_ARGV);
 	pack_list(&pk, argv, n);
-	pack_key(&pk, ROAR_KEY_TIME);
+	roar_pack_key(&pk, ROAR_KEY_TIME);
 	msgpack_pack_double(&pk, time);
 	if (!all) {
-		pack_key(&pk, ROAR_KEY_TRUNCATED);
+		roar_pack_key(&pk, ROAR_KEY_TRUNCATED);
 		msgpack_pack_true(&pk);
 	}
 	return roar_frame_finish(f);
@@ -310,9 +282,9 @@ roar_event_exec_failed(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_packer pk;
 
 	pack_head(&pk, f, 2, ROAR_KIND_EXEC_FAILED, ids);
-	pack_key(&pk, ROAR_KEY_ERRNO);
+	roar_pack_key(&pk, ROAR_KEY_ERRNO);
 	msgpack_pack_int(&pk, err);
-	pack_key(&pk, ROAR_KEY_TIME);
+	roar_pack_key(&pk, ROAR_KEY_TIME);
 	msgpack_pack_double(&pk, time);
 	return roar_frame_finish(f);
 }
@@ -326,15 +298,15 @@ roar_event_exit(struct roar_frame *f, const struct roar_event_ids *ids,
 	pack_head(&pk, f, 2 + (ppid > 0) + (fd_yields > 0), ROAR_KIND_EXIT,
 		  ids);
 	if (ppid > 0) {
-		pack_key(&pk, ROAR_KEY_PPID);
+		roar_pack_key(&pk, ROAR_KEY_PPID);
 		msgpack_pack_int64(&pk, ppid);
 	}
-	pack_key(&pk, ROAR_KEY_STATUS);
+	roar_pack_key(&pk, ROAR_KEY_STATUS);
 	msgpack_pack_int(&pk, status);
-	pack_key(&pk, ROAR_KEY_TIME);
+	roar_pack_key(&pk, ROAR_KEY_TIME);
 	msgpack_pack_double(&pk, time);
 	if (fd_yields > 0) {
-		pack_key(&pk, ROAR_KEY_FD_YIELDS);
+		roar_pack_key(&pk, ROAR_KEY_FD_YIELDS);
 		msgpack_pack_uint64(&pk, fd_yields);
 	}
 	return roar_frame_finish(f);
@@ -347,9 +319,9 @@ roar_event_reaped(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_packer pk;
 
 	pack_head(&pk, f, 2, ROAR_KIND_REAPED, ids);
-	pack_key(&pk, ROAR_KEY_CHILD);
+	roar_pack_key(&pk, ROAR_KEY_CHILD);
 	msgpack_pack_int64(&pk, child);
-	pack_key(&pk, ROAR_KEY_STATUS);
+	roar_pack_key(&pk, ROAR_KEY_STATUS);
 	msgpack_pack_int(&pk, status);
 	return roar_frame_finish(f);
 }
@@ -375,11 +347,11 @@ roar_event_pipe(struct roar_frame *f, const struct roar_event_ids *ids,
 	msgpack_packer pk;
 
 	pack_head(&pk, f, 3, ROAR_KIND_PIPE, ids);
-	pack_key(&pk, ROAR_KEY_PIPE);
+	roar_pack_key(&pk, ROAR_KEY_PIPE);
 	msgpack_pack_uint64(&pk, ino);
-	pack_key(&pk, ROAR_KEY_DEV);
+	roar_pack_key(&pk, ROAR_KEY_DEV);
 	msgpack_pack_uint64(&pk, dev);
-	pack_key(&pk, ROAR_KEY_DIR);
-	pack_cstr(&pk, write ? ROAR_DIR_WRITE : ROAR_DIR_READ);
+	roar_pack_key(&pk, ROAR_KEY_DIR);
+	roar_pack_cstr(&pk, write ? ROAR_DIR_WRITE : ROAR_DIR_READ);
 	return roar_frame_finish(f);
 }

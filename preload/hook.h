@@ -57,6 +57,15 @@ long roar_hook_exec_syscall(long nr, const long a[6]);
 		errno = roar_saved_errno_;          \
 	} while (0)
 
+/* Bytes moved through fd (credit: ROAR_CREDIT_*), when ok: recorded,
+ * or parked by a signal handler that interrupted our bookkeeping. */
+#define ROAR_FD_CREDIT(ok, fd, credit)                                     \
+	do {                                                               \
+		if (ok)                                                    \
+			ROAR_AFTER_PARK(roar_track_fd((fd), (credit)),     \
+					roar_park_credit((fd), (credit))); \
+	} while (0)
+
 /* Bookkeeping with no parked form: a handler's call is counted lost. */
 #define ROAR_AFTER(stmt) ROAR_AFTER_PARK(stmt, roar_park_lost())
 

@@ -30,38 +30,26 @@ after_fcntl(int ret, int fd, int cmd)
 	return ret;
 }
 
-/* glibc's own fcntl reads its third argument as a pointer too. */
-ROAR_EXPORT int
-fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-	int ret;
+/* glibc's own fcntl reads its third argument as a pointer too.  A dup
+ * that failed for want of an fd is made again once ours is given back. */
+#define FCNTL_HOOK(name)                                            \
+	ROAR_EXPORT int name(int fd, int cmd, ...)                  \
+	{                                                           \
+		va_list ap;                                         \
+		void *arg;                                          \
+		int ret;                                            \
+                                                                    \
+		va_start(ap, cmd);                                  \
+		arg = va_arg(ap, void *);                           \
+		va_end(ap);                                         \
+		ret = ROAR_REAL(name)(fd, cmd, arg);                \
+		if (ret < 0 && is_dup(cmd) && roar_hook_fd_retry()) \
+			ret = ROAR_REAL(name)(fd, cmd, arg);        \
+		return after_fcntl(ret, fd, cmd);                   \
+	}
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	ret = ROAR_REAL(fcntl)(fd, cmd, arg);
-	if (ret < 0 && is_dup(cmd) && roar_hook_fd_retry())
-		ret = ROAR_REAL(fcntl)(fd, cmd, arg);
-	return after_fcntl(ret, fd, cmd);
-}
-
-ROAR_EXPORT int
-fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-	int ret;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	ret = ROAR_REAL(fcntl64)(fd, cmd, arg);
-	if (ret < 0 && is_dup(cmd) && roar_hook_fd_retry())
-		ret = ROAR_REAL(fcntl64)(fd, cmd, arg);
-	return after_fcntl(ret, fd, cmd);
-}
+FCNTL_HOOK(fcntl)
+FCNTL_HOOK(fcntl64)
 
 /*
  * Close [first, last] but our connection's fd: the two ranges around it,

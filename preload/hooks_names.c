@@ -135,9 +135,7 @@ ftruncate(int fd, off_t len)
 {
 	int ret = ROAR_REAL(ftruncate)(fd, len);
 
-	if (ret == 0)
-		ROAR_AFTER_PARK(roar_track_fd(fd, ROAR_CREDIT_WRITE),
-				roar_park_credit(fd, ROAR_CREDIT_WRITE));
+	ROAR_FD_CREDIT(ret == 0, fd, ROAR_CREDIT_WRITE);
 	return ret;
 }
 
@@ -146,8 +144,6 @@ ftruncate64(int fd, off64_t len)
 {
 	int ret = ROAR_REAL(ftruncate64)(fd, len);
 
-	if (ret == 0)
-		ROAR_AFTER_PARK(roar_track_fd(fd, ROAR_CREDIT_WRITE),
-				roar_park_credit(fd, ROAR_CREDIT_WRITE));
+	ROAR_FD_CREDIT(ret == 0, fd, ROAR_CREDIT_WRITE);
 	return ret;
 }

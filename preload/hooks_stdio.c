@@ -272,21 +272,13 @@ __printf_chk(int flag, const char *fmt, ...)
 	return ret;
 }
 
-/* dprintf: an fd, not a stream. */
-#define FD_CREDIT(ok, fd)                                                   \
-	do {                                                                \
-		if (ok)                                                     \
-			ROAR_AFTER_PARK(                                    \
-				roar_track_fd((fd), ROAR_CREDIT_WRITE),     \
-				roar_park_credit((fd), ROAR_CREDIT_WRITE)); \
-	} while (0)
 
 ROAR_EXPORT int
 vdprintf(int fd, const char *fmt, va_list ap)
 {
 	int ret = ROAR_REAL(vdprintf)(fd, fmt, ap);
 
-	FD_CREDIT(ret > 0, fd);
+	ROAR_FD_CREDIT(ret > 0, fd, ROAR_CREDIT_WRITE);
 	return ret;
 }
 
@@ -299,7 +291,7 @@ dprintf(int fd, const char *fmt, ...)
 	va_start(ap, fmt);
 	ret = ROAR_REAL(vdprintf)(fd, fmt, ap);
 	va_end(ap);
-	FD_CREDIT(ret > 0, fd);
+	ROAR_FD_CREDIT(ret > 0, fd, ROAR_CREDIT_WRITE);
 	return ret;
 }
 
@@ -308,7 +300,7 @@ __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 {
 	int ret = ROAR_REAL(__vdprintf_chk)(fd, flag, fmt, ap);
 
-	FD_CREDIT(ret > 0, fd);
+	ROAR_FD_CREDIT(ret > 0, fd, ROAR_CREDIT_WRITE);
 	return ret;
 }
 
@@ -321,7 +313,7 @@ __dprintf_chk(int fd, int flag, const char *fmt, ...)
 	va_start(ap, fmt);
 	ret = ROAR_REAL(__vdprintf_chk)(fd, flag, fmt, ap);
 	va_end(ap);
-	FD_CREDIT(ret > 0, fd);
+	ROAR_FD_CREDIT(ret > 0, fd, ROAR_CREDIT_WRITE);
 	return ret;
 }
 

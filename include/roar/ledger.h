@@ -36,8 +36,7 @@
 /** Bytes before the first slot (one page: the head is written often). */
 #define ROAR_LEDGER_HEAD_SIZE 4096u
 
-/** Hello key: the slot the sending image counts in (uint). */
-#define ROAR_KEY_LEDGER "ledger"
+/* The hello key naming a slot is protocol.h's ROAR_KEY_LEDGER. */
 
 struct roar_ledger_head {
 	uint32_t magic;

@@ -146,6 +146,10 @@ enum roar_kind {
 					   process was noticed after the fact
 					   (a raw clone, _Fork), so "time" is
 					   when it was noticed, not the fork */
+#define ROAR_KEY_LEDGER \
+	"ledger" /* uint, hello and resume: the
+					   slot the sending image counts
+					   its frames in (roar/ledger.h) */
 #define ROAR_KEY_FD_YIELDS \
 	"fd_yields" /* uint, exit: times the process
 					  gave our connection's fd back to

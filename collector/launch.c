@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "roar/path.h"
 #include "roar/protocol.h"
 #include "collect.h"
 #include "launch.h"
@@ -113,21 +114,6 @@ roar_launch_find_library(char *out, size_t cap)
 	if (scan_dir(ROAR_PRELOADDIR, out, cap))
 		return 0;
 	return -ENOENT;
-}
-
-static void
-absolute(const char *path, char *out, size_t cap)
-{
-	char cwd[PATH_MAX];
-
-	int n;
-
-	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		n = snprintf(out, cap, "%s", path);
-	else
-		n = snprintf(out, cap, "%s/%s", cwd, path);
-	if (n < 0 || (size_t)n >= cap)
-		snprintf(out, cap, "%s", path); /* too long: keep it relative */
 }
 
 int
@@ -389,7 +375,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 			o->prog, ROAR_ENV_LIB);
 		return -ENOENT;
 	}
-	absolute(o->report_path, report, sizeof(report));
+	roar_path_absolute(o->report_path, report, sizeof(report));
 	rc = roar_launch_check_output(report, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr,

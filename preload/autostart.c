@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "roar/path.h"
 #include "roar/protocol.h"
 #include "roar/sockdir.h"
 #include "autostart.h"
@@ -196,15 +197,7 @@ roar_autostart(char **envp)
 	}
 	if (!rep || !*rep)
 		rep = "roar-report.msgpack";
-	if (rep[0] == '/') {
-		snprintf(report, sizeof(report), "%s", rep);
-	} else {
-		char cwd[PATH_MAX];
-
-		if (!getcwd(cwd, sizeof(cwd)))
-			snprintf(cwd, sizeof(cwd), ".");
-		snprintf(report, sizeof(report), "%s/%s", cwd, rep);
-	}
+	roar_path_absolute(rep, report, sizeof(report));
 	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)roar_session.pid);
 	char *cargv[] = { collector,     "--listen-fd",  fdarg,

@@ -152,7 +152,10 @@ bind_slot(struct roar_conn *c, struct roar_merge *m, const msgpack_object *ev,
 	    s->via.u64 >= ROAR_LEDGER_SLOTS)
 		return;
 	bound = roar_map_get(&m->slot_pid, s->via.u64 + 1);
-	if (bound && (uint64_t)(uintptr_t)bound != who)
+	/* The same process by the kernel's pid: its alias (the pid in its
+	 * own namespace) may be unknown on a later connection. */
+	if (bound &&
+	    ((uint64_t)(uintptr_t)bound & 0xffffffffu) != (who & 0xffffffffu))
 		return;
 	if (!bound)
 		roar_map_put(&m->slot_pid, s->via.u64 + 1,

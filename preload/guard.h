@@ -138,7 +138,9 @@ roar_guard_enter_book(void)
 static inline bool
 roar_guard_parkable(void)
 {
-	return ROAR_UNLIKELY(roar_guard_depth & ROAR_GUARD_BOOK);
+	/* A vfork child's TLS is its parent thread's: never its ring. */
+	return ROAR_UNLIKELY(roar_guard_depth & ROAR_GUARD_BOOK) &&
+	       !roar_in_vfork;
 }
 
 /**

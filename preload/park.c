@@ -89,16 +89,21 @@ take_slot(unsigned *ticket)
 		roar_transport_count_drop();
 		return NULL;
 	}
+	/* Lost until recorded: an exec or a crash before the drain must
+	 * not lose it silently (the ledger survives the image).  Counted
+	 * before the ticket, so that a fork in between (a nested handler)
+	 * leaves no count in the child for a ticket the child never had. */
+	roar_ledger_lost(1);
 	t = atomic_load(&roar_park_tls.head);
 	do {
 		if (t - roar_park_tls.tail >= ROAR_PARK_SLOTS) {
+			/* Lost for good: counted once, as any drop (the
+			 * ledger's provisional count is taken back). */
+			roar_ledger_found(1);
 			roar_transport_count_drop();
 			return NULL;
 		}
 	} while (!atomic_compare_exchange_weak(&roar_park_tls.head, &t, t + 1));
-	/* Lost until recorded: an exec or a crash before the drain must
-	 * not lose it silently (the ledger survives the image). */
-	roar_ledger_lost(1);
 	*ticket = t;
 	return &slots[t % ROAR_PARK_SLOTS];
 }

@@ -304,6 +304,8 @@ roar_track_open_shared(int fd, int flags, bool created)
 						: ROAR_KIND_READ,
 		    name, (size_t)len, ROAR_VIA_OPEN) == 0)
 		roar_transport_send_oneshot(f.data, f.len);
+	else
+		roar_transport_count_drop();
 }
 
 void

@@ -310,6 +310,8 @@ resume_unlocked(void)
 {
 	unsigned char buf[96];
 	struct roar_frame f;
+	ssize_t n;
+	size_t rest;
 
 	if (!roar_link.need_resume)
 		return;
@@ -323,7 +325,27 @@ resume_unlocked(void)
 			      (uint64_t)roar_ledger_slot()) != 0)
 		return;
 	roar_ledger_made();
-	push_unlocked(buf, f.len);
+	/*
+	 * Ahead of what waited while there was no connection: the queue then
+	 * holds whole frames only, and the stream is at a frame boundary
+	 * (a fresh socket, or one handed over with nothing left in flight).
+	 * What the socket does not take at once goes to the queue's head.
+	 */
+	n = roar_transport_send_now(roar_link.fd, buf, f.len);
+	if (n < 0) {
+		roar_transport_drop_unlocked(true);
+		return;
+	}
+	rest = f.len - (size_t)n;
+	if (!rest)
+		return;
+	if (rest > QUEUE_SIZE - roar_link.queue_len) {
+		roar_transport_drop_unlocked(true);
+		return;
+	}
+	memmove(queue + rest, queue, roar_link.queue_len);
+	memcpy(queue, buf + n, rest);
+	roar_link.queue_len += rest;
 }
 
 /* Must be called with send_lock held. */

@@ -102,22 +102,28 @@ wait_writable(int fd, struct waiter *w)
 /* Write all of buf on a connection of our own, waiting up to the stall
  * budget.  Returns 0 or -errno.  Holds no lock. */
 static int
-write_all_patient(int fd, const unsigned char *buf, size_t len)
+write_all_patient(int fd, const unsigned char *buf, size_t len, size_t *sent)
 {
 	struct waiter w;
 	size_t off = 0;
+	int rc = 0;
 
 	waiter_init(&w);
 	while (off < len) {
 		ssize_t n = roar_transport_send_now(fd, buf + off, len - off);
 
-		if (n < 0)
-			return (int)n;
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
 		off += (size_t)n;
-		if (off < len && !wait_writable(fd, &w))
-			return -ETIMEDOUT;
+		if (off < len && !wait_writable(fd, &w)) {
+			rc = -ETIMEDOUT;
+			break;
+		}
 	}
-	return 0;
+	*sent = off;
+	return rc;
 }
 
 /*
@@ -166,6 +172,7 @@ roar_transport_drain_patiently(void)
 int
 roar_transport_send_oneshot(const void *frame, size_t len)
 {
+	size_t sent;
 	int fd, rc;
 
 	if (!roar_link.enabled)
@@ -178,9 +185,11 @@ roar_transport_send_oneshot(const void *frame, size_t len)
 		roar_transport_count_drop();
 		return fd;
 	}
-	rc = write_all_patient(fd, frame, len);
+	rc = write_all_patient(fd, frame, len, &sent);
 	close_fd(fd);
-	if (rc != 0)
+	/* A frame that went out in part reaches the collector as a torn
+	 * frame, which it counts: counted here too, it would be twice. */
+	if (rc != 0 && sent == 0)
 		roar_transport_count_drop();
 	return rc;
 }

@@ -390,6 +390,55 @@ START_TEST(frames_wait_for_a_late_collector)
 }
 END_TEST
 
+START_TEST(a_new_connection_names_its_slot_before_what_waited)
+{
+	/* A ledger, but no listener yet: the frames wait in the queue.  The
+	 * first connection's first frame must name the image's slot (a
+	 * resume), ahead of them, or the collector could not count them. */
+	struct reader *r = calloc(1, sizeof(*r));
+	unsigned char *early = make_frame(300, 9);
+	unsigned char *late = make_frame(40, 10);
+	size_t off = 0, len, used = 0;
+	msgpack_unpacked u;
+
+	ck_assert_ptr_nonnull(r);
+	snprintf(r->path, sizeof(r->path), "%s/sock", tmpdir);
+	ck_assert_int_eq(roar_ledger_create(r->path), 0);
+	roar_transport_init(r->path);
+	ck_assert_int_eq(roar_ledger_slot(), 0);
+	roar_guard_depth++;
+	ck_assert_int_eq(roar_transport_send(early, 4 + 300), 0);
+	ck_assert_int_eq(roar_transport_fd(), -1);
+	roar_guard_depth--;
+	reader_start(r);
+	usleep(50 * 1000);
+	roar_guard_depth++;
+	ck_assert_int_eq(roar_transport_send(late, 4 + 40), 0);
+	ck_assert_int_ge(roar_transport_fd(), 0);
+	roar_guard_depth--;
+	reader_finish(r);
+	ck_assert_uint_ge(r->len, ROAR_FRAME_HEADER_SIZE);
+	len = roar_frame_get_len(r->got);
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(msgpack_unpack_next(&u,
+					     (const char *)r->got +
+						     ROAR_FRAME_HEADER_SIZE,
+					     len, &used),
+			 MSGPACK_UNPACK_SUCCESS);
+	ck_assert(mp_is_str(mp_get(&u.data, ROAR_KEY_KIND), "resume"));
+	ck_assert(mp_is_int(mp_get(&u.data, ROAR_KEY_LEDGER), 0));
+	msgpack_unpacked_destroy(&u);
+	off = ROAR_FRAME_HEADER_SIZE + len;
+	expect_frame(r, &off, early, 4 + 300);
+	expect_frame(r, &off, late, 4 + 40);
+	ck_assert_uint_eq(off, r->len);
+	free(late);
+	free(early);
+	reader_free(r);
+	free(r);
+}
+END_TEST
+
 START_TEST(connection_is_high_and_cloexec)
 {
 	struct reader *r = calloc(1, sizeof(*r));
@@ -626,6 +675,7 @@ transport_suite(void)
 	tcase_add_test(tc, handover_keeps_the_stream_across_exec);
 	tcase_add_test(tc, stalled_collector_is_declared_and_nobody_waits);
 	tcase_add_test(tc, lost_events_are_in_the_ledger);
+	tcase_add_test(tc, a_new_connection_names_its_slot_before_what_waited);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,9 +6,8 @@ test needs.  Every helper raises on failure; none hides one."""
 import os
 import tempfile
 import shutil
+import signal
 import subprocess
-import sys
-import tempfile
 import unittest
 
 import msgpack
@@ -133,6 +132,35 @@ def run_traced(argv, cwd, env=None, via="launcher", timeout=300, stdin=None,
         raise AssertionError("no report written by %r: stderr %r"
                              % (cmd, proc.stderr))
     return Run(proc, load_report(report), report)
+
+
+def finish(p, timeout, what):
+    """p.communicate() within timeout; on overstay kill p's process group
+    (start it with start_new_session=True) and fail."""
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            _, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            err = b""
+        raise AssertionError("%s still running after %d s; stderr %r"
+                             % (what, timeout, (err or b"")[-2000:]))
+
+
+def bounded(cmd, cwd, env, timeout, what, stdout=subprocess.PIPE):
+    """Run cmd in a session of its own, within timeout seconds (else kill
+    that process group and fail).  Returns a CompletedProcess."""
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                         stdout=stdout, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    out, err = finish(p, timeout, "%s (%r)" % (what, cmd))
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def wait_for_file(path, seconds):

@@ -20,27 +20,7 @@ PY = "/usr/bin/python3"
 
 # ---- bounded runs --------------------------------------------------------
 
-def _bounded(cmd, cwd, env, timeout, what):
-    """Run cmd in a session of its own; on overstay kill that process
-    group and fail.  Returns a CompletedProcess."""
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            out, err = p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = b"", b""
-        raise AssertionError("%s still running after %d s: %r; stderr %r"
-                             % (what, timeout, cmd, err[-2000:]))
-    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+_bounded = rt.bounded
 
 
 def launch(argv, cwd, env=None, timeout=60):

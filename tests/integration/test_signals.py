@@ -7,13 +7,11 @@ signal.  Every run is bounded: the fixture gives up after 20 s and the
 launcher is killed, with its process group, when it overstays."""
 import fcntl
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import termios
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import roartest as rt  # noqa: E402
@@ -31,23 +29,7 @@ def trap():
     return _trap
 
 
-def _finish(p, timeout, what):
-    """communicate() within timeout; on overstay kill p's process group
-    and fail."""
-    try:
-        return p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            _, err = p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            err = b""
-        raise AssertionError("%s still running after %d s; stderr %r"
-                             % (what, timeout, err[-2000:]))
+_finish = rt.finish
 
 
 class Signals(rt.TracerTest):

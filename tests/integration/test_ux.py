@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,27 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import roartest as rt  # noqa: E402
 
 
-def _bounded(cmd, cwd, env, timeout, what, stdout=subprocess.PIPE):
-    """Run cmd in a session of its own; on overstay kill that process
-    group and fail.  Returns a CompletedProcess."""
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                         stdout=stdout, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            out, err = p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = b"", b""
-        raise AssertionError("%s still running after %d s: %r; stderr %r"
-                             % (what, timeout, cmd, err[-2000:]))
-    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+_bounded = rt.bounded
 
 
 def project_version():

@@ -26,6 +26,7 @@
 
 #include "collect.h"
 #include "collect_loop.h"
+#include "supervise.h"
 #include "conn.h"
 #include "tally.h"
 
@@ -312,6 +313,15 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 	reap_root(&l);
 	roar_tally_open(&l.tally, o->listen_fd, m);
 	l.start_ms = roar_mono_ms();
+	{
+		int sup_fd = -1;
+
+		l.sup = o->sup ? o->sup : roar_sup_new(&sup_fd);
+		if (o->sup)
+			sup_fd = roar_sup_frames_fd(o->sup);
+		if (l.sup)
+			roar_collect_add_supervisor(&l, sup_fd);
+	}
 
 	for (;;) {
 		struct epoll_event evs[64];
@@ -320,8 +330,13 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		roar_tally_beat(&l.tally);
 
 		if (l.root_done && l.alive == 0) {
-			/* Everyone is gone: collect what they left behind. */
+			/* Everyone is gone: collect what they left behind,
+			 * the supervisor's last word too. */
 			drain_all(&l);
+			if (l.alive == 0 && !l.sup_done) {
+				roar_collect_drain_supervisor(&l);
+				continue;
+			}
 			if (l.alive == 0)
 				break;
 			continue;
@@ -329,6 +344,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		if (l.root_done && l.stop) {
 			roar_collect_say_stopped(&l);
 			drain_all(&l);
+			roar_collect_drain_supervisor(&l);
 			roar_merge_each_proc(m, mark_running, NULL);
 			break;
 		}
@@ -340,6 +356,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 					   (uint64_t)(o->wait_timeout * 1000.0);
 			if (now >= deadline) {
 				drain_all(&l);
+				roar_collect_drain_supervisor(&l);
 				roar_merge_each_proc(m, mark_running, NULL);
 				break;
 			}
@@ -401,6 +418,7 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 			nap(&l);
 	}
 out:
+	roar_collect_drain_supervisor(&l);
 	while (l.nconns)
 		roar_collect_drop_conn(&l, l.conns[l.nconns - 1]);
 	roar_collect_bury(&l);
@@ -414,6 +432,7 @@ out:
 	free(l.pool.v);
 	if (l.epfd >= 0)
 		close(l.epfd);
+	roar_sup_free(l.sup, &m->sup_stats);
 	roar_collect_say_refused(&l);
 	m->on_new_proc = NULL;
 	/* Everyone is gone (or no longer waited for): what never came is

@@ -50,6 +50,10 @@ struct roar_collect_opts {
 	bool (*on_signal)(void *ctx, const struct signalfd_siginfo *si,
 			  bool root_done);
 	void *signal_ctx;
+	/* A supervisor made before the command started (the launcher's,
+	 * which took the command's listener before the loop ran); the
+	 * loop takes it over.  NULL: the loop makes its own. */
+	struct roar_sup *sup;
 };
 
 struct roar_collect_result {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,11 @@
 
 #include "collect_loop.h"
 #include "conn.h"
+#include "supervise.h"
 #include "tally.h"
 
 static void resume_accept(struct roar_loop *l);
+static struct roar_loop_entry *add_conn(struct roar_loop *l, int fd);
 
 void
 roar_collect_drop_conn(struct roar_loop *l, struct roar_loop_entry *e)
@@ -44,6 +47,8 @@ roar_collect_drop_conn(struct roar_loop *l, struct roar_loop_entry *e)
 			l->conns[i] = l->conns[--l->nconns];
 			break;
 		}
+	if (e == l->sup_entry)
+		l->sup_entry = NULL;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, e->c->fd, NULL);
 	roar_conn_free(e->c);
 	e->c = NULL;
@@ -91,6 +96,85 @@ drop_torn(struct roar_loop *l)
 	}
 }
 
+/*
+ * Read from c as read(2) would, but take the descriptors a sender
+ * attached (SCM_RIGHTS): a seccomp listener handed over with a supervise
+ * frame goes to the supervisor, anything else is closed.  The kernel
+ * never merges bytes that carry descriptors with bytes that do not into
+ * one read, so a listener arrives with its own frame.
+ */
+static ssize_t
+receive(struct roar_loop *l, struct roar_conn *c, char *buf, size_t cap)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, cap };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = ctl.b,
+			      .msg_controllen = sizeof(ctl.b) };
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+
+	if (n < 0 || c->supervisor)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
+			if (!l->sup || c->peer_pid <= 0 ||
+			    roar_sup_adopt(l->sup, fd, c->peer_pid) != 0) {
+				if (l->sup && c->peer_pid > 0)
+					continue; /* adopt closed it */
+				close(fd);
+			}
+		}
+	}
+	return n;
+}
+
+void
+roar_collect_add_supervisor(struct roar_loop *l, int fd)
+{
+	struct roar_loop_entry *e = add_conn(l, fd);
+
+	if (!e) {
+		close(fd);
+		return;
+	}
+	e->c->supervisor = true;
+	l->sup_entry = e;
+}
+
+void
+roar_collect_drain_supervisor(struct roar_loop *l)
+{
+	if (l->sup_done || !l->sup)
+		return;
+	l->sup_done = true;
+	roar_sup_quiesce(l->sup);
+	/* Until the supervisor shuts its end (or goes silent for 5 s). */
+	while (l->sup_entry) {
+		struct pollfd p = { .fd = l->sup_entry->c->fd,
+				    .events = POLLIN };
+
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		if (!roar_collect_read_conn(l, l->sup_entry))
+			break;
+	}
+	roar_collect_bury(l);
+}
+
 /* Read what e has; returns false when e was dropped. */
 bool
 roar_collect_read_conn(struct roar_loop *l, struct roar_loop_entry *e)
@@ -100,7 +184,7 @@ roar_collect_read_conn(struct roar_loop *l, struct roar_loop_entry *e)
 	char err[256];
 
 	for (;;) {
-		ssize_t n = read(c->fd, buf, sizeof(buf));
+		ssize_t n = receive(l, c, buf, sizeof(buf));
 
 		if (n > 0) {
 			roar_tally_beat(&l->tally);

@@ -73,6 +73,11 @@ struct roar_loop {
 	uint64_t start_ms;    /* when the loop began */
 	uint64_t progress_ms; /* when the next progress line is due */
 	uint64_t fd_limit;    /* RLIMIT_NOFILE, once raised */
+	/* The seccomp supervisor (supervise.h), its frames' connection,
+	 * and whether its last frames were read. */
+	struct roar_sup *sup;
+	struct roar_loop_entry *sup_entry;
+	bool sup_done;
 };
 
 /* ---- collect.c -------------------------------------------------------- */
@@ -87,6 +92,12 @@ void roar_collect_accept_all(struct roar_loop *l);
 
 /** Read what e has; returns false when e was dropped. */
 bool roar_collect_read_conn(struct roar_loop *l, struct roar_loop_entry *e);
+
+/** The supervisor's frames come on fd: a connection of the loop's. */
+void roar_collect_add_supervisor(struct roar_loop *l, int fd);
+
+/** The run is over: have the supervisor say its last and read it all. */
+void roar_collect_drain_supervisor(struct roar_loop *l);
 
 /** Close e; its entry lives on until roar_collect_bury. */
 void roar_collect_drop_conn(struct roar_loop *l, struct roar_loop_entry *e);

@@ -339,10 +339,26 @@ apply(struct roar_conn *c, struct roar_merge *m, const unsigned char *payload,
 		return bad(c, m, err, errlen,
 			   "payload is not one msgpack value");
 	}
-	alias = conn_alias(c, m, &u.data);
-	rc = ledger_frame(c, m, &u.data, alias)
-		     ? roar_merge_event_as(m, &u.data, c->peer_pid, alias)
-		     : 0;
+	if (c->supervisor) {
+		/* The kernel named the process in the notification these
+		 * frames come of: their "pid" is their sender. */
+		const msgpack_object *pid = roar_mp_get(&u.data, ROAR_KEY_PID);
+
+		m->by_supervisor = true;
+		rc = pid && pid->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+				     pid->via.u64 > 0 &&
+				     pid->via.u64 <= 0x7fffffff
+			     ? roar_merge_event_as(m, &u.data,
+						   (pid_t)pid->via.u64, 0)
+			     : -EINVAL;
+		m->by_supervisor = false;
+	} else {
+		alias = conn_alias(c, m, &u.data);
+		rc = ledger_frame(c, m, &u.data, alias)
+			     ? roar_merge_event_as(m, &u.data, c->peer_pid,
+						   alias)
+			     : 0;
+	}
 	msgpack_unpacked_destroy(&u);
 	if (rc != 0)
 		return bad(c, m, err, errlen, "malformed event");

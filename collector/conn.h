@@ -63,6 +63,8 @@ struct roar_conn {
 	uint64_t accepted_ms; /* roar_mono_ms() when accepted */
 	uint64_t last_ms;     /* when bytes last came; 0: none yet */
 	bool evicted;         /* its incomplete frame was torn (pool) */
+	bool supervisor;      /* the seccomp supervisor's frames
+				 (supervise.h): each speaks for its "pid" */
 };
 
 /** A connection on fd (owned from now on). */

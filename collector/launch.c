@@ -30,6 +30,8 @@
 #include "roar/protocol.h"
 #include "collect.h"
 #include "launch.h"
+#include "launch_arm.h"
+#include "supervise.h"
 #include "report.h"
 #include "trace.h"
 
@@ -349,6 +351,19 @@ roar_launch_end_like(int sig)
 	raise(sig);
 }
 
+/* A run that never started: its supervisor and handover go. */
+static void
+drop_supervisor(struct roar_sup *sup, int hand[2])
+{
+	if (sup) {
+		close(roar_sup_frames_fd(sup));
+		roar_sup_free(sup, NULL);
+	}
+	for (int i = 0; i < 2; i++)
+		if (hand[i] >= 0)
+			close(hand[i]);
+}
+
 int
 roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 		int *exit_signal)
@@ -360,7 +375,8 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	struct roar_trace t;
 	struct forward fw = { .self = getpid() };
 	sigset_t old, fwd;
-	int errpipe[2], child_errno = 0, rc;
+	int errpipe[2], child_errno = 0, rc, hand[2] = { -1, -1 }, sup_fd;
+	struct roar_sup *sup;
 	pid_t pid;
 	ssize_t n;
 
@@ -389,8 +405,14 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 		fprintf(stderr, "%s: %s; nothing was run\n", o->prog, err);
 		return rc;
 	}
+	/* The supervisor is made now, and the child's end of hand armed
+	 * with: a command it must see waits for it from its exec on. */
+	sup = roar_sup_new(&sup_fd);
+	if (!sup || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, hand))
+		hand[0] = hand[1] = -1;
 	if (pipe2(errpipe, O_CLOEXEC) != 0) {
 		rc = -errno;
+		drop_supervisor(sup, hand);
 		roar_trace_remove(&t);
 		return rc;
 	}
@@ -406,6 +428,8 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(errpipe[0]);
 		set_child_env(lib, t.sock);
+		if (hand[0] >= 0)
+			roar_launch_arm(o->argv[0], hand[1]);
 		execvp(o->argv[0], o->argv);
 		e = errno;
 		if (write(errpipe[1], &e, sizeof(e)) < 0)
@@ -421,13 +445,17 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 			strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(errpipe[0]);
+		drop_supervisor(sup, hand);
 		roar_trace_remove(&t);
 		return rc;
 	}
-	do
-		n = read(errpipe[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
+	if (hand[1] >= 0)
+		close(hand[1]);
+	n = roar_launch_take_listener(sup, hand[0], errpipe[0], pid,
+				      &child_errno, sizeof(child_errno));
 	close(errpipe[0]);
+	if (hand[0] >= 0)
+		close(hand[0]);
 
 	roar_trace_begin(&t, pid);
 	if (o->keep_secrets)
@@ -438,6 +466,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 		note_exec_failure(&t.m, pid, o->argv, child_errno);
 	}
 	co.root_is_child = true;
+	co.sup = sup;
 	co.wait_timeout = o->wait_timeout;
 	co.quiet = o->quiet;
 	co.notice_after_ms = o->notice_after_ms;

@@ -27,6 +27,7 @@
 #include "caps.h"
 #include "pipes.h"
 #include "procinfo.h"
+#include "supervise.h"
 #include "util.h"
 
 /* How sure a parent link is; a stronger source replaces a weaker one. */
@@ -56,6 +57,8 @@ struct roar_image {
 	bool truncated; /* argv or env was cut short: by the sender, to
 			      fit its frame, or here, to the caps (caps.h) */
 	size_t bytes;   /* of argv and env strings kept */
+	bool by_supervisor; /* announced by the seccomp supervisor
+			       (supervise.h), not by our library */
 };
 
 /* One exec attempt a process announced (exec event or exec_failed). */
@@ -87,6 +90,10 @@ struct roar_proc {
 	bool fork_hello;
 	bool fork_late; /* that hello said "late": fork_time is when the
 			      child noticed, not the fork */
+	bool fork_by_supervisor; /* that hello came from the supervisor */
+	/* What it did whose file I/O is not seen (unseen events). */
+	bool unseen_io_uring;
+	bool unseen_memory; /* the supervisor could not read its memory */
 	double start_time;
 	/* When it was forked: the fork-origin hello's "time" (taken in the
 	 * parent just before the fork), else the parent's fork event's
@@ -208,6 +215,11 @@ struct roar_merge {
 	struct roar_limits limits;
 	/* Which processes wrote and read each pipe (pipes.h). */
 	struct roar_pipes pipes;
+	/* What the seccomp supervisor did (supervise.h). */
+	struct roar_sup_stats sup_stats;
+	/* Set while a frame of the seccomp supervisor is applied: its
+	 * hellos are the supervisor's (traced_by). */
+	bool by_supervisor;
 	/* roar_merge_diagnose has run: every untraced_reason is set. */
 	bool diagnosed;
 	/*
@@ -305,6 +317,9 @@ const struct roar_bytes *roar_merge_cwd(const struct roar_merge *m,
  *  for p was cut short (by its sender or by the caps of caps.h). */
 bool roar_merge_truncated(const struct roar_merge *m,
 			  const struct roar_proc *p);
+
+/** Who traced p: "preload", "supervisor", or "none" (untraced). */
+const char *roar_merge_traced_by(const struct roar_proc *p, bool untraced);
 
 /** The parent pid for the report: 0 for the root (nil). */
 pid_t roar_merge_parent(const struct roar_merge *m, const struct roar_proc *p);

@@ -258,6 +258,7 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 		const msgpack_object *late = roar_mp_get(ev, ROAR_KEY_LATE);
 
 		p->fork_hello = true;
+		p->fork_by_supervisor = m->by_supervisor;
 		set_parent(p, ppid, ROAR_PARENT_FORK_HELLO);
 		if (t) {
 			p->fork_time = t;
@@ -273,6 +274,7 @@ on_hello(struct roar_merge *m, const msgpack_object *ev, pid_t pid,
 	/* Every image is kept, an older one arriving late too: a fork child
 	 * of that time ran it. */
 	im.time = t;
+	im.by_supervisor = m->by_supervisor;
 	get_bytes(ev, ROAR_KEY_CWD, &im.cwd);
 	get_bytes(ev, ROAR_KEY_EXE, &im.exe);
 	im.truncated = roar_mp_get(ev, ROAR_KEY_TRUNCATED) != NULL ||
@@ -452,6 +454,25 @@ on_dropped(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 	return 0;
 }
 
+static int
+on_unseen(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
+{
+	struct roar_bytes what;
+	struct roar_proc *p;
+
+	if (!get_bytes(ev, ROAR_KEY_WHAT, &what))
+		return -EINVAL;
+	p = roar_merge_proc(m, pid);
+	if (!strcmp(what.p, ROAR_UNSEEN_IO_URING))
+		p->unseen_io_uring = true;
+	else if (!strcmp(what.p, ROAR_UNSEEN_MEMORY))
+		p->unseen_memory = true;
+	else
+		m->unknown_events++;
+	roar_bytes_free(&what);
+	return 0;
+}
+
 /* Apply one event of kind k (an index of kind_names, or COUNT_ when
  * unknown) about pid. */
 static int
@@ -485,6 +506,13 @@ apply(struct roar_merge *m, const msgpack_object *ev, size_t k, pid_t pid,
 	case ROAR_KIND_PIPE:
 		roar_merge_proc(m, pid);
 		return roar_pipes_event(&m->pipes, ev, pid, &m->limits);
+	case ROAR_KIND_SUPERVISE:
+		/* The listener came with it (collect_conns.c); its exec is
+		 * announced by its exec event. */
+		roar_merge_proc(m, pid);
+		return 0;
+	case ROAR_KIND_UNSEEN:
+		return on_unseen(m, ev, pid);
 	default:
 		/* A newer library's kind: harmless, but counted. */
 		m->unknown_events++;

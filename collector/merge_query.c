@@ -162,6 +162,18 @@ roar_merge_truncated(const struct roar_merge *m, const struct roar_proc *p)
 	return from && from->truncated;
 }
 
+const char *
+roar_merge_traced_by(const struct roar_proc *p, bool untraced)
+{
+	const struct roar_image *im = roar_proc_image(p);
+
+	if (untraced)
+		return "none";
+	if (im)
+		return im->by_supervisor ? "supervisor" : "preload";
+	return p->fork_by_supervisor ? "supervisor" : "preload";
+}
+
 pid_t
 roar_merge_parent(const struct roar_merge *m, const struct roar_proc *p)
 {

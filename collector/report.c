@@ -17,6 +17,7 @@
 
 #include "callsites.h"
 #include "pack.h"
+#include "roar/protocol.h"
 #include "report.h"
 #include "report_schema.h"
 #include "symbolize.h"
@@ -25,9 +26,12 @@ static const char *const blind_spots[] = {
 	"files the C library opens for itself (locale data, /etc/passwd and "
 	"other NSS files, gconv modules, time zones) bypass the hooked entry "
 	"points",
-	"statically linked and set-user-ID programs, and raw system calls made "
-	"without libc's syscall(), are not seen; such processes are listed "
-	"with traced: false",
+	"statically linked programs, Go programs and raw system calls are seen "
+	"by the seccomp supervisor (traced_by: supervisor) where the kernel "
+	"offers user notification; set-user-ID programs, and those where it "
+	"could not be armed, are listed with traced: false and the reason",
+	"file I/O through io_uring is not seen: a process that sets one up "
+	"is marked with unseen: [\"io_uring\"]",
 	"files the dynamic loader maps (shared libraries) are not reported",
 	"commands glibc starts for itself with the process environment "
 	"(wordexp(3) command substitution) run untraced: the library keeps "
@@ -212,6 +216,12 @@ roar_r_has_PROC_CALLSITES(const struct roar_proc *p)
 	return roar_callsites_any(p);
 }
 
+static bool
+roar_r_has_PROC_UNSEEN(const struct roar_proc *p)
+{
+	return p->unseen_io_uring || p->unseen_memory;
+}
+
 static void
 pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	     const struct roar_proc *p, const struct roar_file **sorted,
@@ -271,6 +281,8 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	roar_pack_bool(pk, !reason);
 	roar_pack_key(pk, ROAR_R_PROC_UNTRACED_REASON);
 	roar_pack_cstr_or_nil(pk, reason);
+	roar_pack_key(pk, ROAR_R_PROC_TRACED_BY);
+	roar_pack_cstr(pk, roar_merge_traced_by(p, reason != NULL));
 	roar_pack_key(pk, ROAR_R_PROC_STILL_RUNNING);
 	roar_pack_bool(pk, p->still_running);
 	/* Events of its that never reached the report, and whether the
@@ -292,6 +304,14 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ);
 	roar_pack_key(pk, ROAR_R_PROC_WRITTEN_PATHS);
 	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE);
+	if (roar_r_has_PROC_UNSEEN(p)) {
+		roar_pack_key(pk, ROAR_R_PROC_UNSEEN);
+		msgpack_pack_array(pk, p->unseen_io_uring + p->unseen_memory);
+		if (p->unseen_io_uring)
+			roar_pack_cstr(pk, ROAR_UNSEEN_IO_URING);
+		if (p->unseen_memory)
+			roar_pack_cstr(pk, ROAR_UNSEEN_MEMORY);
+	}
 	if (roar_r_has_PROC_FD_YIELDS(p)) {
 		roar_pack_key(pk, ROAR_R_PROC_FD_YIELDS);
 		msgpack_pack_uint64(pk, p->fd_yields);

@@ -59,6 +59,7 @@
 	X(PROC_EXIT_SIGNAL, "exit_signal", ALWAYS, a)         \
 	X(PROC_TRACED, "traced", ALWAYS, a)                   \
 	X(PROC_UNTRACED_REASON, "untraced_reason", ALWAYS, a) \
+	X(PROC_TRACED_BY, "traced_by", ALWAYS, a)             \
 	X(PROC_STILL_RUNNING, "still_running", ALWAYS, a)     \
 	X(PROC_EVENTS_DROPPED, "events_dropped", ALWAYS, a)   \
 	X(PROC_INCOMPLETE, "incomplete", ALWAYS, a)           \
@@ -69,6 +70,7 @@
 	X(PROC_WRITTEN_PATHS, "written_paths", ALWAYS, a)     \
 	X(PROC_FD_YIELDS, "fd_yields", OPTIONAL, a)           \
 	X(PROC_CALLSITES, "callsites", OPTIONAL, a)           \
+	X(PROC_UNSEEN, "unseen", OPTIONAL, a)                 \
 	X(PROC_TRUNCATED, "truncated", ALWAYS, a)
 
 /* One file of "files". */

@@ -355,3 +355,29 @@ roar_event_pipe(struct roar_frame *f, const struct roar_event_ids *ids,
 	roar_pack_cstr(&pk, write ? ROAR_DIR_WRITE : ROAR_DIR_READ);
 	return roar_frame_finish(f);
 }
+
+int
+roar_event_supervise(struct roar_frame *f, const struct roar_event_ids *ids,
+		     const char *exe, double time)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 2, ROAR_KIND_SUPERVISE, ids);
+	roar_pack_key(&pk, ROAR_KEY_EXE);
+	roar_pack_cstr(&pk, exe);
+	roar_pack_key(&pk, ROAR_KEY_TIME);
+	msgpack_pack_double(&pk, time);
+	return roar_frame_finish(f);
+}
+
+int
+roar_event_unseen(struct roar_frame *f, const struct roar_event_ids *ids,
+		  const char *what)
+{
+	msgpack_packer pk;
+
+	pack_head(&pk, f, 1, ROAR_KIND_UNSEEN, ids);
+	roar_pack_key(&pk, ROAR_KEY_WHAT);
+	roar_pack_cstr(&pk, what);
+	return roar_frame_finish(f);
+}

@@ -114,4 +114,16 @@ int roar_event_dropped(struct roar_frame *f, const struct roar_event_ids *ids,
 int roar_event_pipe(struct roar_frame *f, const struct roar_event_ids *ids,
 		    uint64_t dev, uint64_t ino, bool write);
 
+/** supervise: the sender hands over, with this frame, the listener of the
+ *  seccomp filter it installed before it execs exe (include/roar/
+ *  supervise.h). */
+int roar_event_supervise(struct roar_frame *f,
+			 const struct roar_event_ids *ids, const char *exe,
+			 double time);
+
+/** unseen: the sender did what (ROAR_UNSEEN_*), whose file I/O is not
+ *  seen. */
+int roar_event_unseen(struct roar_frame *f, const struct roar_event_ids *ids,
+		      const char *what);
+
 #endif /* ROAR_EVENT_H */

@@ -32,6 +32,7 @@
 #include "hook.h"
 #include "session.h"
 #include "shell.h"
+#include "supervise.h"
 
 extern char **environ;
 
@@ -97,6 +98,8 @@ do_exec_at(enum exec_call c, const char *file, int fd, int at_flags,
 	}
 	t = roar_track_exec(who, name, argv, &conn);
 	env = roar_track_mend_env(envp, &sc, who == ROAR_WHO_SHARED, conn);
+	/* Last before the exec: from here on our own calls are watched. */
+	roar_preload_sup_exec(name, c == CALL_EXECVPE);
 	ret = call_exec(c, file, fd, at_flags, argv, env);
 	saved = errno;
 	roar_scratch_put(&sc);

@@ -16,9 +16,8 @@
 
 #include "roar/compiler.h"
 
-/* Credit bits of struct roar_path.state's low half. */
-#define ROAR_CREDIT_READ 1u
-#define ROAR_CREDIT_WRITE 2u
+/* Credit bits of struct roar_path.state's low half: ROAR_CREDIT_*. */
+#include "roar/credit.h"
 
 /*
  * One distinct canonical path of this process image.  Records are never

@@ -269,15 +269,7 @@ known_name(int dirfd, const char *path, const struct stat *st)
 unsigned
 roar_track_open_credit(int flags, bool created)
 {
-	int acc = flags & O_ACCMODE;
-
-	if (acc == O_WRONLY || (flags & (O_TRUNC | O_APPEND)) || created ||
-	    ((flags & O_CREAT) && (flags & O_EXCL)))
-		return ROAR_CREDIT_WRITE;
-	if (acc == O_RDONLY)
-		return ROAR_CREDIT_READ;
-	/* O_RDWR alone earns nothing until bytes move (roar's rule). */
-	return 0;
+	return roar_open_credit(flags, created);
 }
 
 void

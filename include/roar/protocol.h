@@ -82,6 +82,13 @@ enum roar_kind {
 	ROAR_KIND_PIPE = 12,    /**< the sender first read or wrote the
 				       pipe (or FIFO) "pipe" on "dev" in
 				       direction "dir"; never a "path" */
+	ROAR_KIND_SUPERVISE = 13, /**< the sender hands the collector the
+				       seccomp listener of the filter it
+				       installed (SCM_RIGHTS, with this
+				       frame) before it execs "exe" */
+	ROAR_KIND_UNSEEN = 14,    /**< the sender did something whose file
+				       I/O no tracer of ours sees: "what"
+				       (ROAR_UNSEEN_*) */
 	ROAR_KIND_COUNT_
 };
 
@@ -100,6 +107,8 @@ enum roar_kind {
 #define ROAR_KIND_NAME_DROPPED "dropped"
 #define ROAR_KIND_NAME_RESUME "resume"
 #define ROAR_KIND_NAME_PIPE "pipe"
+#define ROAR_KIND_NAME_SUPERVISE "supervise"
+#define ROAR_KIND_NAME_UNSEEN "unseen"
 
 #define ROAR_KIND_NAMES_INIT                                                 \
 	{                                                                    \
@@ -109,7 +118,8 @@ enum roar_kind {
 			ROAR_KIND_NAME_EXEC, ROAR_KIND_NAME_EXEC_FAILED,     \
 			ROAR_KIND_NAME_EXIT, ROAR_KIND_NAME_REAPED,          \
 			ROAR_KIND_NAME_DROPPED, ROAR_KIND_NAME_RESUME,       \
-			ROAR_KIND_NAME_PIPE                                  \
+			ROAR_KIND_NAME_PIPE, ROAR_KIND_NAME_SUPERVISE,       \
+			ROAR_KIND_NAME_UNSEEN                                \
 	}
 
 /* Map keys.  Each names one field; its type is given beside it. */
@@ -179,6 +189,8 @@ enum roar_kind {
 					   site, innermost first; offset is
 					   the call's file offset in the
 					   module (README "Call sites") */
+#define ROAR_KEY_WHAT \
+	"what" /* str, unseen: ROAR_UNSEEN_* */
 /* A "stack" module id naming no mapping; its offset is then the raw
  * address. */
 #define ROAR_STACK_NO_MODULE 0xffffffffu
@@ -219,6 +231,12 @@ enum roar_kind {
 #define ROAR_VIA_RENAME "rename"
 #define ROAR_VIA_LINK "link"
 #define ROAR_VIA_TRUNCATE "truncate"
+
+/** Values of ROAR_KEY_WHAT: what an unseen event is about. */
+#define ROAR_UNSEEN_IO_URING "io_uring"   /* io_uring_setup: its I/O */
+#define ROAR_UNSEEN_MEMORY "memory"       /* the supervisor could not read
+					     the process's memory (names
+					     unknown) */
 
 /** Values of ROAR_KEY_ORIGIN. */
 #define ROAR_ORIGIN_EXEC "exec"

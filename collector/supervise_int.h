@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The supervisor's state, shared by its two files and nobody else:
+ * supervise.c (the thread, its listeners, its frames) and
+ * supervise_calls.c (what each watched call means).  Everything here is
+ * touched by the supervisor's thread only, but for the adoption queue,
+ * under mu.
+ */
+#ifndef ROAR_SUPERVISE_INT_H
+#define ROAR_SUPERVISE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervise.h"
+#include "util.h"
+
+/* Who reports an image the supervisor watches. */
+enum sup_mode {
+	SUP_PRELOAD, /* our library is in it: it speaks for itself */
+	SUP_PENDING, /* dynamic: its first open tells (our library, or
+			not: a loader that lost LD_PRELOAD) */
+	SUP_OWN,     /* static, Go, foreign: we speak for it */
+};
+
+/* A watched call whose outcome is judged after it returned: at the
+ * thread's next watched call, or when its process ends. */
+enum sup_op_kind { SUP_OP_NONE, SUP_OP_OPEN, SUP_OP_NAME };
+
+struct sup_op {
+	enum sup_op_kind kind;
+	int flags;       /* open: its flags */
+	bool existed;    /* open with O_CREAT: the file was there before */
+	bool follow;     /* name: the last component is followed */
+	const char *via; /* ROAR_VIA_* */
+	char *path;      /* absolute, lexically clean */
+};
+
+struct sup_proc;
+
+struct sup_task {
+	pid_t tid;
+	struct sup_proc *p;
+	struct sup_op op;
+	struct sup_task *next; /* of p's tasks */
+};
+
+/* Per-fd bits of what was credited since the fd was opened. */
+#define SUP_FD_READ 1u
+#define SUP_FD_WRITE 2u
+#define SUP_FD_NONFILE 4u /* not a regular file: never credited */
+
+#define SUP_AUXV_MAX 1024
+
+struct sup_proc {
+	pid_t pid;
+	pid_t ppid;
+	enum sup_mode mode;
+	double fork_time; /* its latest process-making call; 0: none */
+	/* An exec that was let go: did it happen?  (its auxv changes) */
+	bool exec_pending;
+	char *exec_path;
+	unsigned char auxv[SUP_AUXV_MAX];
+	size_t auxv_len;
+	unsigned char *fds;
+	size_t nfds;
+	bool said_uring, said_memory;
+	struct sup_task *tasks;
+};
+
+struct sup_adoption {
+	int fd;
+	pid_t pid;
+};
+
+struct roar_sup {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	struct sup_adoption *adopt; /* under mu */
+	size_t nadopt;
+	bool quiesce; /* under mu */
+	bool quiescing;
+	int epfd;
+	int wake_fd; /* eventfd: adoptions and quiesce */
+	int out_w;   /* frames go here ... */
+	int out_r;   /* ... and the collect loop reads them here */
+	bool out_watched;
+	int *listeners;
+	size_t nlisteners;
+	struct roar_map procs; /* pid -> struct sup_proc * */
+	struct roar_map tasks; /* tid -> struct sup_task * */
+	size_t npending;       /* tasks with an op, procs with an exec */
+	unsigned char *out;
+	size_t out_len, out_cap;
+	void *req, *resp;
+	size_t req_size, resp_size;
+	int cur_listener;
+	struct roar_sup_stats st;
+};
+
+/* ---- supervise.c ------------------------------------------------------ */
+
+/** Queue one finished frame (header included) for the loop. */
+void roar_sup_emit(struct roar_sup *s, const void *frame, size_t len);
+
+/* ---- supervise_calls.c ------------------------------------------------ */
+
+/** A process the collector was told of by its handover: its image is the
+ *  library's until the exec it is about to make. */
+void roar_sup_track(struct roar_sup *s, pid_t pid);
+
+/** Handle the notification in s->req and answer it. */
+void roar_sup_handle(struct roar_sup *s, int listener);
+
+/** Judge what waits: every op and exec when all is true, else those of
+ *  processes that went quiet. */
+void roar_sup_settle(struct roar_sup *s, bool all);
+
+/** Forget everything (the thread is ending). */
+void roar_sup_forget_all(struct roar_sup *s);
+
+#endif /* ROAR_SUPERVISE_INT_H */

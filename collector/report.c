@@ -449,6 +449,21 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	msgpack_pack_array(&pk, ROAR_ARRAY_SIZE(blind_spots));
 	for (size_t i = 0; i < ROAR_ARRAY_SIZE(blind_spots); i++)
 		roar_pack_cstr(&pk, blind_spots[i]);
+	/* The seccomp supervisor's counts (supervise.h); "unrecorded":
+	 * watched calls let go while it could not answer (a stopped or
+	 * killed collector), whose credits are missing. */
+	roar_pack_key(&pk, ROAR_R_RP_SUPERVISOR);
+	msgpack_pack_map(&pk, 5);
+	roar_pack_key(&pk, "listeners");
+	msgpack_pack_uint64(&pk, m->sup_stats.listeners);
+	roar_pack_key(&pk, "notifications");
+	msgpack_pack_uint64(&pk, m->sup_stats.notifications);
+	roar_pack_key(&pk, "unreadable");
+	msgpack_pack_uint64(&pk, m->sup_stats.unreadable);
+	roar_pack_key(&pk, "unrecorded");
+	msgpack_pack_uint64(&pk, m->sup_stats.unrecorded);
+	roar_pack_key(&pk, "left_running");
+	msgpack_pack_uint64(&pk, m->sup_stats.handed_on);
 	free(pv.v);
 	free(sorted);
 	free(ix.v);

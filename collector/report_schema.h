@@ -94,6 +94,7 @@
 	X(RP_BYTES_TORN, "bytes_torn", SINGLE, a)               \
 	X(RP_LISTS_TRUNCATED, "lists_truncated", SINGLE, a)     \
 	X(RP_BLIND_SPOTS, "blind_spots", SINGLE, a)             \
+	X(RP_SUPERVISOR, "supervisor", SINGLE, a)               \
 	X(RP_MERGED, "merged", MERGED, a)
 
 /* One pipe of "pipes" (pipes.h). */

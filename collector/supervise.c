@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -43,7 +45,7 @@ roar_sup_new(int *frames_fd)
 	struct seccomp_notif_sizes sz;
 	int sv[2];
 
-	s->epfd = s->wake_fd = s->out_r = s->out_w = -1;
+	s->epfd = s->wake_fd = s->out_r = s->out_w = s->watch_fd = -1;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) != 0)
 		goto fail;
 	s->req_size = sz.seccomp_notif > sizeof(struct seccomp_notif)
@@ -132,6 +134,8 @@ roar_sup_adopt(struct roar_sup *s, int fd, pid_t pid)
 	if (!s->started) {
 		sigset_t all, old;
 
+		/* Forked while we have one thread (supervise_watch.c). */
+		roar_sup_watch_start(s);
 		/* The thread takes no signal: the loop's signalfd has them. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -140,6 +144,7 @@ roar_sup_adopt(struct roar_sup *s, int fd, pid_t pid)
 		s->started = rc == 0;
 	}
 	pthread_mutex_unlock(&s->mu);
+	roar_sup_watch_give(s, fd);
 	if (rc == 0)
 		wake(s);
 	return rc;
@@ -269,84 +274,19 @@ receive(struct roar_sup *s, int fd)
 		return; /* ENOENT: its task is gone; EINTR: next time */
 	s->st.notifications++;
 	roar_sup_handle(s, fd);
+	if (s->shared)
+		atomic_fetch_add(&s->shared->beat, 1);
 }
 
-/*
- * The processes still running keep their filter: a watched call with
- * nobody to answer would fail (ENOSYS), which must never happen to a
- * program that outlives its trace.  A child of ours answers them, with
- * the buffers already made (a fork of a threaded process may only use
- * async-signal-safe calls), and ends when the last of them is gone.
- */
+/* Listeners whose processes still run, now the watchman's alone. */
 static void
-hand_on(struct roar_sup *s)
+count_live(struct roar_sup *s)
 {
-	struct pollfd pfd[64];
-	size_t n = s->nlisteners < 64 ? s->nlisteners : 64;
-	pid_t pid;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		struct pollfd p = { .fd = s->listeners[i], .events = 0 };
 
-	if (!n)
-		return;
-	for (size_t i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){ .fd = s->listeners[i],
-					  .events = POLLIN };
-	/* Are they still in use?  POLLHUP says not. */
-	if (poll(pfd, (nfds_t)n, 0) >= 0) {
-		size_t live = 0;
-
-		for (size_t i = 0; i < n; i++)
-			if (!(pfd[i].revents & POLLHUP))
-				pfd[live++] = pfd[i];
-		n = live;
-	}
-	if (!n)
-		return;
-	s->st.handed_on = n;
-	pid = fork();
-	if (pid != 0)
-		return;
-	setsid();
-	/* Nothing of the collector's but the listeners stays open here. */
-	for (int fd = 0; fd < 4096; fd++) {
-		bool keep = false;
-
-		for (size_t i = 0; i < n; i++)
-			keep |= pfd[i].fd == fd;
-		if (!keep)
-			close(fd);
-	}
-	for (;;) {
-		size_t live = 0;
-
-		for (size_t i = 0; i < n; i++)
-			if (pfd[i].fd >= 0)
-				live++;
-		if (!live)
-			_exit(0);
-		if (poll(pfd, (nfds_t)n, -1) < 0)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			struct seccomp_notif *req = s->req;
-			struct seccomp_notif_resp *resp = s->resp;
-
-			if (pfd[i].fd < 0)
-				continue;
-			if (pfd[i].revents & POLLIN) {
-				memset(req, 0, s->req_size);
-				if (ioctl(pfd[i].fd, SECCOMP_IOCTL_NOTIF_RECV,
-					  req) == 0) {
-					memset(resp, 0, s->resp_size);
-					resp->id = req->id;
-					resp->flags =
-						SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-					ioctl(pfd[i].fd,
-					      SECCOMP_IOCTL_NOTIF_SEND, resp);
-				}
-			} else if (pfd[i].revents & (POLLHUP | POLLERR)) {
-				close(pfd[i].fd);
-				pfd[i].fd = -1;
-			}
-		}
+		if (poll(&p, 1, 0) == 0 || !(p.revents & POLLHUP))
+			s->st.handed_on++;
 	}
 }
 
@@ -399,7 +339,8 @@ thread_main(void *arg)
 	}
 	roar_sup_settle(s, true);
 	flush_all(s);
-	hand_on(s);
+	count_live(s);
+	roar_sup_watch_end(s);
 	shutdown(s->out_w, SHUT_WR);
 	return NULL;
 }
@@ -426,6 +367,11 @@ roar_sup_free(struct roar_sup *s, struct roar_sup_stats *stats)
 		return;
 	if (s->started)
 		pthread_join(s->thread, NULL);
+	roar_sup_watch_end(s);
+	if (s->shared) {
+		s->st.unrecorded = atomic_load(&s->shared->unrecorded);
+		munmap(s->shared, sizeof(*s->shared));
+	}
 	if (stats)
 		*stats = s->st;
 	for (size_t i = 0; i < s->nlisteners; i++)

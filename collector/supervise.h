@@ -31,8 +31,10 @@ struct roar_sup_stats {
 	uint64_t listeners;     /* listeners adopted */
 	uint64_t notifications; /* watched calls answered */
 	uint64_t unreadable;    /* calls whose arguments could not be read */
-	uint64_t handed_on;     /* listeners still live at the end, handed
-				   to the answering process */
+	uint64_t handed_on;     /* listeners still live at the end, left to
+				   the watchman (supervise_watch.c) */
+	uint64_t unrecorded;    /* calls the watchman let go unrecorded
+				   while the supervisor could not answer */
 };
 
 /** A supervisor, idle until the first listener; NULL when the system

@@ -10,6 +10,7 @@
 #define ROAR_SUPERVISE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,12 @@ struct sup_adoption {
 	pid_t pid;
 };
 
+/* What the supervisor and its watchman (supervise_watch.c) share. */
+struct sup_shared {
+	_Atomic uint64_t beat;       /* calls the supervisor answered */
+	_Atomic uint64_t unrecorded; /* calls the watchman answered */
+};
+
 struct roar_sup {
 	pthread_t thread;
 	bool started;
@@ -98,14 +105,27 @@ struct roar_sup {
 	size_t out_len, out_cap;
 	void *req, *resp;
 	size_t req_size, resp_size;
-	int cur_listener;
 	struct roar_sup_stats st;
+	struct sup_shared *shared; /* NULL: no watchman */
+	int watch_fd;              /* to the watchman; -1: none */
+	pid_t watch_pid;
 };
 
 /* ---- supervise.c ------------------------------------------------------ */
 
 /** Queue one finished frame (header included) for the loop. */
 void roar_sup_emit(struct roar_sup *s, const void *frame, size_t len);
+
+/* ---- supervise_watch.c ------------------------------------------------ */
+
+/** Fork the watchman (before the thread starts).  0 or -errno. */
+int roar_sup_watch_start(struct roar_sup *s);
+
+/** Give the watchman a copy of listener. */
+void roar_sup_watch_give(struct roar_sup *s, int listener);
+
+/** The run is over: the watchman answers alone from now on. */
+void roar_sup_watch_end(struct roar_sup *s);
 
 /* ---- supervise_calls.c ------------------------------------------------ */
 

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The watchman: a small process that holds a copy of every listener and
+ * answers nothing while the supervisor does (supervise_int.h).  A watched
+ * call waits for an answer, and one whose listener nobody holds fails
+ * with ENOSYS: a program must never see either because of us.  So when
+ * the supervisor cannot answer, the watchman lets the calls go on, and
+ * counts them (they are not in the report: "unrecorded"):
+ * - the collector is gone (killed; its pidfd says so),
+ * - the supervisor's beat stood still for WATCH_STALL_MS while a call
+ *   waited (the collector stopped, or starved of the CPU),
+ * - the run is over and processes still run (the collector closes its
+ *   end of the handover socket).
+ * It ends when every listener is gone (POLLHUP: their processes ended).
+ * It was forked before the supervisor's thread started and uses only
+ * async-signal-safe calls and memory of its own.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "roar/clock.h"
+#include "supervise_int.h"
+
+#define WATCH_STALL_MS 1000
+#define WATCH_MAX 256
+
+struct watch {
+	int fd;
+	uint64_t pending_since; /* ms: readable since, with no beat; 0 */
+	uint64_t beat_then;
+	bool stalled; /* the supervisor stood still: answer until it beats */
+};
+
+static void
+answer_one(struct roar_sup *s, int fd)
+{
+	struct seccomp_notif *req = s->req;
+	struct seccomp_notif_resp *resp = s->resp;
+
+	memset(req, 0, s->req_size);
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0)
+		return;
+	memset(resp, 0, s->resp_size);
+	resp->id = req->id;
+	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0)
+		atomic_fetch_add(&s->shared->unrecorded, 1);
+}
+
+static _Noreturn void
+watchman(struct roar_sup *s, int sock, int collector)
+{
+	struct watch w[WATCH_MAX];
+	struct pollfd pfd[WATCH_MAX + 2];
+	size_t n = 0;
+	bool alone = false; /* the supervisor is gone: answer all */
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_IGN);
+	setsid();
+	/* Nothing of the collector's stays open here but what we need. */
+	for (int fd = 0; fd < 65536; fd++)
+		if (fd != sock && fd != collector)
+			close(fd);
+	for (;;) {
+		size_t k = 0;
+		int timeout = -1;
+		uint64_t now = roar_mono_ms();
+		uint64_t beat = atomic_load(&s->shared->beat);
+
+		if (alone && n == 0)
+			_exit(0);
+		pfd[k++] = (struct pollfd){ .fd = alone ? -1 : sock,
+					    .events = POLLIN };
+		pfd[k++] = (struct pollfd){ .fd = alone ? -1 : collector,
+					    .events = POLLIN };
+		for (size_t i = 0; i < n; i++) {
+			bool watch_in = alone || !w[i].pending_since;
+
+			if (w[i].stalled && beat != w[i].beat_then)
+				w[i].stalled = false;
+			if (w[i].pending_since) {
+				if (beat != w[i].beat_then) {
+					w[i].pending_since = 0;
+					watch_in = true;
+				} else if (now - w[i].pending_since >=
+					   WATCH_STALL_MS) {
+					answer_one(s, w[i].fd);
+					w[i].pending_since = 0;
+					w[i].stalled = true;
+					watch_in = true;
+				} else {
+					int left = (int)(WATCH_STALL_MS -
+							 (now -
+							  w[i].pending_since));
+
+					if (timeout < 0 || left < timeout)
+						timeout = left;
+				}
+			}
+			pfd[k++] = (struct pollfd){
+				.fd = w[i].fd,
+				.events = watch_in ? POLLIN : 0
+			};
+		}
+		if (poll(pfd, (nfds_t)k, timeout) < 0)
+			continue;
+		now = roar_mono_ms();
+		if (pfd[0].revents) {
+			union {
+				struct cmsghdr h;
+				char b[CMSG_SPACE(sizeof(int))];
+			} ctl;
+			char byte;
+			struct iovec iov = { &byte, 1 };
+			struct msghdr msg = { .msg_iov = &iov,
+					      .msg_iovlen = 1,
+					      .msg_control = ctl.b,
+					      .msg_controllen = sizeof(ctl.b) };
+			struct cmsghdr *cm;
+
+			if (recvmsg(sock, &msg, 0) <= 0) {
+				alone = true; /* the run is over */
+			} else if ((cm = CMSG_FIRSTHDR(&msg)) &&
+				   cm->cmsg_type == SCM_RIGHTS &&
+				   n < WATCH_MAX) {
+				memcpy(&w[n].fd, CMSG_DATA(cm), sizeof(int));
+				w[n].pending_since = 0;
+				n++;
+			}
+		}
+		if (pfd[1].revents)
+			alone = true; /* the collector died */
+		for (size_t i = 0, j = 2; i < n; j++) {
+			short ev = pfd[j].revents;
+
+			if (ev & (POLLHUP | POLLERR | POLLNVAL)) {
+				close(w[i].fd);
+				w[i] = w[--n];
+				/* pfd no longer lines up: look again */
+				break;
+			}
+			if ((ev & POLLIN) && (alone || w[i].stalled))
+				answer_one(s, w[i].fd);
+			else if (ev & POLLIN) {
+				w[i].pending_since = now ? now : 1;
+				w[i].beat_then = beat;
+			}
+			i++;
+		}
+	}
+}
+
+int
+roar_sup_watch_start(struct roar_sup *s)
+{
+	int sv[2], pidfd;
+	pid_t pid;
+
+	s->shared = mmap(NULL, sizeof(*s->shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->shared == MAP_FAILED) {
+		s->shared = NULL;
+		return -errno;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return -errno;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		watchman(s, sv[1], pidfd);
+	}
+	close(sv[1]);
+	close(pidfd);
+	if (pid < 0) {
+		close(sv[0]);
+		return -errno;
+	}
+	s->watch_fd = sv[0];
+	s->watch_pid = pid;
+	return 0;
+}
+
+void
+roar_sup_watch_give(struct roar_sup *s, int listener)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = ctl.b,
+			      .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *cm;
+
+	if (s->watch_fd < 0)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
+	sendmsg(s->watch_fd, &msg, MSG_NOSIGNAL);
+}
+
+void
+roar_sup_watch_end(struct roar_sup *s)
+{
+	if (s->watch_fd >= 0)
+		close(s->watch_fd);
+	s->watch_fd = -1;
+}

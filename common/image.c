@@ -11,12 +11,14 @@
  *   (it is the closest the caller can ask for; a mount with noexec
  *   fails both).  An O_PATH open needs no read permission, and fstat(2)
  *   works on it.
- * - binfmt_script (Linux >= 5.1) reads the first 256 bytes.  The line
- *   is what comes before the first newline, or before a NUL, or the
- *   whole buffer when the interpreter's name ends within it; trailing
- *   blanks are dropped, leading ones skipped; the name ends at a blank
- *   or a NUL.  An empty or cut name fails with ENOEXEC.  The interpreter
- *   is opened by that name, relative to the working directory.
+ * - binfmt_script (Linux >= 5.1) reads the first 256 bytes, zero past
+ *   the file's end.  Without a newline before the first NUL, the line
+ *   is the whole buffer but its last byte, and the name must end (at a
+ *   blank or a NUL) within the buffer.  Trailing blanks are dropped,
+ *   leading ones skipped; the name ends at a blank or a NUL.  A line of
+ *   blanks or a cut name fails with ENOEXEC; a name that is empty (a NUL
+ *   first) fails the exec otherwise.  The interpreter is opened by that
+ *   name, relative to the working directory.
  * - fs/exec.c follows at most 5 interpreters (a 6th is ELOOP).
  * - execvp(3) (glibc's __execvpe): a name without a slash is looked for
  *   in each PATH element, an empty one meaning the working directory,
@@ -107,7 +109,8 @@ shebang(const char *b, char *interp, size_t cap)
 		;
 	for (sep = name; sep < end && b[sep] && !blank(b[sep]); sep++)
 		;
-	if (sep == name || sep - name >= cap)
+	/* A NUL there is an empty name: not ENOEXEC, the exec fails. */
+	if (name == end || sep - name >= cap)
 		return false;
 	memcpy(interp, b + name, sep - name);
 	interp[sep - name] = '\0';

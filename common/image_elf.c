@@ -340,6 +340,8 @@ roar_image_elf(const struct roar_image_io *io, int fd,
 	    n < SIZE(s.cls, Ehdr))
 		return ROAR_IMAGE_SHELL;
 	f->elf_machine = (unsigned short)FIELD(head, s.cls, Ehdr, e_machine);
+	if (head[EI_DATA] != ELFDATA2LSB && head[EI_DATA] != ELFDATA2MSB)
+		return ROAR_IMAGE_SHELL;
 	if (head[EI_DATA] != NATIVE_DATA) {
 		/* Another byte order: another machine. */
 		f->elf_machine = __builtin_bswap16(f->elf_machine);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of common/image.c and common/image_elf.c (who traces a
- * program about to be executed).  Real files: programs built here with cc (and go, when it
+ * program about to be executed) and of collector/elfcheck.c's words
+ * over them.  Real files: programs built here with cc (and go, when it
  * is installed; else those cases say why on stderr and pass), copies
  * made set-ID or given file capabilities, scripts, and hand-made ELF
  * files (unit_elf.h) for what no compiler here makes: Go notes without
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "roar/image.h"
+#include "elfcheck.h"
 #include "unit.h"
 #include "unit_elf.h"
 
@@ -1322,6 +1324,90 @@ START_TEST(raw_system_calls_and_errno)
 }
 END_TEST
 
+START_TEST(collector_words)
+{
+	char buf[PATH_MAX + 256], want[PATH_MAX + 256];
+	struct roar_elf_command c;
+
+	hand_static("st");
+	roar_elf_why_untraceable(at("st"), NULL, NULL, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "static binary: %s", at("st"));
+	ck_assert_str_eq(buf, want);
+	/* Found on a relative PATH element, in the process's cwd. */
+	ck_assert_int_eq(mkdir(at("bin"), 0755), 0);
+	hand_static("bin/tool");
+	roar_elf_why_untraceable("tool", "/nonexistent:bin", dir, buf,
+				 sizeof(buf));
+	snprintf(want, sizeof(want), "static binary: %s", at("bin/tool"));
+	ck_assert_str_eq(buf, want);
+	roar_elf_why_untraceable("st", ":/nonexistent", dir, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "static binary: %s/st", dir);
+	ck_assert_str_eq(buf, want);
+	roar_elf_why_untraceable("bin/tool", NULL, dir, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "static binary: %s/bin/tool", dir);
+	ck_assert_str_eq(buf, want);
+
+	ck_assert_int_eq(chmod(at("st"), 04755), 0);
+	roar_elf_why_untraceable(at("st"), NULL, NULL, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "setuid/setgid program: %s", at("st"));
+	ck_assert_str_eq(buf, want);
+	unit_elf_write(at("go"), &(struct unit_elf){ .go_note = true });
+	roar_elf_why_untraceable(at("go"), NULL, NULL, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "Go program: %s", at("go"));
+	ck_assert_str_eq(buf, want);
+	unit_elf_write(
+		at("musl"),
+		&(struct unit_elf){ .interp = "/lib/ld-musl-x86_64.so.1" });
+	roar_elf_why_untraceable(at("musl"), NULL, NULL, buf, sizeof(buf));
+	snprintf(
+		want, sizeof(want),
+		"musl or other non-glibc loader (/lib/ld-musl-x86_64.so.1): %s",
+		at("musl"));
+	ck_assert_str_eq(buf, want);
+	/* Preload could have: it never announced itself. */
+	hand_dynamic("dyn");
+	roar_elf_why_untraceable(at("dyn"), NULL, NULL, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "was never announced"), "%s", buf);
+	roar_elf_why_untraceable(at("none"), NULL, NULL, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "was never announced"), "%s", buf);
+
+	/* Preflight's two checks. */
+	roar_elf_check_command(at("bin/tool"), NULL, &c);
+	ck_assert(c.found && c.traceable);
+	ck_assert_str_eq(c.trace_detail,
+			 "traced by the seccomp supervisor: static binary");
+	roar_elf_check_command("tool", at("bin"), &c);
+	ck_assert(c.found && c.traceable);
+	snprintf(want, sizeof(want), "found and executable: %s",
+		 at("bin/tool"));
+	ck_assert_str_eq(c.found_detail, want);
+	roar_elf_check_command(at("dyn"), NULL, &c);
+	ck_assert(c.found && c.traceable);
+	ck_assert_str_eq(c.trace_detail,
+			 "traced by preload: dynamically linked program");
+	roar_elf_check_command(at("st"), NULL, &c);
+	ck_assert(c.found && !c.traceable);
+	ck_assert_str_eq(c.trace_detail,
+			 "set-user-ID or set-group-ID program: it runs "
+			 "untraced (listed with the reason)");
+	roar_elf_check_command("roar-no-such-command", at("bin"), &c);
+	ck_assert(!c.found && !c.traceable);
+	ck_assert_str_eq(c.found_detail,
+			 "roar-no-such-command was not found on PATH");
+	write_text(at("bin/text"), "echo\n", 0644);
+	roar_elf_check_command("text", at("bin"), &c);
+	ck_assert(!c.found);
+	snprintf(want, sizeof(want), "%s is not executable", at("bin/text"));
+	ck_assert_str_eq(c.found_detail, want);
+	/* A script without #!: found, and traced as /bin/sh is. */
+	ck_assert_int_eq(chmod(at("bin/text"), 0755), 0);
+	roar_elf_check_command("text", at("bin"), &c);
+	ck_assert(c.found);
+	ck_assert_msg(strstr(c.trace_detail, "no #! line, run by /bin/sh"),
+		      "%s", c.trace_detail);
+}
+END_TEST
+
 static Suite *
 image_suite(void)
 {
@@ -1364,6 +1450,7 @@ image_suite(void)
 	tcase_add_test(use, resolve_like_execvp);
 	tcase_add_test(use, words_and_tracers_of_every_kind);
 	tcase_add_test(use, raw_system_calls_and_errno);
+	tcase_add_test(use, collector_words);
 	suite_add_tcase(s, use);
 	return s;
 }

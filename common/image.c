@@ -300,8 +300,13 @@ inspect(struct roar_image_cache *c, const struct roar_image_io *io,
 	bool sh = false;
 	int r;
 
-	if (!io || !path || !out)
+	if (!out)
 		return -EINVAL;
+	if (!io || !path) {
+		memset(out, 0, sizeof(*out));
+		out->kind = out->final = ROAR_IMAGE_NOT_FOUND;
+		return -EINVAL;
+	}
 	r = inspect_one(c, io, path, out);
 	out->final = out->kind;
 	level = *out;

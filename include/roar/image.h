@@ -115,7 +115,7 @@ struct roar_image {
  * roar_image_resolve) and the interpreters it runs under.  Never
  * allocates.  out is always filled.
  * @return 0, or -errno when the file itself could not be inspected (out's
- * kind is then NOT_FOUND or UNREADABLE)
+ * kind is then NOT_FOUND or UNREADABLE); -EINVAL for a NULL argument
  */
 int roar_image_inspect(const struct roar_image_io *io, const char *path,
 		       struct roar_image *out);
@@ -142,9 +142,12 @@ const char *roar_image_describe(const struct roar_image *img, char *buf,
 /*
  * A small cache of inspected files, each keyed by (dev, ino, mtime,
  * ctime, size): a chmod, setcap or rewrite changes ctime and so
- * invalidates it.  Each #! level is a file of its own there, so a
- * changed interpreter is seen.  The caller provides the storage, zeroed
- * (empty), and locks: nothing inside does.
+ * invalidates it (but for one of the same size within the file
+ * system's time stamp granularity, a few milliseconds).  Each #! level
+ * is a file of its own there, so a changed interpreter is seen.  A hit
+ * still costs an open(O_PATH), fstat, close and access per level.  The
+ * caller provides the storage, zeroed (empty), and locks: nothing
+ * inside does.
  */
 #define ROAR_IMAGE_CACHE_SLOTS 16
 

@@ -1,190 +1,151 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Reads an executable's ELF header and program headers to tell a static
- * binary from a dynamic one, and its mode bits for set-ID.  Reads files
- * only; never executes anything.
+ * Words about a program for the report and preflight (elfcheck.h), from
+ * common/image.c's verdict through the C library.  Reads files only;
+ * never executes anything.  A search made for a traced process uses its
+ * PATH and working directory: relative PATH elements (an empty one is
+ * the working directory, as for execvp) are made absolute against that
+ * directory before the search.
  */
 #include "config.h"
 
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "roar/image.h"
 #include "elfcheck.h"
+#include "util.h"
 
-static bool
-resolve(const char *path, const char *path_var, const char *cwd, char *out,
-	size_t cap)
+/* path_var with every relative element made absolute against cwd. */
+static char *
+path_against(const char *path_var, const char *cwd)
 {
-	if (strchr(path, '/')) {
-		if (path[0] == '/' || !cwd)
-			snprintf(out, cap, "%s", path);
-		else
-			snprintf(out, cap, "%s/%s", cwd, path);
-		return access(out, F_OK) == 0;
-	}
-	if (!path_var)
-		path_var = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path_var;;) {
+	size_t cwdlen = strlen(cwd), elems = 1;
+	char *out, *o;
+
+	for (const char *p = path_var; *p; p++)
+		elems += *p == ':';
+	out = o = roar_xmalloc(strlen(path_var) + elems * (cwdlen + 1) + 1);
+	for (const char *p = path_var;; p++) {
 		size_t n = strcspn(p, ":");
 
-		if (n == 0)
-			snprintf(out, cap, "%s/%s", cwd ? cwd : ".", path);
-		else
-			snprintf(out, cap, "%.*s/%s", (int)n, p, path);
-		if (access(out, X_OK) == 0)
-			return true;
-		if (!p[n])
+		if (n == 0 || p[0] != '/') {
+			memcpy(o, cwd, cwdlen);
+			o += cwdlen;
+			if (n)
+				*o++ = '/';
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		if (!*p)
 			break;
-		p += n + 1;
+		*o++ = ':';
 	}
-	return false;
+	*o = '\0';
+	return out;
 }
 
-static enum roar_elf_verdict
-inspect_fd(int fd)
+/* roar_image_resolve for a process whose working directory is cwd. */
+static int
+find(const char *file, const char *path_var, const char *cwd, char *out,
+     size_t cap)
 {
-	unsigned char ident[EI_NIDENT];
-	Elf64_Ehdr eh;
-	ssize_t n = pread(fd, &eh, sizeof(eh), 0);
+	char joined[PATH_MAX * 2];
+	char *against = NULL;
+	int r;
 
-	if (n >= 2 && ((char *)&eh)[0] == '#' && ((char *)&eh)[1] == '!')
-		return ROAR_ELF_SCRIPT;
-	if (n < (ssize_t)EI_NIDENT)
-		return ROAR_ELF_NOT_ELF;
-	memcpy(ident, &eh, EI_NIDENT);
-	if (memcmp(ident, ELFMAG, SELFMAG))
-		return ROAR_ELF_NOT_ELF;
-	if (ident[EI_CLASS] == ELFCLASS64) {
-		if (n < (ssize_t)sizeof(eh))
-			return ROAR_ELF_NOT_ELF;
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-
-			if (pread(fd, &ph, sizeof(ph),
-				  (off_t)(eh.e_phoff +
-					  (Elf64_Off)i * eh.e_phentsize)) !=
-			    (ssize_t)sizeof(ph))
-				return ROAR_ELF_NOT_ELF;
-			if (ph.p_type == PT_INTERP)
-				return ROAR_ELF_DYNAMIC;
-		}
-		return ROAR_ELF_STATIC;
+	if (!file || !*file)
+		return -ENOENT;
+	if (cwd && file[0] != '/' && strchr(file, '/')) {
+		r = snprintf(joined, sizeof(joined), "%s/%s", cwd, file);
+		if (r < 0 || (size_t)r >= sizeof(joined))
+			return -ENAMETOOLONG;
+		file = joined;
+	} else if (cwd && path_var && !strchr(file, '/') && !strchr(cwd, ':')) {
+		/* (A cwd with a ':' cannot stand in a PATH: ours is used.) */
+		against = path_against(path_var, cwd);
+		path_var = against;
 	}
-	if (ident[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr e32;
-
-		if (pread(fd, &e32, sizeof(e32), 0) != (ssize_t)sizeof(e32))
-			return ROAR_ELF_NOT_ELF;
-		for (unsigned i = 0; i < e32.e_phnum; i++) {
-			Elf32_Phdr ph;
-
-			if (pread(fd, &ph, sizeof(ph),
-				  (off_t)(e32.e_phoff +
-					  (Elf32_Off)i * e32.e_phentsize)) !=
-			    (ssize_t)sizeof(ph))
-				return ROAR_ELF_NOT_ELF;
-			if (ph.p_type == PT_INTERP)
-				return ROAR_ELF_DYNAMIC;
-		}
-		return ROAR_ELF_STATIC;
-	}
-	return ROAR_ELF_NOT_ELF;
-}
-
-enum roar_elf_verdict
-roar_elf_inspect(const char *path, const char *path_var, const char *cwd,
-		 char *resolved, size_t cap)
-{
-	char buf[PATH_MAX * 2];
-	struct stat st;
-	enum roar_elf_verdict v;
-	int fd;
-
-	if (!path || !*path)
-		return ROAR_ELF_NOT_FOUND;
-	if (!resolve(path, path_var, cwd, buf, sizeof(buf)))
-		return ROAR_ELF_NOT_FOUND;
-	if (resolved)
-		snprintf(resolved, cap, "%s", buf);
-	if (stat(buf, &st) != 0)
-		return ROAR_ELF_NOT_FOUND;
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		return ROAR_ELF_SETID;
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ROAR_ELF_UNREADABLE;
-	v = inspect_fd(fd);
-	close(fd);
-	return v;
-}
-
-void
-roar_elf_describe(enum roar_elf_verdict v, const char *name, char *buf,
-		  size_t cap)
-{
-	switch (v) {
-	case ROAR_ELF_DYNAMIC:
-		snprintf(buf, cap,
-			 "%s is dynamically linked: preload can trace it",
-			 name);
-		break;
-	case ROAR_ELF_STATIC:
-		snprintf(buf, cap,
-			 "%s is statically linked: LD_PRELOAD cannot reach it, "
-			 "so its file accesses are not seen",
-			 name);
-		break;
-	case ROAR_ELF_SETID:
-		snprintf(buf, cap,
-			 "%s is set-user-ID or set-group-ID: the loader drops "
-			 "LD_PRELOAD, so its file accesses are not seen",
-			 name);
-		break;
-	case ROAR_ELF_SCRIPT:
-		snprintf(buf, cap,
-			 "%s is a script: traced when its interpreter is "
-			 "dynamically linked",
-			 name);
-		break;
-	case ROAR_ELF_NOT_FOUND:
-		snprintf(buf, cap, "%s was not found", name);
-		break;
-	case ROAR_ELF_UNREADABLE:
-		snprintf(buf, cap,
-			 "%s cannot be read to check how it is linked", name);
-		break;
-	case ROAR_ELF_NOT_ELF:
-		snprintf(buf, cap, "%s is not an ELF program", name);
-		break;
-	}
+	r = roar_image_resolve(&roar_image_io_libc, file, path_var, out, cap);
+	free(against);
+	return r;
 }
 
 void
 roar_elf_why_untraceable(const char *path, const char *path_var,
 			 const char *cwd, char *buf, size_t cap)
 {
-	char resolved[PATH_MAX * 2];
-	enum roar_elf_verdict v = roar_elf_inspect(path, path_var, cwd,
-						   resolved, sizeof(resolved));
+	char resolved[PATH_MAX * 2], what[PATH_MAX + 64];
+	struct roar_image img;
+	int r = find(path, path_var, cwd, resolved, sizeof(resolved));
 
-	switch (v) {
-	case ROAR_ELF_STATIC:
-		snprintf(buf, cap, "static binary: %s", resolved);
+	if ((r == 0 || r == -EACCES) &&
+	    roar_image_inspect(&roar_image_io_libc, resolved, &img) == 0 &&
+	    (roar_image_tracer(&img) == ROAR_TRACER_SUPERVISOR ||
+	     img.final == ROAR_IMAGE_SETID || img.final == ROAR_IMAGE_FCAPS)) {
+		if (img.kind == ROAR_IMAGE_SETID)
+			snprintf(buf, cap, "setuid/setgid program: %s",
+				 resolved);
+		else
+			snprintf(buf, cap, "%s: %s",
+				 roar_image_describe(&img, what, sizeof(what)),
+				 resolved);
+		return;
+	}
+	snprintf(buf, cap,
+		 "exec of %s was never announced by the new image "
+		 "(LD_PRELOAD removed, or a loader that ignores it)",
+		 path ? path : "?");
+}
+
+void
+roar_elf_check_command(const char *command, const char *path_var,
+		       struct roar_elf_command *out)
+{
+	char resolved[PATH_MAX], what[PATH_MAX + 64];
+	struct roar_image img;
+	int r = find(command, path_var, NULL, resolved, sizeof(resolved));
+
+	out->found = r == 0;
+	out->traceable = false;
+	if (r == 0)
+		snprintf(out->found_detail, sizeof(out->found_detail),
+			 "found and executable: %s", resolved);
+	else if (r == -ENOENT)
+		snprintf(out->found_detail, sizeof(out->found_detail),
+			 "%s was not found%s", command,
+			 strchr(command, '/') ? "" : " on PATH");
+	else if (r == -EACCES)
+		snprintf(out->found_detail, sizeof(out->found_detail),
+			 "%s is not executable", resolved);
+	else
+		snprintf(out->found_detail, sizeof(out->found_detail), "%s: %s",
+			 command, strerror(-r));
+	if (!out->found) {
+		snprintf(out->trace_detail, sizeof(out->trace_detail),
+			 "not checked: the command cannot be run");
+		return;
+	}
+	roar_image_inspect(&roar_image_io_libc, resolved, &img);
+	roar_image_describe(&img, what, sizeof(what));
+	switch (roar_image_tracer(&img)) {
+	case ROAR_TRACER_PRELOAD:
+		out->traceable = true;
+		snprintf(out->trace_detail, sizeof(out->trace_detail),
+			 "traced by preload: %s", what);
 		break;
-	case ROAR_ELF_SETID:
-		snprintf(buf, cap, "setuid/setgid program: %s", resolved);
+	case ROAR_TRACER_SUPERVISOR:
+		out->traceable = true;
+		snprintf(out->trace_detail, sizeof(out->trace_detail),
+			 "traced by the seccomp supervisor: %s", what);
 		break;
-	default:
-		snprintf(buf, cap,
-			 "exec of %s was never announced by the new image "
-			 "(LD_PRELOAD removed, or a loader that ignores it)",
-			 path ? path : "?");
+	case ROAR_TRACER_NONE:
+		snprintf(out->trace_detail, sizeof(out->trace_detail),
+			 "%s: it runs untraced (listed with the reason)", what);
 		break;
 	}
 }

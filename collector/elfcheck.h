@@ -1,44 +1,41 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Why a program cannot be traced by LD_PRELOAD: statically linked (no
- * PT_INTERP, so no dynamic loader reads LD_PRELOAD) or set-user/group-ID
- * (the loader's secure mode drops it).  Used for the report's untraced
- * processes and for --preflight --command.
+ * The collector's words about a program, over include/roar/image.h
+ * (which decides who can trace it): why an exec was never heard back
+ * from, for the report's untraced processes (merge_diagnose.c), and
+ * preflight's two checks of a command (main_launcher.c).  It keeps
+ * image.h out of the files that include merge.h, which has a struct
+ * roar_image of its own.
  */
 #ifndef ROAR_ELFCHECK_H
 #define ROAR_ELFCHECK_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-enum roar_elf_verdict {
-	ROAR_ELF_DYNAMIC = 0, /* preload can reach it */
-	ROAR_ELF_STATIC,
-	ROAR_ELF_SETID,
-	ROAR_ELF_SCRIPT, /* #! script: its interpreter decides */
-	ROAR_ELF_NOT_FOUND,
-	ROAR_ELF_UNREADABLE,
-	ROAR_ELF_NOT_ELF,
-};
-
 /**
- * Inspect the program at path.
+ * Fill buf with why the exec of path was never heard back from: what
+ * keeps preload out of the program ("static binary: /bin/x",
+ * "setuid/setgid program: /bin/x", "Go program: /bin/x", ...), or that
+ * its image never announced itself.
  * @param path the program; resolved like execvp when it has no slash
- * @param path_var the PATH to search (NULL: the default)
- * @param cwd directory for a relative path (NULL: ours)
- * @param resolved receives the file inspected (may be NULL)
- * @param cap size of resolved
+ * @param path_var the PATH it was searched in (NULL: execvp's default)
+ * @param cwd the directory relative names were taken in (NULL: ours)
  */
-enum roar_elf_verdict roar_elf_inspect(const char *path, const char *path_var,
-				       const char *cwd, char *resolved,
-				       size_t cap);
-
-/** Human words for a verdict about program name. */
-void roar_elf_describe(enum roar_elf_verdict v, const char *name, char *buf,
-		       size_t cap);
-
-/** Fill buf with why the exec of path was never heard back from. */
 void roar_elf_why_untraceable(const char *path, const char *path_var,
 			      const char *cwd, char *buf, size_t cap);
+
+/** Preflight's view of a command. */
+struct roar_elf_command {
+	bool found;     /* execvp finds it and may execute it */
+	bool traceable; /* preload or the seccomp supervisor traces it */
+	char found_detail[PATH_MAX + 256];
+	char trace_detail[PATH_MAX + 256];
+};
+
+/** Look command up on path_var (NULL: execvp's default) and say both. */
+void roar_elf_check_command(const char *command, const char *path_var,
+			    struct roar_elf_command *out);
 
 #endif /* ROAR_ELFCHECK_H */

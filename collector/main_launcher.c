@@ -70,8 +70,18 @@ usage(FILE *out)
 struct check {
 	const char *name;
 	bool ok;
+	bool advisory; /* not ok is a warning: the preflight still is */
 	char detail[PATH_MAX + 256];
 };
+
+/* How the text form marks a check. */
+static const char *
+mark(const struct check *c)
+{
+	if (c->ok)
+		return "ok";
+	return c->advisory ? "warn" : "FAIL";
+}
 
 static void
 json_cstr(FILE *out, const char *s)
@@ -123,14 +133,15 @@ report_lists_written(const char *report, const char *path, char *detail,
 static int
 preflight(bool json, const char *command)
 {
-	struct check checks[6];
+	struct check checks[6] = { 0 };
 	size_t n = 0;
 	char lib[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 32];
 	char report[PATH_MAX + 32], warnings[2][PATH_MAX + 256];
 	size_t nwarn = 0;
 	const char *tmp = getenv("TMPDIR");
 	struct utsname un;
-	bool ok = true, have_lib;
+	bool ok = true, untraced = false, have_lib;
+	const char *summary = "preload tracing works here";
 
 	checks[n].name = "platform";
 	checks[n].ok = uname(&un) == 0 && !strcmp(un.sysname, "Linux");
@@ -158,16 +169,28 @@ preflight(bool json, const char *command)
 	n++;
 
 	if (command) {
-		enum roar_elf_verdict v = roar_elf_inspect(
-			command, getenv("PATH"), NULL, path, sizeof(path));
+		/*
+		 * roar reads a failed "command" as "not found on PATH": it
+		 * says only whether the command can be run.  How it is
+		 * traced is command_compatibility, whose failure (a set-ID
+		 * program runs untraced) is a warning.
+		 */
+		struct roar_elf_command c;
 
+		roar_elf_check_command(command, getenv("PATH"), &c);
 		checks[n].name = "command";
-		checks[n].ok = v == ROAR_ELF_DYNAMIC || v == ROAR_ELF_SCRIPT;
-		roar_elf_describe(v, command, checks[n].detail,
-				  sizeof(checks[n].detail));
-		if (!checks[n].ok &&
-		    snprintf(warnings[nwarn++], sizeof(warnings[0]), "%s",
-			     checks[n].detail) < 0)
+		checks[n].ok = c.found;
+		snprintf(checks[n].detail, sizeof(checks[n].detail), "%s",
+			 c.found_detail);
+		n++;
+		checks[n].name = "command_compatibility";
+		checks[n].ok = c.traceable;
+		checks[n].advisory = true;
+		snprintf(checks[n].detail, sizeof(checks[n].detail), "%s",
+			 c.trace_detail);
+		untraced = c.found && !c.traceable;
+		if (untraced && snprintf(warnings[nwarn++], sizeof(warnings[0]),
+					 "%s", c.trace_detail) < 0)
 			nwarn--;
 		n++;
 	}
@@ -215,14 +238,18 @@ preflight(bool json, const char *command)
 		rmdir(dir);
 
 	for (size_t i = 0; i < n; i++)
-		if (!checks[i].ok)
+		if (!checks[i].ok && !checks[i].advisory)
 			ok = false;
+	if (!ok)
+		summary = "preload tracing cannot work here, or not for this "
+			  "command";
+	else if (untraced)
+		summary = "preload tracing works here, but the command runs "
+			  "untraced";
 	if (json) {
 		printf("{\"backend\": \"preload\", \"ok\": %s, \"summary\": ",
 		       ok ? "true" : "false");
-		json_cstr(stdout, ok ? "preload tracing works here"
-				     : "preload tracing cannot work here, or "
-				       "not for this command");
+		json_cstr(stdout, summary);
 		printf(", \"command_checked\": ");
 		if (command)
 			json_cstr(stdout, command);
@@ -247,7 +274,7 @@ preflight(bool json, const char *command)
 	} else {
 		printf("preload tracing: %s\n", ok ? "ok" : "NOT ok");
 		for (size_t i = 0; i < n; i++)
-			printf("  [%s] %s: %s\n", checks[i].ok ? "ok" : "FAIL",
+			printf("  [%s] %s: %s\n", mark(&checks[i]),
 			       checks[i].name, checks[i].detail);
 	}
 	return ok ? 0 : 1;

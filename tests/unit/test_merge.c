@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include "merge.h"
 #include "procinfo.h"
 #include "unit.h"
+#include "unit_elf.h"
 #include "unit_mp.h"
 
 /* ---- event builders ---------------------------------------------------- */
@@ -1941,22 +1941,14 @@ START_TEST(untraced_reason_uses_env_at_exec)
 	const char *env_then[] = { pathvar, NULL };
 	static const char *const env_later[] = { "PATH=/nonexistent-roar",
 						 NULL };
-	Elf64_Ehdr eh = { .e_phnum = 0 };
 	const char *why;
-	FILE *f;
 
-	/* A statically linked "prog" (an ELF header without PT_INTERP) in
-	 * a directory on the parent's PATH of the time. */
+	/* A statically linked "prog" (an ELF without PT_INTERP) in a
+	 * directory on the parent's PATH of the time. */
 	unit_mkdtemp(dir, sizeof(dir), "merge");
 	snprintf(path, sizeof(path), "%s/prog", dir);
 	snprintf(pathvar, sizeof(pathvar), "PATH=%s", dir);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(&eh, sizeof(eh), 1, f), 1);
-	fclose(f);
-	ck_assert_int_eq(chmod(path, 0755), 0);
+	unit_elf_write(path, &(struct unit_elf){ 0 });
 
 	/* A vfork child (known only by its exec's ppid) execs prog at 2,
 	 * under the PATH its parent had then; the parent moved on at 3. */

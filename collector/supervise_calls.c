@@ -52,6 +52,9 @@
 #define PROC_LIST_MAX (512u << 10)
 #define LIST_ENTRIES_MAX 16384u
 
+static bool is_our_library(const char *path);
+static bool is_loader_file(const char *path);
+
 /* ---- frames ------------------------------------------------------------ */
 
 static void
@@ -497,6 +500,7 @@ settle_exec(struct roar_sup *s, struct sup_proc *p)
 	}
 	/* A new image: every fd credit starts again. */
 	memset(p->fds, 0, p->nfds);
+	p->loading = true;
 	p->mode = mode_of(p->exec_path);
 	if (p->mode == SUP_OWN)
 		say_exec_hello(s, p);
@@ -670,7 +674,8 @@ fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 		*b |= dir;
 		return;
 	}
-	if (name[0] != '/' || !S_ISREG(st.st_mode) || st.st_nlink == 0) {
+	if (name[0] != '/' || !S_ISREG(st.st_mode) || st.st_nlink == 0 ||
+	    is_our_library(name) || (p->loading && is_loader_file(name))) {
 		*b |= SUP_FD_NONFILE;
 		return;
 	}
@@ -726,6 +731,19 @@ is_our_library(const char *path)
 	       !strncmp(base, "libroar_tracer_preload", 22);
 }
 
+/* What the dynamic loader opens: its cache and shared objects. */
+static bool
+is_loader_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(path);
+
+	base = base ? base + 1 : path;
+	return !strcmp(path, "/etc/ld.so.cache") ||
+	       (n > 3 && !strcmp(path + n - 3, ".so")) ||
+	       strstr(base, ".so.") != NULL;
+}
+
 static void
 on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	struct sup_task *t, int dirfd, uint64_t patharg, int flags)
@@ -742,6 +760,10 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		if (p->mode == SUP_OWN)
 			say_exec_hello(s, p);
 	}
+	if (ok && (is_our_library(abs) || (p->loading && is_loader_file(abs))))
+		ok = false; /* the loader's, or our library itself */
+	else if (ok)
+		p->loading = false;
 	if (ok && p->mode == SUP_OWN && (flags & O_CREAT))
 		existed = stat(abs, &st) == 0;
 	ok = ok && still_valid(listener, n->id);

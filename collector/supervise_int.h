@@ -69,6 +69,10 @@ struct sup_proc {
 	unsigned char *fds;
 	size_t nfds;
 	bool said_uring, said_memory;
+	/* Its image was just exec'd: opens of shared libraries are the
+	 * dynamic loader's, not reported (as for the library's images),
+	 * until its first other open. */
+	bool loading;
 	struct sup_task *tasks;
 };
 

@@ -94,6 +94,8 @@ struct roar_proc {
 	/* What it did whose file I/O is not seen (unseen events). */
 	bool unseen_io_uring;
 	bool unseen_memory; /* the supervisor could not read its memory */
+	int no_supervisor;  /* errno: an image only the supervisor sees
+			       could not be put under it; 0: none */
 	double start_time;
 	/* When it was forked: the fork-origin hello's "time" (taken in the
 	 * parent just before the fork), else the parent's fork event's

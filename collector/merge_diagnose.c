@@ -63,6 +63,14 @@ reason_of(const struct roar_merge *m, const struct roar_proc *p, bool on_disk,
 		roar_elf_why_untraceable(p->exec_exe.p, path_var,
 					 im && im->cwd.len ? im->cwd.p : NULL,
 					 buf, cap);
+		if (p->no_supervisor) {
+			size_t n = strlen(buf);
+
+			snprintf(buf + n, cap - n,
+				 "; the seccomp supervisor could not be armed: "
+				 "%s",
+				 strerror(p->no_supervisor));
+		}
 		return buf;
 	}
 	if (!p->nimages && !p->fork_hello && p->pid != m->root_pid) {

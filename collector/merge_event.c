@@ -467,6 +467,12 @@ on_unseen(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 		p->unseen_io_uring = true;
 	else if (!strcmp(what.p, ROAR_UNSEEN_MEMORY))
 		p->unseen_memory = true;
+	else if (!strcmp(what.p, ROAR_UNSEEN_NO_SUPERVISOR)) {
+		int64_t err = 0;
+
+		get_int(ev, ROAR_KEY_ERRNO, &err);
+		p->no_supervisor = err > 0 && err < 4096 ? (int)err : EINVAL;
+	}
 	else
 		m->unknown_events++;
 	roar_bytes_free(&what);

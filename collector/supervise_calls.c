@@ -87,7 +87,7 @@ emit_unseen(struct roar_sup *s, const struct sup_proc *p, const char *what)
 	emit_frame(s, &f,
 		   roar_event_unseen(&f,
 				     &(struct roar_event_ids){ p->pid, p->pid },
-				     what));
+				     what, 0));
 }
 
 /* ---- /proc ------------------------------------------------------------- */

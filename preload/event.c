@@ -372,12 +372,16 @@ roar_event_supervise(struct roar_frame *f, const struct roar_event_ids *ids,
 
 int
 roar_event_unseen(struct roar_frame *f, const struct roar_event_ids *ids,
-		  const char *what)
+		  const char *what, int err)
 {
 	msgpack_packer pk;
 
-	pack_head(&pk, f, 1, ROAR_KIND_UNSEEN, ids);
+	pack_head(&pk, f, 1u + (err != 0), ROAR_KIND_UNSEEN, ids);
 	roar_pack_key(&pk, ROAR_KEY_WHAT);
 	roar_pack_cstr(&pk, what);
+	if (err) {
+		roar_pack_key(&pk, ROAR_KEY_ERRNO);
+		msgpack_pack_int(&pk, err);
+	}
 	return roar_frame_finish(f);
 }

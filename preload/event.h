@@ -122,8 +122,8 @@ int roar_event_supervise(struct roar_frame *f,
 			 double time);
 
 /** unseen: the sender did what (ROAR_UNSEEN_*), whose file I/O is not
- *  seen. */
+ *  seen; err, when not 0, says why ("errno"). */
 int roar_event_unseen(struct roar_frame *f, const struct roar_event_ids *ids,
-		      const char *what);
+		      const char *what, int err);
 
 #endif /* ROAR_EVENT_H */

@@ -78,6 +78,8 @@ do_exec_at(enum exec_call c, const char *file, int fd, int at_flags,
 	   char *const argv[], char *const envp[])
 {
 	char fdname[ROAR_FD_PROC_PATH_SIZE];
+	char target[PATH_MAX];
+	enum roar_tracer tr;
 	const char *name;
 	enum roar_who who = roar_lifecycle_enter();
 	struct roar_scratch sc;
@@ -96,10 +98,16 @@ do_exec_at(enum exec_call c, const char *file, int fd, int at_flags,
 		roar_fd_proc_path(fd, fdname);
 		name = fdname;
 	}
-	t = roar_track_exec(who, name, argv, &conn);
+	/* Who will see the new image: our library takes this connection
+	 * over; any other must not inherit it (an fd it does not know). */
+	tr = roar_preload_sup_judge(name, c == CALL_EXECVPE, target,
+				    sizeof(target));
+	t = roar_track_exec(who, name, argv, &conn,
+			    tr == ROAR_TRACER_PRELOAD);
 	env = roar_track_mend_env(envp, &sc, who == ROAR_WHO_SHARED, conn);
 	/* Last before the exec: from here on our own calls are watched. */
-	roar_preload_sup_exec(name, c == CALL_EXECVPE);
+	if (tr == ROAR_TRACER_SUPERVISOR)
+		roar_preload_sup_arm(who, target);
 	ret = call_exec(c, file, fd, at_flags, argv, env);
 	saved = errno;
 	roar_scratch_put(&sc);

@@ -25,6 +25,7 @@
 #include "real.h"
 #include "session.h"
 #include "supervise.h"
+#include "transport.h"
 
 extern char **environ;
 
@@ -121,40 +122,57 @@ path_var(void)
 	return NULL;
 }
 
-void
-roar_preload_sup_exec(const char *file, bool search)
+enum roar_tracer
+roar_preload_sup_judge(const char *file, bool search, char *path, size_t cap)
 {
-	char path[PATH_MAX];
 	struct roar_image img;
-	unsigned char buf[PATH_MAX + 256];
-	struct roar_frame f;
+	enum roar_tracer tr = ROAR_TRACER_NONE;
 	int saved = errno;
 
 	if (!file || !*file || !roar_session.have_sock)
 		goto out;
 	if (search && !strchr(file, '/')) {
-		if (roar_image_resolve(&io, file, path_var(), path,
-				       sizeof(path)) != 0)
+		if (roar_image_resolve(&io, file, path_var(), path, cap) != 0)
 			goto out;
-	} else if (strlen(file) < sizeof(path)) {
+	} else if (strlen(file) < cap) {
 		strcpy(path, file);
 	} else {
 		goto out;
 	}
-	if (inspect(path, &img) != 0 ||
-	    roar_image_tracer(&img) != ROAR_TRACER_SUPERVISOR)
-		goto out;
+	if (inspect(path, &img) == 0)
+		tr = roar_image_tracer(&img);
+out:
+	errno = saved;
+	return tr;
+}
+
+void
+roar_preload_sup_arm(enum roar_who who, const char *path)
+{
+	unsigned char buf[PATH_MAX + 256];
+	struct roar_event_ids ids = { (pid_t)ROAR_SYS(SYS_getpid),
+				      (pid_t)ROAR_SYS(SYS_gettid) };
+	struct roar_frame f;
+	int saved = errno, rc;
+
 	if (roar_sup_armed(sys))
 		goto out;
 	roar_frame_init(&f, buf, sizeof(buf));
-	if (roar_event_supervise(&f, &(struct roar_event_ids){
-					     (pid_t)ROAR_SYS(SYS_getpid),
-					     (pid_t)ROAR_SYS(SYS_gettid) },
-				 path, roar_now()) != 0)
-		goto out;
+	rc = roar_event_supervise(&f, &ids, path, roar_now());
 	/* The socket's path follows "=" in its environment entry. */
-	roar_sup_arm(sys, strchr(roar_session.env_sock, '=') + 1, f.data,
-		     f.len);
+	if (rc == 0)
+		rc = roar_sup_arm(sys, strchr(roar_session.env_sock, '=') + 1,
+				  f.data, f.len);
+	if (rc != 0) {
+		roar_frame_init(&f, buf, sizeof(buf));
+		if (roar_event_unseen(&f, &ids, ROAR_UNSEEN_NO_SUPERVISOR,
+				      -rc) == 0) {
+			if (who == ROAR_WHO_SELF)
+				roar_transport_send(f.data, f.len);
+			else
+				roar_transport_send_oneshot(f.data, f.len);
+		}
+	}
 out:
 	errno = saved;
 }

@@ -149,11 +149,13 @@ int roar_track_spawn(bool search, pid_t *pid, const char *file,
 /**
  * Just before an exec of exe with argv (exe may be a bare name), as who
  * (not ROAR_WHO_INSIDE).  *conn gets the connection handed over to the
- * new image, or -1 (see roar_transport_handover).
+ * new image, or -1 (see roar_transport_handover); only when hand_over
+ * (our library will run in it: an fd given to any other image would be
+ * one it does not know).
  * @return the time stamp the event carries.
  */
 double roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
-		       int *conn);
+		       int *conn, bool hand_over);
 
 /** The exec announced at time returned with err. */
 void roar_track_exec_failed(enum roar_who who, int err, double time);

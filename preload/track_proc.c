@@ -136,7 +136,7 @@ roar_track_spawned(pid_t child, const char *file, char *const argv[],
 
 double
 roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
-		int *conn)
+		int *conn, bool hand_over)
 {
 	double t = roar_now();
 
@@ -152,7 +152,8 @@ roar_track_exec(enum roar_who who, const char *exe, char *const argv[],
 	/* The new image (same pid, so the same peer to the collector)
 	 * continues this very stream: one connection fewer per exec, and
 	 * its hello can never overtake this exec event. */
-	*conn = who == ROAR_WHO_SELF ? roar_transport_handover() : -1;
+	*conn = who == ROAR_WHO_SELF && hand_over ? roar_transport_handover()
+						  : -1;
 	return t;
 }
 

@@ -234,6 +234,9 @@ enum roar_kind {
 
 /** Values of ROAR_KEY_WHAT: what an unseen event is about. */
 #define ROAR_UNSEEN_IO_URING "io_uring"   /* io_uring_setup: its I/O */
+#define ROAR_UNSEEN_NO_SUPERVISOR "no_supervisor" /* an image only the
+					     supervisor sees could not be
+					     put under it: "errno" says why */
 #define ROAR_UNSEEN_MEMORY "memory"       /* the supervisor could not read
 					     the process's memory (names
 					     unknown) */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Shared scaffolding of the unit suites: running one check Suite with TAP
- * on stdout (meson's protocol: 'tap') and temporary directories.  Tests
- * named regression_* pin bugs these suites once found.  Tests named bug_*
- * show a bug the code under test still has (each says which, in a BUG
- * comment): they are registered only when ROAR_UNIT_BUGS is set, so the
- * suite stays green while `ROAR_UNIT_BUGS=1 meson test --suite unit`
- * shows them failing; once fixed, a bug_ test becomes a regression_ one.
+ * Shared scaffolding of the unit suites: building and running one check
+ * Suite with TAP on stdout (meson's protocol: 'tap') and temporary
+ * directories.  Tests named regression_* pin bugs these suites once
+ * found.  Tests named bug_* show a bug the code under test still has
+ * (each says which, in a BUG comment): they are registered only when
+ * ROAR_UNIT_BUGS is set, so the suite stays green while
+ * `ROAR_UNIT_BUGS=1 meson test --suite unit` shows them failing; once
+ * fixed, a bug_ test becomes a regression_ one.
  */
 #ifndef ROAR_UNIT_H
 #define ROAR_UNIT_H
@@ -45,6 +46,29 @@ unit_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/** The NULL-terminated list of tests unit_tcase takes: UNIT_TESTS(a, b). */
+#define UNIT_TESTS(...) ((const TTest *const[]){ __VA_ARGS__, NULL })
+
+/**
+ * Add to s a TCase named name holding tests (UNIT_TESTS), each run
+ * between setup and teardown when they are given (a checked fixture:
+ * in the test's own process).
+ * @return the TCase, for tcase_set_timeout
+ */
+static inline TCase *
+unit_tcase(Suite *s, const char *name, SFun setup, SFun teardown,
+	   const TTest *const *tests)
+{
+	TCase *tc = tcase_create(name);
+
+	if (setup || teardown)
+		tcase_add_checked_fixture(tc, setup, teardown);
+	for (; *tests; tests++)
+		tcase_add_test(tc, *tests);
+	suite_add_tcase(s, tc);
+	return tc;
 }
 
 /** Make a fresh private directory under $TMPDIR (or /tmp) into dir. */

@@ -452,14 +452,14 @@ bad_hello_env_not_array(struct ev *e)
 }
 
 /*
- * Was a bug (fixed, kept as a regression test): merge.c on_hello() creates the process record (roar_merge_proc),
- * lowers start_time and calls set_parent() before it validates "argv" and
- * "env"; a hello whose argv holds a non-string (or whose env is not an
- * array) is refused with -EINVAL but has already created pid 555 (parent
- * ROOT, source EXEC_HELLO, start_time 1.0), or, for a known pid, changed
- * its parent to 77 and its start_time from 10.0 to 1.0.  Expected: -EINVAL
- * and no change (as for every other malformed event).  Fix: validate argv
- * and env into locals before roar_merge_proc().
+ * Was a bug (fixed, kept as a regression test): merge.c on_hello() creates the
+ * process record (roar_merge_proc), lowers start_time and calls set_parent()
+ * before it validates "argv" and "env"; a hello whose argv holds a non-string
+ * (or whose env is not an array) is refused with -EINVAL but has already
+ * created pid 555 (parent ROOT, source EXEC_HELLO, start_time 1.0), or, for a
+ * known pid, changed its parent to 77 and its start_time from 10.0 to 1.0.
+ * Expected: -EINVAL and no change (as for every other malformed event).  Fix:
+ * validate argv and env into locals before roar_merge_proc().
  */
 START_TEST(regression_malformed_hello_changes_nothing)
 {

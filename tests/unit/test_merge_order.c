@@ -327,15 +327,15 @@ START_TEST(new_proc_callback)
 END_TEST
 
 /*
- * Was a bug (fixed, kept as a regression test): merge.c on_hello() carries a process's drop count into
- * dropped_prior only when it already had an image (p->has_image).  A fork
- * child has no image of its own, yet its transport counts from 0
- * (roar_transport_atfork_child) and so does the image it execs.  Fork
- * child drops 5, execs, new image drops 2: the report says 5 lost, not 7,
+ * Was a bug (fixed, kept as a regression test): merge.c on_hello() carries a
+ * process's drop count into dropped_prior only when it already had an image
+ * (p->has_image).  A fork child has no image of its own, yet its transport
+ * counts from 0 (roar_transport_atfork_child) and so does the image it execs.
+ * Fork child drops 5, execs, new image drops 2: the report says 5 lost, not 7,
  * because on_dropped keeps the maximum of the two series.  Expected
- * roar_merge_dropped == 7; actual 5.  The same happens for a pid first
- * heard of through its dropped event.  Fix: carry p->dropped whenever an
- * exec-origin hello starts a new series, not only after an image.
+ * roar_merge_dropped == 7; actual 5.  The same happens for a pid first heard of
+ * through its dropped event.  Fix: carry p->dropped whenever an exec-origin
+ * hello starts a new series, not only after an image.
  */
 START_TEST(regression_fork_child_drops_lost_at_exec)
 {

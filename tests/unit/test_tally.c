@@ -409,33 +409,25 @@ START_TEST(a_shrunk_ledger_is_harmless)
 }
 END_TEST
 
-static Suite *
-tally_suite(void)
-{
-	Suite *s = suite_create("tally");
-	TCase *tc = tcase_create("ledger");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, ledger_is_found_beside_the_socket);
-	tcase_add_test(tc, what_never_arrived_is_dropped_and_marked);
-	tcase_add_test(tc, complete_stream_is_not_marked);
-	tcase_add_test(tc, a_process_never_heard_of_is_listed);
-	tcase_add_test(tc, a_slot_of_another_process_is_not_believed);
-	tcase_add_test(
-		tc, dropped_events_on_a_counted_stream_are_not_counted_twice);
-	tcase_add_test(tc, torn_frame_on_a_counted_stream_counts_once);
-	tcase_add_test(tc, a_reconnection_resumes_its_slot);
-	tcase_add_test(tc, frames_before_the_hello_are_its_images);
-	tcase_add_test(tc, a_resume_for_another_process_slot_is_ignored);
-	tcase_add_test(tc, beat_is_written);
-	tcase_add_test(tc, no_ledger_no_counting);
-	tcase_add_test(tc, a_shrunk_ledger_is_harmless);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return unit_run(tally_suite());
+	Suite *s = suite_create("tally");
+
+	unit_tcase(
+		s, "ledger", setup, teardown,
+		UNIT_TESTS(
+			ledger_is_found_beside_the_socket,
+			what_never_arrived_is_dropped_and_marked,
+			complete_stream_is_not_marked,
+			a_process_never_heard_of_is_listed,
+			a_slot_of_another_process_is_not_believed,
+			dropped_events_on_a_counted_stream_are_not_counted_twice,
+			torn_frame_on_a_counted_stream_counts_once,
+			a_reconnection_resumes_its_slot,
+			frames_before_the_hello_are_its_images,
+			a_resume_for_another_process_slot_is_ignored,
+			beat_is_written, no_ledger_no_counting,
+			a_shrunk_ledger_is_harmless));
+	return unit_run(s);
 }

@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,16 +163,8 @@ struct heard {
 static int
 listen_here(char *path, size_t cap)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int fd = unit_listen_in(tmpdir, path, cap, MAX_CONNS);
 
-	snprintf(path, cap, "%s/sock", tmpdir);
-	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, MAX_CONNS), 0);
 	roar_transport_init(path);
 	return fd;
 }

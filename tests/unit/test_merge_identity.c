@@ -85,21 +85,6 @@ setup_kernel(void)
 	kern_add_full(300, 1, 'S', 5); /* a daemon, older than the run */
 }
 
-static int
-exit_ppid(struct roar_merge *m, pid_t pid, pid_t ppid, int status)
-{
-	struct ev e;
-
-	ev_begin(&e, 6);
-	ev_str(&e, ROAR_KEY_KIND, "exit");
-	ev_int(&e, ROAR_KEY_PID, pid);
-	ev_int(&e, ROAR_KEY_TID, pid);
-	ev_int(&e, ROAR_KEY_PPID, ppid);
-	ev_int(&e, ROAR_KEY_STATUS, status);
-	ev_double(&e, ROAR_KEY_TIME, 9.0);
-	return apply(m, &e);
-}
-
 static const char *const ls_argv[] = { "ls", "-l", NULL };
 
 START_TEST(identity_pid_not_peer_refused)

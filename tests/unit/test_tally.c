@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -40,15 +39,8 @@ static struct roar_tally T;
 static void
 setup(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
 	unit_mkdtemp(tmpdir, sizeof(tmpdir), "tally");
-	snprintf(sock, sizeof(sock), "%s/sock", tmpdir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 8), 0);
+	lfd = unit_listen_in(tmpdir, sock, sizeof(sock), 8);
 	ck_assert_int_eq(roar_tally_create(sock), 0);
 	roar_merge_init(&M, 100);
 	roar_tally_open(&T, lfd, &M);

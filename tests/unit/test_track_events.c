@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -37,15 +36,7 @@ struct listener {
 static void
 listen_on(struct listener *l)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	snprintf(l->path, sizeof(l->path), "%s/sock", tmpdir);
-	ck_assert_uint_lt(strlen(l->path), sizeof(sa.sun_path));
-	strcpy(sa.sun_path, l->path);
-	l->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(l->lfd, 0);
-	ck_assert_int_eq(bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(l->lfd, 8), 0);
+	l->lfd = unit_listen_in(tmpdir, l->path, sizeof(l->path), 8);
 	l->cfd = -1;
 	l->len = 0;
 	roar_transport_init(l->path);

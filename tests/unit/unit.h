@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared scaffolding of the unit suites: building and running one check
- * Suite with TAP on stdout (meson's protocol: 'tap') and temporary
- * directories.  Tests named regression_* pin bugs these suites once
+ * Suite with TAP on stdout (meson's protocol: 'tap'), temporary
+ * directories and the files and sockets tests make in them.  Tests named regression_* pin bugs these suites once
  * found.  Tests named bug_* show a bug the code under test still has
  * (each says which, in a BUG comment): they are registered only when
  * ROAR_UNIT_BUGS is set, so the suite stays green while
@@ -12,11 +12,15 @@
 #ifndef ROAR_UNIT_H
 #define ROAR_UNIT_H
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <check.h>
 
@@ -97,6 +101,40 @@ unit_rmtree(const char *dir)
 {
 	if (dir[0])
 		nftw(dir, unit_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/** Open dir/name with flags, making it (mode 0644) if it is not there. */
+static inline int
+unit_open_in(const char *dir, const char *name, int flags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, flags | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/**
+ * A listening AF_UNIX stream socket bound at dir/sock, whose name goes
+ * into path (cap bytes), with backlog pending connections at most.
+ * @return the socket
+ */
+static inline int
+unit_listen_in(const char *dir, char *path, size_t cap, int backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(path, cap, "%s/sock", dir);
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, backlog), 0);
+	return fd;
 }
 
 #endif /* ROAR_UNIT_H */

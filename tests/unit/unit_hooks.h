@@ -112,13 +112,7 @@ check_outcome(const struct outcome *o, long ret, int err)
 static inline int
 real_file(const char *name)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	fd = open(path, O_RDWR | O_CREAT, 0644);
-	ck_assert_int_ge(fd, 0);
-	return fd;
+	return unit_open_in(tmpdir, name, O_RDWR);
 }
 
 #endif /* ROAR_UNIT_HOOKS_H */

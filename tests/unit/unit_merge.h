@@ -167,6 +167,22 @@ exit_ev(struct roar_merge *m, pid_t pid, int status, double t)
 	return apply(m, &e);
 }
 
+/* An exit event with "ppid", at time 9.0. */
+static inline int
+exit_ppid(struct roar_merge *m, pid_t pid, pid_t ppid, int status)
+{
+	struct ev e;
+
+	ev_begin(&e, 6);
+	ev_str(&e, ROAR_KEY_KIND, "exit");
+	ev_int(&e, ROAR_KEY_PID, pid);
+	ev_int(&e, ROAR_KEY_TID, pid);
+	ev_int(&e, ROAR_KEY_PPID, ppid);
+	ev_int(&e, ROAR_KEY_STATUS, status);
+	ev_double(&e, ROAR_KEY_TIME, 9.0);
+	return apply(m, &e);
+}
+
 static inline int
 dropped_ev(struct roar_merge *m, pid_t pid, int64_t count)
 {

@@ -54,13 +54,7 @@ teardown(void)
 static inline int
 open_file(const char *name, int flags)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	fd = open(path, flags | O_CREAT, 0644);
-	ck_assert_int_ge(fd, 0);
-	return fd;
+	return unit_open_in(tmpdir, name, flags);
 }
 
 /* ---- environment doctoring ------------------------------------------- */

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "roar/ledger.h"
@@ -85,15 +84,7 @@ reader_main(void *p)
 static inline void
 reader_start(struct reader *r)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	snprintf(r->path, sizeof(r->path), "%s/sock", tmpdir);
-	ck_assert_uint_lt(strlen(r->path), sizeof(sa.sun_path));
-	strcpy(sa.sun_path, r->path);
-	r->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(r->lfd, 0);
-	ck_assert_int_eq(bind(r->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(r->lfd, 8), 0);
+	r->lfd = unit_listen_in(tmpdir, r->path, sizeof(r->path), 8);
 	ck_assert_int_eq(pipe(r->go), 0);
 	r->cap = 2 * BIG_PAYLOAD + 4096;
 	r->got = malloc(r->cap);

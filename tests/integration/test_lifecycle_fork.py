@@ -93,7 +93,8 @@ class RawClone(LifecycleTest):
         exe = self.build("raw_clone")
         run = launch([exe, how, "c.txt"], self.tmp, timeout=30)
         if run.returncode == 77:
-            self.skipTest("%s here: %s" % (how, run.proc.stdout.decode().strip()))
+            self.skipTest("%s here: %s"
+                          % (how, run.proc.stdout.decode().strip()))
         self.assertEqual(run.returncode, 0, run.proc.stderr)
         fields = kv(run.proc.stdout, ("child", "parent", "status"))
         cpid, ppid = int(fields["child"]), int(fields["parent"])

@@ -74,7 +74,8 @@ class Truth:
         # starts a new incarnation, which may be another kind of file)
         self.read = {}
         self.written = {}
-        self.why = {}            # (path, 'r'|'w') -> first syscall that earned it
+        # (path, 'r'|'w') -> the first syscall that earned it
+        self.why = {}
         self.nonfile = set()     # (path, incarnation) shown not regular
         self.final = {}          # path -> its last incarnation
         self.by_pid = {}         # (pid, 'r'|'w') -> set of paths

@@ -75,7 +75,8 @@ def run_both(argv, cwd, env=None, timeout=300, stdin=None, logdir=None,
     # In the sanitizer build the launcher is instrumented, and
     # LeakSanitizer cannot run under ptrace: leaks are checked by the
     # other suites there.
-    e["ASAN_OPTIONS"] = (e.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
+    e["ASAN_OPTIONS"] = (e.get("ASAN_OPTIONS", "")
+                         + ":detect_leaks=0").lstrip(":")
     cmd = ([strace] + STRACE_FLAGS + ["-o", log,
                                       roartest.tool("roar-tracer-preload"),
                                       report] + list(argv))

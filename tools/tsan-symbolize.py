@@ -7,8 +7,9 @@ starts llvm-symbolizer through pipe(2), which in a test binary is our own
 hook, instrumented, so the first report would deadlock inside itself.
 This filter puts the names back afterwards, from llvm-symbolizer:
   tools/tsan-symbolize.py [LOG] < LOG   (e.g. build-tsan/meson-logs/testlog.txt)
-A frame "(test_fdtable+0x1234)" is looked up in build-tsan/tests/unit,
-the system library directories, or as the path it names."""
+A frame "(test_fdtable_intern+0x1234)" is looked up in
+build-tsan/tests/unit, the system library directories, or as the path it
+names."""
 import os
 import re
 import subprocess

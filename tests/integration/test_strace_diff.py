@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Differential tests: the tracer's report against ground truth derived
-from `strace -f` of the very same execution (see stracediff.py for how
+from `strace -f` of the very same execution (see stracediff/ for how
 the truth is derived and which approximations it makes).
 
 Each workload runs in a fresh scratch directory.  A test compares

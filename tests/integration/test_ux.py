@@ -4,7 +4,7 @@ command's stdout alone, checks that fail before the command runs, the
 notice while waiting for processes the command left running, the report
 of plain LD_PRELOAD there when the command returns, --version and --help,
 the man pages, and the Debian package traced from a dpkg -x.  Every run
-is bounded (test_lifecycle.py's pattern)."""
+is bounded (roartest.bounded)."""
 import json
 import os
 import re

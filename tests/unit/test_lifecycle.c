@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,16 +163,8 @@ struct heard {
 static int
 listen_here(char *path, size_t cap)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int fd = unit_listen_in(tmpdir, path, cap, MAX_CONNS);
 
-	snprintf(path, cap, "%s/sock", tmpdir);
-	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, MAX_CONNS), 0);
 	roar_transport_init(path);
 	return fd;
 }
@@ -525,45 +516,28 @@ START_TEST(module_locks_reset_in_fork_child)
 }
 END_TEST
 
-static Suite *
-lifecycle_suite(void)
-{
-	Suite *s = suite_create("lifecycle");
-	TCase *can = tcase_create("canary");
-	TCase *born = tcase_create("announce");
-	TCase *who = tcase_create("who");
-	TCase *locks = tcase_create("locks");
-
-	tcase_add_checked_fixture(can, setup, teardown);
-	tcase_add_test(can, canary_armed_without_init);
-	tcase_add_test(can, init_arms_a_page_of_its_own);
-	tcase_add_test(can, raw_clone_child_sees_wiped_canary);
-	tcase_add_test(can, raw_clone_child_without_init_sees_armed_word);
-	tcase_add_test(can, fork_child_sees_rearmed_canary);
-	suite_add_tcase(s, can);
-
-	tcase_add_checked_fixture(born, setup, teardown);
-	tcase_set_timeout(born, 30);
-	tcase_add_test(born, fork_child_announces_itself);
-	tcase_add_test(born, raw_clone_child_is_noticed_late);
-	tcase_add_test(born, child_not_ready_announces_nothing);
-	suite_add_tcase(s, born);
-
-	tcase_add_checked_fixture(who, setup, teardown);
-	tcase_add_test(who, enter_says_who);
-	suite_add_tcase(s, who);
-
-	tcase_add_checked_fixture(locks, setup, teardown);
-	tcase_set_timeout(locks, 30);
-	tcase_add_test(locks, lock_take_release_reset);
-	tcase_add_test(locks, lock_of_vanished_thread_reset_in_child);
-	tcase_add_test(locks, module_locks_reset_in_fork_child);
-	suite_add_tcase(s, locks);
-	return s;
-}
-
 int
 main(void)
 {
-	return unit_run(lifecycle_suite());
+	Suite *s = suite_create("lifecycle");
+	TCase *tc;
+
+	unit_tcase(s, "canary", setup, teardown,
+		   UNIT_TESTS(canary_armed_without_init,
+			      init_arms_a_page_of_its_own,
+			      raw_clone_child_sees_wiped_canary,
+			      raw_clone_child_without_init_sees_armed_word,
+			      fork_child_sees_rearmed_canary));
+	tc = unit_tcase(s, "announce", setup, teardown,
+			UNIT_TESTS(fork_child_announces_itself,
+				   raw_clone_child_is_noticed_late,
+				   child_not_ready_announces_nothing));
+	tcase_set_timeout(tc, 30);
+	unit_tcase(s, "who", setup, teardown, UNIT_TESTS(enter_says_who));
+	tc = unit_tcase(s, "locks", setup, teardown,
+			UNIT_TESTS(lock_take_release_reset,
+				   lock_of_vanished_thread_reset_in_child,
+				   module_locks_reset_in_fork_child));
+	tcase_set_timeout(tc, 30);
+	return unit_run(s);
 }

@@ -190,23 +190,16 @@ START_TEST(shared_slots_are_per_thread)
 }
 END_TEST
 
-static Suite *
-scratch_suite(void)
-{
-	Suite *s = suite_create("scratch");
-	TCase *tc = tcase_create("get_put");
-
-	tcase_add_test(tc, small_use_is_inline);
-	tcase_add_test(tc, own_use_is_mapped_then_unmapped);
-	tcase_add_test(tc, own_uses_are_distinct);
-	tcase_add_test(tc, shared_slot_is_reused_and_grows);
-	tcase_add_test(tc, shared_slots_are_per_thread);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return unit_run(scratch_suite());
+	Suite *s = suite_create("scratch");
+
+	unit_tcase(s, "get_put", NULL, NULL,
+		   UNIT_TESTS(small_use_is_inline,
+			      own_use_is_mapped_then_unmapped,
+			      own_uses_are_distinct,
+			      shared_slot_is_reused_and_grows,
+			      shared_slots_are_per_thread));
+	return unit_run(s);
 }

@@ -104,20 +104,12 @@ START_TEST(test_unknown_modules)
 }
 END_TEST
 
-static Suite *
-symbolize_suite(void)
-{
-	Suite *s = suite_create("symbolize");
-	TCase *tc = tcase_create("symbolize");
-
-	tcase_add_test(tc, test_own_call_site);
-	tcase_add_test(tc, test_unknown_modules);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return unit_run(symbolize_suite());
+	Suite *s = suite_create("symbolize");
+
+	unit_tcase(s, "symbolize", NULL, NULL,
+		   UNIT_TESTS(test_own_call_site, test_unknown_modules));
+	return unit_run(s);
 }

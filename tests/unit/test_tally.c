@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -40,15 +39,8 @@ static struct roar_tally T;
 static void
 setup(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
 	unit_mkdtemp(tmpdir, sizeof(tmpdir), "tally");
-	snprintf(sock, sizeof(sock), "%s/sock", tmpdir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 8), 0);
+	lfd = unit_listen_in(tmpdir, sock, sizeof(sock), 8);
 	ck_assert_int_eq(roar_tally_create(sock), 0);
 	roar_merge_init(&M, 100);
 	roar_tally_open(&T, lfd, &M);
@@ -409,33 +401,25 @@ START_TEST(a_shrunk_ledger_is_harmless)
 }
 END_TEST
 
-static Suite *
-tally_suite(void)
-{
-	Suite *s = suite_create("tally");
-	TCase *tc = tcase_create("ledger");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, ledger_is_found_beside_the_socket);
-	tcase_add_test(tc, what_never_arrived_is_dropped_and_marked);
-	tcase_add_test(tc, complete_stream_is_not_marked);
-	tcase_add_test(tc, a_process_never_heard_of_is_listed);
-	tcase_add_test(tc, a_slot_of_another_process_is_not_believed);
-	tcase_add_test(
-		tc, dropped_events_on_a_counted_stream_are_not_counted_twice);
-	tcase_add_test(tc, torn_frame_on_a_counted_stream_counts_once);
-	tcase_add_test(tc, a_reconnection_resumes_its_slot);
-	tcase_add_test(tc, frames_before_the_hello_are_its_images);
-	tcase_add_test(tc, a_resume_for_another_process_slot_is_ignored);
-	tcase_add_test(tc, beat_is_written);
-	tcase_add_test(tc, no_ledger_no_counting);
-	tcase_add_test(tc, a_shrunk_ledger_is_harmless);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	return unit_run(tally_suite());
+	Suite *s = suite_create("tally");
+
+	unit_tcase(
+		s, "ledger", setup, teardown,
+		UNIT_TESTS(
+			ledger_is_found_beside_the_socket,
+			what_never_arrived_is_dropped_and_marked,
+			complete_stream_is_not_marked,
+			a_process_never_heard_of_is_listed,
+			a_slot_of_another_process_is_not_believed,
+			dropped_events_on_a_counted_stream_are_not_counted_twice,
+			torn_frame_on_a_counted_stream_counts_once,
+			a_reconnection_resumes_its_slot,
+			frames_before_the_hello_are_its_images,
+			a_resume_for_another_process_slot_is_ignored,
+			beat_is_written, no_ledger_no_counting,
+			a_shrunk_ledger_is_harmless));
+	return unit_run(s);
 }

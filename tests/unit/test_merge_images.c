@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit_elf.h"
 #include "unit_merge.h"
 
 static const char *const sh_argv[] = { "sh", "-c",

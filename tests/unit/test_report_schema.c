@@ -34,6 +34,7 @@ static const char *const proc_keys[] = { "pid",
 					 "exit_signal",
 					 "traced",
 					 "untraced_reason",
+					 "traced_by",
 					 "still_running",
 					 "events_dropped",
 					 "incomplete",
@@ -44,6 +45,7 @@ static const char *const proc_keys[] = { "pid",
 					 "written_paths",
 					 "fd_yields",
 					 "callsites",
+					 "unseen",
 					 "truncated",
 					 NULL };
 static const char *const file_keys[] = {
@@ -53,7 +55,7 @@ static const char *const preload_keys[] = {
 	"version",     "ledger",     "ledger_unbelieved",
 	"root_pid",    "bad_frames", "unknown_events",
 	"frames_torn", "bytes_torn", "lists_truncated",
-	"blind_spots", NULL
+	"blind_spots", "supervisor",  NULL
 };
 static const char *const pipe_keys[] = { "id",      "inode",   "dev",
 					 "writers", "readers", NULL };
@@ -132,7 +134,7 @@ build_full_run(void)
 
 START_TEST(schema_key_order)
 {
-	static const char *const no_optional[] = { "fd_yields", "callsites",
+	static const char *const no_optional[] = { "fd_yields", "callsites", "unseen",
 						   NULL };
 	static const char *const no_callsites[] = { "callsites", NULL };
 	static const char *const no_yields[] = { "fd_yields", NULL };

@@ -232,7 +232,7 @@ START_TEST(process_events_in_order)
 	 * said ROAR_WHO_SELF and entered it). */
 	roar_guard_depth++;
 	roar_track_fork_parent(4242);
-	t = roar_track_exec(ROAR_WHO_SELF, "/bin/ls", argv, &conn);
+	t = roar_track_exec(ROAR_WHO_SELF, "/bin/ls", argv, &conn, true);
 	/* The connection is handed over to the new image: it survives the
 	 * exec until the exec fails. */
 	ck_assert_int_ge(conn, 0);
@@ -336,7 +336,7 @@ START_TEST(shared_exec_uses_own_connection)
 	conn = roar_transport_fd();
 	ck_assert_int_ge(conn, 0);
 
-	t = roar_track_exec(ROAR_WHO_SHARED, "/bin/sh", argv, &handed);
+	t = roar_track_exec(ROAR_WHO_SHARED, "/bin/sh", argv, &handed, true);
 	/* Nothing to hand over: the parent's connection is not ours. */
 	ck_assert_int_eq(handed, -1);
 	roar_track_exec_failed(ROAR_WHO_SHARED, ENOEXEC, t);
@@ -392,7 +392,7 @@ START_TEST(regression_exec_event_keeps_whole_argv)
 
 	listen_on(l);
 	roar_guard_depth++;
-	t = roar_track_exec(ROAR_WHO_SELF, "/bin/ls", argv, &conn);
+	t = roar_track_exec(ROAR_WHO_SELF, "/bin/ls", argv, &conn, true);
 	roar_track_exec_failed(ROAR_WHO_SELF, ENOENT, t);
 	roar_guard_depth--;
 	ck_assert(next_frame(l, &u, 2000));

@@ -149,6 +149,11 @@ pack_kind(struct roar_frame *f, enum roar_kind k)
 		return roar_event_resume(f, &ids, 9);
 	case ROAR_KIND_PIPE:
 		return roar_event_pipe(f, &ids, 13, 4242, true);
+	case ROAR_KIND_SUPERVISE:
+		return roar_event_supervise(f, &ids, "/bin/busybox", 12.5);
+	case ROAR_KIND_UNSEEN:
+		return roar_event_unseen(f, &ids, ROAR_UNSEEN_NO_SUPERVISOR,
+					 EPERM);
 	case ROAR_KIND_COUNT_:
 		break;
 	}

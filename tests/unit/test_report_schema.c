@@ -134,10 +134,11 @@ build_full_run(void)
 
 START_TEST(schema_key_order)
 {
-	static const char *const no_optional[] = { "fd_yields", "callsites", "unseen",
-						   NULL };
-	static const char *const no_callsites[] = { "callsites", NULL };
-	static const char *const no_yields[] = { "fd_yields", NULL };
+	static const char *const no_optional[] = { "fd_yields", "callsites",
+						   "unseen", NULL };
+	static const char *const no_callsites[] = { "callsites", "unseen",
+						    NULL };
+	static const char *const no_yields[] = { "fd_yields", "unseen", NULL };
 	const msgpack_object *procs, *cs, *pipes, *files, *frames;
 	struct report r;
 

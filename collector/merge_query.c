@@ -169,6 +169,13 @@ roar_merge_traced_by(const struct roar_proc *p, bool untraced)
 
 	if (untraced)
 		return "none";
+	/* A Go program with cgo has both: our library loads, and says
+	 * hello after the supervisor did for the same image; the
+	 * supervisor is the one that sees its calls. */
+	if (im && !im->by_supervisor && p->nimages > 1 &&
+	    p->images[p->nimages - 2].by_supervisor &&
+	    !roar_bytes_cmp(&p->images[p->nimages - 2].exe, &im->exe))
+		return "supervisor";
 	if (im)
 		return im->by_supervisor ? "supervisor" : "preload";
 	return p->fork_by_supervisor ? "supervisor" : "preload";

@@ -451,6 +451,20 @@ read_auxv(pid_t pid, unsigned char *buf)
 	return read_small(path, buf, SUP_AUXV_MAX);
 }
 
+/* The likeliest reason an exec of path failed (the call's own result is
+ * not ours to see). */
+static int
+exec_errno(const char *path)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) != 0)
+		return ENOENT;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return EACCES;
+	return ENOEXEC;
+}
+
 /* Did the exec p let go happen?  Judge it now. */
 static void
 settle_exec(struct roar_sup *s, struct sup_proc *p)
@@ -476,7 +490,8 @@ settle_exec(struct roar_sup *s, struct sup_proc *p)
 					   &f,
 					   &(struct roar_event_ids){ p->pid,
 								     p->pid },
-					   0, roar_now()));
+					   exec_errno(p->exec_path),
+					   roar_now()));
 		}
 		return;
 	}
@@ -721,9 +736,6 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	bool ok, existed = false;
 
 	ok = path_arg(s, p, t->tid, dirfd, patharg, abs, sizeof(abs));
-	if (getenv("ROAR_SUP_DEBUG"))
-		fprintf(stderr, "sup: %d open %s mode %d ok %d\n", (int)p->pid,
-			ok ? abs : "?", p->mode, ok);
 	if (ok && p->mode == SUP_PENDING) {
 		/* The first open of a dynamic image: our library, or not. */
 		p->mode = is_our_library(abs) ? SUP_PRELOAD : SUP_OWN;

@@ -14,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import roartest as rt  # noqa: E402
+from test_supervisor import supervisor_unavailable  # noqa: E402
 
 
 class Pipelines(rt.TracerTest):
@@ -227,7 +228,11 @@ class Honesty(rt.TracerTest):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"cannot open", r.stderr)
 
-    def test_static_binary_marked_untraced(self):
+    def test_static_binary_traced_by_supervisor(self):
+        """A static program, which LD_PRELOAD cannot reach, and its fork
+        child are traced by the seccomp supervisor, files and all.  (What
+        must stay untraced, a set-ID program, is listed untraced with its
+        reason: test_supervisor.py SetId.)"""
         src = os.path.join(rt.FIXTURES, "fork_child_writes.c")
         exe = self.path("static_prog")
         try:
@@ -235,13 +240,30 @@ class Honesty(rt.TracerTest):
         except subprocess.CalledProcessError:
             self.skipTest("no static libc (libc6-dev's libc.a) to link with")
         run = rt.run_traced(["sh", "-c", exe + " a.txt b.txt; true"], self.tmp)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        root = self.assertOneRoot(run)
+        self.assertEqual(root["traced_by"], "preload")
         prog = [p for p in run.processes() if p["command"] and
                 p["command"][0] == exe]
-        self.assertEqual(len(prog), 1, run.processes())
-        self.assertFalse(prog[0]["traced"])
-        self.assertIn("static binary", prog[0]["untraced_reason"])
-        # What we cannot see is not claimed either way.
-        self.assertNotIn(self.path("a.txt"), run.written_set())
+        # The program and its fork child (same argv: it did not exec).
+        self.assertEqual(len(prog), 2, run.processes())
+        parent = [p for p in prog if p["parent_pid"] == root["pid"]]
+        self.assertEqual(len(parent), 1, prog)
+        parent = parent[0]
+        kid = [p for p in prog if p is not parent][0]
+        self.assertEqual(kid["parent_pid"], parent["pid"])
+        for p in (parent, kid):
+            self.assertEqual(p["command"], [exe, "a.txt", "b.txt"])
+            self.assertTrue(p["traced"], p)
+            self.assertEqual(p["traced_by"], "supervisor", p)
+            self.assertIsNone(p["untraced_reason"])
+            self.assertEqual(p["exit_code"], 0)
+        self.assertEqual(kid["written_paths"], [self.path("a.txt")])
+        self.assertEqual(parent["written_paths"], [self.path("b.txt")])
+        self.assertEqual(run.written_set(),
+                         {self.path("a.txt"), self.path("b.txt")})
+        with open(self.path("b.txt")) as fh:
+            self.assertEqual(fh.read(), "parent %d\n" % kid["pid"])
 
     def preflight(self, command, text=False):
         """roar-tracer-preload --preflight for command: (exit, JSON or

@@ -45,24 +45,18 @@ import re
 import stat
 
 from .parse import _MODE, array_arg, fd_arg, parse_log, readable, str_arg
-from .parse import strip_comments
+from .parse import flag_set, strip_comments
 from .paths import _canon_full, _canon_parent, comparable, fsb
+from .inspect import exec_inspections
 
 
 READS = {"read", "pread64", "readv", "preadv", "preadv2"}
 WRITES = {"write", "pwrite64", "writev", "pwritev", "pwritev2"}
 OPENS = {"open", "openat", "openat2", "creat"}
 FORKS = {"clone", "clone3", "fork", "vfork"}
-EXECS = {"execve", "execveat"}
+from .inspect import EXECS
 
 O_ACC = {b"O_RDONLY": 0, b"O_WRONLY": 1, b"O_RDWR": 2}
-
-
-def flag_set(text):
-    m = re.search(rb"flags=([A-Z0-9_|]+)", text)
-    if m:
-        text = m.group(1)
-    return set(strip_comments(text).split(b"|"))
 
 
 class Truth:
@@ -158,6 +152,7 @@ def derive(log, root, cwd, before=None, watched=()):
     directory the command started in.  before: paths that existed before
     the run under the watched directories (snapshot() + tmp_entries())."""
     calls, bad = parse_log(log)
+    inspected = exec_inspections(calls)  # the exec hook's own look
     t = Truth()
     t.bad_lines = bad
     members, parent, threads = _tree(calls, root)
@@ -250,6 +245,8 @@ def derive(log, root, cwd, before=None, watched=()):
                 break
         if c.tid not in members:
             continue  # the launcher and collector: only their cwd matters
+        if id(c) in inspected:
+            continue  # see inspect.exec_inspections
         name = c.name
         a = c.args
         # Type information from stat results.

@@ -211,3 +211,11 @@ def parse_log(path):
             continue
         calls.append(Call(tid, c.group(1).decode(), parts[0], parts[1]))
     return calls, bad
+
+
+def flag_set(text):
+    """The flags of an open-family argument, as a set of names."""
+    m = re.search(rb"flags=([A-Z0-9_|]+)", text)
+    if m:
+        text = m.group(1)
+    return set(strip_comments(text).split(b"|"))

@@ -1,0 +1,3 @@
+module roarbench/goread
+
+go 1.19

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The exec hook's own look at an exec target, which strace shows and the
+comparison must not credit (see exec_inspections)."""
+
+import os
+
+from .parse import fd_arg, flag_set, str_arg
+from .paths import _canon_full
+
+EXECS = {"execve", "execveat"}
+
+
+def exec_inspections(calls):
+    """The calls of the tracer's own look at an exec target, which the
+    comparison must not credit (ids of Call objects, for derive to skip).
+
+    Just before an exec, the library's exec hook (and the launcher, for
+    the root command) opens the target read-only and preads its ELF
+    headers or #! line (include/roar/image.h), to choose who traces the
+    new image; strace shows e.g.
+        openat(AT_FDCWD, "/usr/bin/tar", O_RDONLY|O_NONBLOCK|O_NOCTTY|
+               O_CLOEXEC) = 3   pread64(3, ...)   close(3)
+        execve("/usr/bin/tar", ...)
+    The rule: a successful read-only open of P by tid X is the hook's
+    when X's next execve of a path resolving to P (whatever its result:
+    ENOEXEC for a script without #!) comes before any other successful
+    call of X, except calls on the inspection fds themselves (pread64,
+    fstat, close...) and further such opens of P or of the interpreter
+    P names (its #! line; /bin/sh for a file that is neither ELF nor #!),
+    the next level the hook inspects.  Failed calls earn nothing and may
+    come between (the armed-filter probe fchdir(0x5eed0a11) = EBADF, the
+    launcher's execvp trying PATH entries that do not exist).  A
+    successful execve of anything else ends the window unconfirmed.
+    Not recognised (credited as reads, as before): an inspection in one
+    thread followed by an execve that strace logs in another.
+    """
+    skip = set()
+    by_tid = {}
+    for c in calls:
+        by_tid.setdefault(c.tid, []).append(c)
+    for seq in by_tid.values():
+        for i, c in enumerate(seq):
+            p = _inspection_open(c)
+            if p is None or id(c) in skip:
+                continue
+            run, fds, allowed = [c], {(c.rv, p)}, {p} | _interpreter(p)
+            for d in seq[i + 1:]:
+                if d.name in EXECS:
+                    if _exec_target(d, c) == p:
+                        skip.update(id(x) for x in run)
+                        break
+                    if d.ok:
+                        break
+                    continue
+                q = _inspection_open(d)
+                if q is not None and q in allowed:
+                    run.append(d)
+                    fds.add((d.rv, q))
+                    allowed |= _interpreter(q)
+                    continue
+                fa = fd_arg(d.args[0]) if d.args else None
+                if fa and (fa[0], fa[1]) in fds:
+                    run.append(d)
+                    continue
+                if not d.ok:
+                    continue
+                break
+    return skip
+
+
+def _inspection_open(c):
+    """The canonical path a successful read-only open returned, else
+    None (flags beyond the access mode are not checked: O_CLOEXEC,
+    O_NONBLOCK, O_NOCTTY may all be there)."""
+    if c.name not in ("open", "openat", "openat2") or not c.ok:
+        return None
+    flags = flag_set(c.args[1] if c.name == "open" else c.args[2])
+    if flags & {b"O_WRONLY", b"O_RDWR", b"O_CREAT", b"O_TRUNC", b"O_PATH",
+                b"O_DIRECTORY"}:
+        return None
+    if not c.rpath or not c.rpath.startswith(b"/") or c.rdeleted:
+        return None
+    return c.rpath
+
+
+def _exec_target(d, opened):
+    """Canonical path an execve/execveat names, a relative one taken
+    from the cwd strace printed on the inspection open (AT_FDCWD<cwd>)."""
+    if d.name == "execve":
+        s, base = str_arg(d.args[0]), None
+    else:
+        s = str_arg(d.args[1])
+        fa = fd_arg(d.args[0])
+        base = fa[1] if fa and fa[0] != b"AT_FDCWD" else None
+    if s is None:
+        return None
+    name = s[0]
+    if not name.startswith(b"/"):
+        if base is None and opened.name == "openat":
+            fa = fd_arg(opened.args[0])
+            base = fa[1] if fa and fa[0] == b"AT_FDCWD" else None
+        if base is None:
+            return None
+        name = os.path.join(base, name)
+    return _canon_full(name)
+
+
+def _interpreter(p):
+    """{canonical interpreter} an exec of file p runs (its #! line, or
+    /bin/sh for neither ELF nor #!), read from disk now; else {}."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return set()
+    if head.startswith(b"\x7fELF"):
+        return set()
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        return {_canon_full(words[0])} if words else set()
+    return {_canon_full(b"/bin/sh")}
+
+
+# ---------------------------------------------------------------- running
+
+class DiffRun:
+    """One execution seen by both the tracer (run.report) and strace
+    (truth)."""
+
+    def __init__(self, run, truth, log, seconds):
+        self.run = run
+        self.truth = truth
+        self.log = log
+        self.seconds = seconds

@@ -8,6 +8,13 @@ from .parse import fd_arg, flag_set, str_arg
 from .paths import _canon_full
 
 EXECS = {"execve", "execveat"}
+# What strace -yy names a socket fd by: the library's connection, whose
+# exec event (and its handover to the new image, an fcntl) comes between
+# the inspection and the exec.
+SOCKETS = (b"UNIX", b"socket:")
+# Calls on memory only: the library's scratch buffer for the exec's
+# environment (an anonymous mmap) may come between too.
+MEMORY = {"mmap", "munmap", "mprotect", "brk", "madvise"}
 
 
 def exec_inspections(calls):
@@ -29,7 +36,10 @@ def exec_inspections(calls):
     P names (its #! line; /bin/sh for a file that is neither ELF nor #!),
     the next level the hook inspects.  Failed calls earn nothing and may
     come between (the armed-filter probe fchdir(0x5eed0a11) = EBADF, the
-    launcher's execvp trying PATH entries that do not exist).  A
+    launcher's execvp trying PATH entries that do not exist), and so may
+    calls on sockets (the library's exec event, sent on its connection,
+    and that connection's handover to the new image) and calls on memory
+    (the library's scratch buffer, an anonymous mmap).  A
     successful execve of anything else ends the window unconfirmed.
     Not recognised (credited as reads, as before): an inspection in one
     thread followed by an execve that strace logs in another.
@@ -62,6 +72,10 @@ def exec_inspections(calls):
                 if fa and (fa[0], fa[1]) in fds:
                     run.append(d)
                     continue
+                if fa and fa[1] and fa[1].startswith(SOCKETS):
+                    continue  # the library's exec event on its socket
+                if d.name in MEMORY:
+                    continue  # its scratch buffer (no file: fd -1)
                 if not d.ok:
                     continue
                 break

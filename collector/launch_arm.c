@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,6 +40,14 @@ roar_launch_arm(const char *cmd, int fd)
 				 path, roar_now()) != 0)
 		return;
 	roar_sup_arm_fd(syscall, fd, f.data, f.len);
+}
+
+void
+roar_launch_resolve(const char *cmd, char *out, size_t cap)
+{
+	if (roar_image_resolve(&roar_image_io_libc, cmd, getenv("PATH"), out,
+			       cap) != 0)
+		snprintf(out, cap, "%s", cmd);
 }
 
 long

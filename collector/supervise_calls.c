@@ -375,8 +375,8 @@ split_list(char *buf, size_t len, char **v, size_t max)
 
 /* A fork child's hello: it runs its parent's image from fork_time. */
 static void
-say_fork_hello(struct roar_sup *s, struct sup_proc *p, pid_t tid,
-	       double time, bool late)
+say_fork_hello(struct roar_sup *s, struct sup_proc *p, pid_t tid, double time,
+	       bool late)
 {
 	unsigned char buf[SMALL_FRAME];
 	struct roar_frame f;
@@ -423,9 +423,8 @@ say_exec_hello(struct roar_sup *s, struct sup_proc *p)
 		h.exe = p->exec_path;
 	roar_frame_init(&f, buf, HELLO_FRAME);
 	emit_frame(s, &f,
-		   roar_event_hello(&f,
-				    &(struct roar_event_ids){ p->pid, p->pid },
-				    &h));
+		   roar_event_hello(
+			   &f, &(struct roar_event_ids){ p->pid, p->pid }, &h));
 	free(buf);
 	free(argv);
 	free(envp);
@@ -442,7 +441,7 @@ mode_of(const char *path)
 	if (!path || roar_image_inspect(&roar_image_io_libc, path, &img) != 0)
 		return SUP_OWN;
 	return roar_image_tracer(&img) == ROAR_TRACER_PRELOAD ? SUP_PENDING
-							     : SUP_OWN;
+							      : SUP_OWN;
 }
 
 static ssize_t
@@ -480,21 +479,21 @@ settle_exec(struct roar_sup *s, struct sup_proc *p)
 	p->exec_pending = false;
 	s->npending--;
 	n = read_auxv(p->pid, now);
-	if (n < 0 || ((size_t)n == p->auxv_len &&
-		      !memcmp(now, p->auxv, (size_t)n))) {
+	if (n < 0 ||
+	    ((size_t)n == p->auxv_len && !memcmp(now, p->auxv, (size_t)n))) {
 		/* It failed (or the process is gone): the image goes on. */
 		if (p->mode == SUP_OWN) {
 			unsigned char buf[256];
 			struct roar_frame f;
 
 			roar_frame_init(&f, buf, sizeof(buf));
-			emit_frame(s, &f,
-				   roar_event_exec_failed(
-					   &f,
-					   &(struct roar_event_ids){ p->pid,
-								     p->pid },
-					   exec_errno(p->exec_path),
-					   roar_now()));
+			emit_frame(
+				s, &f,
+				roar_event_exec_failed(&f,
+						       &(struct roar_event_ids){
+							       p->pid, p->pid },
+						       exec_errno(p->exec_path),
+						       roar_now()));
 		}
 		return;
 	}
@@ -520,9 +519,9 @@ settle_op(struct roar_sup *s, struct sup_task *t)
 		unsigned credit = ROAR_CREDIT_WRITE;
 
 		if (op->kind == SUP_OP_OPEN)
-			credit = roar_open_credit(
-				op->flags, (op->flags & O_CREAT) &&
-						   !op->existed);
+			credit = roar_open_credit(op->flags,
+						  (op->flags & O_CREAT) &&
+							  !op->existed);
 		if (credit)
 			emit_file(s, t->p, t->tid,
 				  credit == ROAR_CREDIT_WRITE ? ROAR_KIND_WRITE
@@ -592,9 +591,8 @@ task_of(struct roar_sup *s, pid_t tid)
 	if (!p) {
 		parent = proc_find(s, (pid_t)ppid);
 		p = proc_new(s, (pid_t)tgid, (pid_t)ppid,
-			     parent && parent->mode == SUP_PRELOAD
-				     ? SUP_PRELOAD
-				     : SUP_OWN);
+			     parent && parent->mode == SUP_PRELOAD ? SUP_PRELOAD
+								   : SUP_OWN);
 		if (parent)
 			p->exec_path = parent->exec_path
 					       ? roar_xstrdup(parent->exec_path)
@@ -665,12 +663,10 @@ fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 
 		roar_frame_init(&f, buf, sizeof(buf));
 		emit_frame(s, &f,
-			   roar_event_pipe(&f,
-					   &(struct roar_event_ids){ p->pid,
-								     tid },
-					   (uint64_t)st.st_dev,
-					   (uint64_t)st.st_ino,
-					   dir == SUP_FD_WRITE));
+			   roar_event_pipe(
+				   &f, &(struct roar_event_ids){ p->pid, tid },
+				   (uint64_t)st.st_dev, (uint64_t)st.st_ino,
+				   dir == SUP_FD_WRITE));
 		*b |= dir;
 		return;
 	}
@@ -679,9 +675,9 @@ fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 		*b |= SUP_FD_NONFILE;
 		return;
 	}
-	emit_file(s, p, tid, dir == SUP_FD_READ ? ROAR_KIND_READ
-						: ROAR_KIND_WRITE,
-		  name, NULL);
+	emit_file(s, p, tid,
+		  dir == SUP_FD_READ ? ROAR_KIND_READ : ROAR_KIND_WRITE, name,
+		  NULL);
 	*b |= dir;
 }
 
@@ -822,10 +818,10 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 
 		roar_frame_init(&f, buf, sizeof(buf));
 		emit_frame(s, &f,
-			   roar_event_exec(&f,
-					   &(struct roar_event_ids){ p->pid,
-								     t->tid },
-					   0, p->ppid, abs, argv, roar_now()));
+			   roar_event_exec(
+				   &f,
+				   &(struct roar_event_ids){ p->pid, t->tid },
+				   0, p->ppid, abs, argv, roar_now()));
 	}
 }
 
@@ -843,11 +839,10 @@ on_exit_group(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 
 		roar_frame_init(&f, buf, sizeof(buf));
 		emit_frame(s, &f,
-			   roar_event_exit(&f,
-					   &(struct roar_event_ids){ p->pid,
-								     t->tid },
-					   p->ppid, status & 0xff, roar_now(),
-					   0));
+			   roar_event_exit(
+				   &f,
+				   &(struct roar_event_ids){ p->pid, t->tid },
+				   p->ppid, status & 0xff, roar_now(), 0));
 	}
 	proc_free(s, p);
 }

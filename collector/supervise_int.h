@@ -29,7 +29,11 @@ enum sup_mode {
 
 /* A watched call whose outcome is judged after it returned: at the
  * thread's next watched call, or when its process ends. */
-enum sup_op_kind { SUP_OP_NONE, SUP_OP_OPEN, SUP_OP_NAME };
+enum sup_op_kind {
+	SUP_OP_NONE,
+	SUP_OP_OPEN,
+	SUP_OP_NAME
+};
 
 struct sup_op {
 	enum sup_op_kind kind;

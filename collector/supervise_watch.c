@@ -110,10 +110,9 @@ watchman(struct roar_sup *s, int sock, int collector)
 						timeout = left;
 				}
 			}
-			pfd[k++] = (struct pollfd){
-				.fd = w[i].fd,
-				.events = watch_in ? POLLIN : 0
-			};
+			pfd[k++] = (struct pollfd){ .fd = w[i].fd,
+						    .events = watch_in ? POLLIN
+								       : 0 };
 		}
 		if (poll(pfd, (nfds_t)k, timeout) < 0)
 			continue;

@@ -1199,9 +1199,10 @@ START_TEST(words_and_tracers_of_every_kind)
 		{ ROAR_IMAGE_UNREADABLE, ROAR_TRACER_NONE, "cannot be read" },
 		{ ROAR_IMAGE_NOT_EXEC, ROAR_TRACER_NONE, "not executable" },
 	};
-	struct roar_image img = { 0 };
+	struct roar_image img = { .elf_class = ELFCLASS64 };
 	char buf[8] = "xxxxxxx";
 
+	img.elf_machine = unit_elf_our_machine();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		img.kind = img.final = cases[i].kind;
 		ck_assert_int_eq(roar_image_tracer(&img), cases[i].tracer);
@@ -1220,6 +1221,15 @@ START_TEST(words_and_tracers_of_every_kind)
 	ck_assert_str_eq(
 		words(&img),
 		"musl or other non-glibc loader (/lib/ld-musl-x.so.1)");
+	/* A static program of another ABI: the filter would not see its
+	 * calls, so nobody traces it, and the words say why. */
+	img.kind = img.final = ROAR_IMAGE_STATIC;
+	img.elf_class = ELFCLASS32;
+	img.elf_machine = 3;
+	ck_assert_int_eq(roar_image_tracer(&img), ROAR_TRACER_NONE);
+	ck_assert_str_eq(words(&img),
+			 "static binary for another ABI (32-bit, ELF machine "
+			 "3): its system calls are not watched");
 	/* Cut to fit, always terminated; nothing written without room. */
 	img.kind = img.final = ROAR_IMAGE_STATIC;
 	ck_assert_str_eq(roar_image_describe(&img, buf, sizeof(buf)),

@@ -154,16 +154,13 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	}
 	answer(s, listener, n->id);
 	if (ok && p->mode == SUP_OWN) {
-		unsigned char buf[SUP_SMALL_FRAME];
+		/* Its argv comes with the new image's hello (/proc). */
 		char *argv[] = { NULL };
-		struct roar_frame f;
 
-		roar_frame_init(&f, buf, sizeof(buf));
-		sup_emit_frame(
-			s, &f,
-			roar_event_exec(
-				&f, &(struct roar_event_ids){ p->pid, t->tid },
-				0, p->ppid, abs, argv, roar_now()));
+		SUP_EMIT(s, SUP_SMALL_FRAME,
+			 roar_event_exec(
+				 f, &(struct roar_event_ids){ p->pid, t->tid },
+				 0, p->ppid, abs, argv, roar_now()));
 	}
 }
 
@@ -176,15 +173,10 @@ on_exit_group(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	sup_settle_proc(s, p, true);
 	answer(s, listener, n->id);
 	if (p->mode == SUP_OWN) {
-		unsigned char buf[256];
-		struct roar_frame f;
-
-		roar_frame_init(&f, buf, sizeof(buf));
-		sup_emit_frame(
-			s, &f,
-			roar_event_exit(
-				&f, &(struct roar_event_ids){ p->pid, t->tid },
-				p->ppid, status & 0xff, roar_now(), 0));
+		SUP_EMIT(s, 256,
+			 roar_event_exit(
+				 f, &(struct roar_event_ids){ p->pid, t->tid },
+				 p->ppid, status & 0xff, roar_now(), 0));
 	}
 	sup_proc_free(s, p);
 }

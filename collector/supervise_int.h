@@ -165,6 +165,15 @@ bool sup_is_loader_file(const char *path);
 
 struct roar_frame;
 void sup_emit_frame(struct roar_sup *s, struct roar_frame *f, int rc);
+/* Build a frame of at most cap bytes with build (an expression of the
+ * frame pointer f, returning 0 or -errno) and queue it. */
+#define SUP_EMIT(s, cap, build)                                   \
+	do {                                                      \
+		unsigned char emit_buf_[cap];                     \
+		struct roar_frame emit_frame_, *f = &emit_frame_; \
+		roar_frame_init(f, emit_buf_, sizeof(emit_buf_)); \
+		sup_emit_frame((s), f, (build));                  \
+	} while (0)
 void sup_emit_file(struct roar_sup *s, const struct sup_proc *p, pid_t tid,
 		   enum roar_kind kind, const char *path, const char *via);
 void sup_emit_unseen(struct roar_sup *s, const struct sup_proc *p,

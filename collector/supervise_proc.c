@@ -55,27 +55,18 @@ void
 sup_emit_file(struct roar_sup *s, const struct sup_proc *p, pid_t tid,
 	      enum roar_kind kind, const char *path, const char *via)
 {
-	unsigned char buf[SUP_SMALL_FRAME];
-	struct roar_frame f;
-
-	roar_frame_init(&f, buf, sizeof(buf));
-	sup_emit_frame(s, &f,
-		       roar_event_file(&f,
-				       &(struct roar_event_ids){ p->pid, tid },
-				       kind, path, strlen(path), via));
+	SUP_EMIT(s, SUP_SMALL_FRAME,
+		 roar_event_file(f, &(struct roar_event_ids){ p->pid, tid },
+				 kind, path, strlen(path), via));
 }
 
 void
 sup_emit_unseen(struct roar_sup *s, const struct sup_proc *p, const char *what)
 {
-	unsigned char buf[256];
-	struct roar_frame f;
-
-	roar_frame_init(&f, buf, sizeof(buf));
-	sup_emit_frame(s, &f,
-		       roar_event_unseen(
-			       &f, &(struct roar_event_ids){ p->pid, p->pid },
-			       what, 0));
+	SUP_EMIT(s, 256,
+		 roar_event_unseen(f,
+				   &(struct roar_event_ids){ p->pid, p->pid },
+				   what, 0));
 }
 
 /* ---- processes and tasks ------------------------------------------------ */
@@ -157,18 +148,14 @@ static void
 say_fork_hello(struct roar_sup *s, struct sup_proc *p, pid_t tid, double time,
 	       bool late)
 {
-	unsigned char buf[SUP_SMALL_FRAME];
-	struct roar_frame f;
 	struct roar_hello h = { .ppid = p->ppid,
 				.origin = ROAR_ORIGIN_FORK,
 				.time = time,
 				.late = late };
 
-	roar_frame_init(&f, buf, sizeof(buf));
-	sup_emit_frame(s, &f,
-		       roar_event_hello(&f,
-					&(struct roar_event_ids){ p->pid, tid },
-					&h));
+	SUP_EMIT(s, SUP_SMALL_FRAME,
+		 roar_event_hello(f, &(struct roar_event_ids){ p->pid, tid },
+				  &h));
 }
 
 /* A new image's hello: argv, environment, cwd and exe from /proc. */
@@ -264,17 +251,12 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 	    ((size_t)n == p->auxv_len && !memcmp(now, p->auxv, (size_t)n))) {
 		/* It failed (or the process is gone): the image goes on. */
 		if (p->mode == SUP_OWN) {
-			unsigned char buf[256];
-			struct roar_frame f;
-
-			roar_frame_init(&f, buf, sizeof(buf));
-			sup_emit_frame(
-				s, &f,
-				roar_event_exec_failed(&f,
-						       &(struct roar_event_ids){
-							       p->pid, p->pid },
-						       exec_errno(p->exec_path),
-						       roar_now()));
+			SUP_EMIT(s, 256,
+				 roar_event_exec_failed(
+					 f,
+					 &(struct roar_event_ids){ p->pid,
+								   p->pid },
+					 exec_errno(p->exec_path), roar_now()));
 		}
 		return;
 	}
@@ -440,16 +422,11 @@ sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 	if (stat(link, &st) != 0)
 		return;
 	if (S_ISFIFO(st.st_mode)) {
-		unsigned char buf[256];
-		struct roar_frame f;
-
-		roar_frame_init(&f, buf, sizeof(buf));
-		sup_emit_frame(s, &f,
-			       roar_event_pipe(
-				       &f,
-				       &(struct roar_event_ids){ p->pid, tid },
-				       (uint64_t)st.st_dev, (uint64_t)st.st_ino,
-				       dir == SUP_FD_WRITE));
+		SUP_EMIT(s, 256,
+			 roar_event_pipe(
+				 f, &(struct roar_event_ids){ p->pid, tid },
+				 (uint64_t)st.st_dev, (uint64_t)st.st_ino,
+				 dir == SUP_FD_WRITE));
 		*b |= dir;
 		return;
 	}

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
+#include "roar/scm.h"
 #include "roar/supervise.h"
 
 /* Where a jump goes: resolved when the program is complete. */
@@ -238,13 +239,7 @@ roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame, size_t len)
 {
 	struct sock_filter f[ROAR_SUP_FILTER_MAX];
 	struct sock_fprog prog;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { (void *)frame, len };
-	struct msghdr msg = { 0 };
-	struct cmsghdr *cm;
+	struct roar_scm scm;
 	long listener;
 	int n, rc;
 
@@ -262,18 +257,9 @@ roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame, size_t len)
 		       SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		return -errno;
-	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &(int){ (int)listener }, sizeof(int));
 	/* sendmsg is not a watched call: it cannot wait on ourselves. */
-	if (sys(SYS_sendmsg, fd, &msg, MSG_NOSIGNAL) != (long)len)
+	if (sys(SYS_sendmsg, fd, roar_scm_send(&scm, frame, len, (int)listener),
+		MSG_NOSIGNAL) != (long)len)
 		return -(errno ? errno : EPIPE);
 	return 0;
 }

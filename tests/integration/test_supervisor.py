@@ -3,10 +3,10 @@
 static busybox, a gcc -static program, Go programs with and without cgo,
 git-lfs) run under the tracer, each report asserted exactly (paths per
 process, the process tree with argv, exit codes, traced_by) and, where a
-workload allows, against `strace -f` of the very same execution
-(stracediff.py).  What must stay untraced (a set-ID program) stays listed
-untraced with its reason, and what the supervisor cannot see (io_uring)
-is marked unseen.
+workload allows, against `strace -f` of the very same execution (the
+stracediff package).  What must stay untraced (a set-ID program) stays
+listed untraced with its reason, and what the supervisor cannot see
+(io_uring) is marked unseen.
 
 Under ROAR_TEST_NOPTRACE=1 (the *_noptrace variant in meson.build) every
 traced run goes through fixtures/lifecycle/noptrace.c: ptrace forbidden,
@@ -29,6 +29,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roartest as rt  # noqa: E402
 import stracediff  # noqa: E402
+from stracediff.run import _descendants  # noqa: E402
 
 SUP_FIXTURES = os.path.join(rt.FIXTURES, "supervisor")
 KEEP = os.environ.get("ROAR_DIFF_KEEP", "/tmp/roar-strace-diff")
@@ -149,7 +150,7 @@ class SupTest(rt.TracerTest):
         try:
             out, err = p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            for pid in [p.pid] + stracediff._descendants(p.pid):
+            for pid in [p.pid] + _descendants(p.pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:

@@ -133,16 +133,3 @@ def _interpreter(p):
         words = head[2:].split(b"\n", 1)[0].split()
         return {_canon_full(words[0])} if words else set()
     return {_canon_full(b"/bin/sh")}
-
-
-# ---------------------------------------------------------------- running
-
-class DiffRun:
-    """One execution seen by both the tracer (run.report) and strace
-    (truth)."""
-
-    def __init__(self, run, truth, log, seconds):
-        self.run = run
-        self.truth = truth
-        self.log = log
-        self.seconds = seconds

@@ -138,9 +138,11 @@ roar_collect_add_supervisor(struct roar_loop *l, int fd)
 void
 roar_collect_drain_supervisor(struct roar_loop *l)
 {
-	if (l->sup_done || !l->sup)
+	if (l->sup_done)
 		return;
 	l->sup_done = true;
+	if (!l->sup)
+		return; /* no supervisor here (no seccomp user notification) */
 	roar_sup_quiesce(l->sup);
 	/* Until the supervisor shuts its end (or goes silent for 5 s). */
 	while (l->sup_entry) {

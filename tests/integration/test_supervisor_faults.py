@@ -120,6 +120,27 @@ class CollectorFaults(rt.TracerTest):
 
 
 class Forbidden(rt.TracerTest):
+    def noseccomp(self):
+        deny = os.path.join(self.tmp, "noseccomp")
+        rt.compile_c(os.path.join(rt.FIXTURES, "supervisor",
+                                  "noseccomp.c"), deny)
+        return deny
+
+    def test_collector_without_seccomp_still_finishes(self):
+        """The collector itself where seccomp(2) is forbidden has no
+        supervisor: the run must still end and write its report (it
+        once waited forever for a supervisor that did not exist)."""
+        report = self.path("r.msgpack")
+        self.write("in", "z\n")
+        r = rt.bounded([self.noseccomp(), rt.tool("roar-tracer-preload"),
+                        report, "/bin/sh", "-c", "cat in > out"],
+                       self.tmp, rt.clean_env(), 60, "the launcher")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        run = rt.load_report(report)
+        files = {f["path"]: f for f in run["files"]}
+        self.assertTrue(files[self.path("in")]["read"], files)
+        self.assertTrue(files[self.path("out")]["written"], files)
+
     def test_seccomp_forbidden_lists_untraced_with_reason(self):
         """A sandbox that forbids seccomp(2) (here: a filter of ours
         making it fail with EPERM before the tracer starts): the static
@@ -127,9 +148,7 @@ class Forbidden(rt.TracerTest):
         why = static_busybox()
         if why:
             self.skipTest(why)
-        deny = os.path.join(self.tmp, "noseccomp")
-        rt.compile_c(os.path.join(rt.FIXTURES, "supervisor",
-                                  "noseccomp.c"), deny)
+        deny = self.noseccomp()
         self.write("in", "y\n")
         r = rt.run_traced([deny, "/bin/sh", "-c",
                            "busybox cat in > out; true"], self.tmp)

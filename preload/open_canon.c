@@ -15,9 +15,9 @@
  *    the flag is added here, or a file past 2 GiB would fail with
  *    EOVERFLOW and F_GETFL would differ.
  *  - A seccomp filter may refuse or kill on a system call it does not
- *    know: openat2 is used only in a process that had no filter the
- *    first time it was tried (PR_GET_SECCOMP), and never again after
- *    ENOSYS or EPERM.
+ *    know: openat2 is used only while the process has no filter
+ *    (PR_GET_SECCOMP, asked at each attempt), and never again after a
+ *    filter, ENOSYS or EPERM was seen.
  */
 #include "config.h"
 
@@ -85,16 +85,23 @@ name_hash(const char *s, size_t len)
 	return h | 1u;
 }
 
+/*
+ * Asked at every attempt, not once: a program may install a filter at
+ * any time, with a raw system call no hook sees (a browser's sandbox),
+ * and one that kills on openat2 must never meet it.  A process never
+ * loses a filter, so a "yes" is kept; a "no" costs one prctl (a quarter
+ * of a microsecond here) against the readlink it saves (about four).
+ */
 static bool
 usable(void)
 {
-	int s = atomic_load_explicit(&canon_state, memory_order_relaxed);
-
-	if (ROAR_LIKELY(s))
-		return s > 0;
-	s = ROAR_SYS(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0) == 0 ? 1 : -1;
-	atomic_store_explicit(&canon_state, s, memory_order_relaxed);
-	return s > 0;
+	if (atomic_load_explicit(&canon_state, memory_order_relaxed) < 0)
+		return false;
+	if (ROAR_SYS(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0) != 0) {
+		atomic_store_explicit(&canon_state, -1, memory_order_relaxed);
+		return false;
+	}
+	return true;
 }
 
 /* The /proc, /sys and /dev names the slow path would ignore anyway. */

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "roar/send.h"
 #include "supervise_int.h"
 
 /* A frame socket's buffer: room for bursts while the loop naps. */
@@ -179,24 +180,10 @@ roar_sup_emit(struct roar_sup *s, const void *frame, size_t len)
 static void
 flush(struct roar_sup *s)
 {
-	size_t off = 0;
+	ssize_t n = roar_send_now(s->out_w, s->out, s->out_len);
+	/* Broken: the loop is gone, nobody will read these. */
+	size_t off = n >= 0 ? (size_t)n : s->out_len;
 
-	while (off < s->out_len) {
-		ssize_t n = send(s->out_w, s->out + off, s->out_len - off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			/* The loop is gone: nobody will read these. */
-			off = s->out_len;
-		}
-		break;
-	}
 	memmove(s->out, s->out + off, s->out_len - off);
 	s->out_len -= off;
 	if ((s->out_len > 0) != s->out_watched) {

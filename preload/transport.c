@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "roar/send.h"
 #include "roar/protocol.h"
 #include "event.h"
 #include "guard.h"
@@ -167,22 +168,7 @@ roar_transport_open(bool patient)
 ssize_t
 roar_transport_send_now(int fd, const unsigned char *buf, size_t len)
 {
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, buf + off, len - off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		return n < 0 ? -errno : -EPIPE;
-	}
-	return (ssize_t)off;
+	return roar_send_now(fd, buf, len);
 }
 
 /* Must be called with send_lock held.  What the queue held continues

@@ -49,7 +49,8 @@ answer(struct roar_sup *s, int listener, uint64_t id)
 /* Keep op for t, judged after the call (settle_op). */
 static void
 pend(struct roar_sup *s, struct sup_task *t, enum sup_op_kind kind,
-     const char *abs, int flags, bool existed, bool follow, const char *via)
+     const char *abs, bool literal, int flags, bool existed, bool follow,
+     const char *via)
 {
 	sup_op_clear(s, &t->op);
 	t->op = (struct sup_op){ .kind = kind,
@@ -57,15 +58,19 @@ pend(struct roar_sup *s, struct sup_task *t, enum sup_op_kind kind,
 				 .existed = existed,
 				 .follow = follow,
 				 .via = via,
-				 .path = roar_xstrdup(abs) };
+				 .path = roar_xstrdup(abs),
+				 .literal = literal };
 	s->npending++;
 }
 
-/* The path argument at arg of the call, resolved from dirfd. */
+/* The path argument at arg of the call, resolved from dirfd; literal:
+ * see struct sup_op (NULL: not wanted). */
 static bool
 path_arg(struct roar_sup *s, struct sup_proc *p, pid_t tid, int dirfd,
-	 uint64_t arg, char *out, size_t cap)
+	 uint64_t arg, char *out, size_t cap, bool *literal)
 {
+	bool lit;
+
 	char raw[PATH_MAX];
 
 	if (sup_read_string(tid, arg, raw, sizeof(raw)) < 0) {
@@ -78,7 +83,8 @@ path_arg(struct roar_sup *s, struct sup_proc *p, pid_t tid, int dirfd,
 	}
 	if (!raw[0])
 		return false;
-	return sup_absolute(p->pid, dirfd, raw, out, cap);
+	return sup_absolute(p->pid, dirfd, raw, &p->cwd, out, cap,
+			    literal ? literal : &lit);
 }
 
 static void
@@ -88,9 +94,9 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	struct sup_proc *p = t->p;
 	char abs[PATH_MAX];
 	struct stat st;
-	bool ok, existed = false;
+	bool ok, existed = false, literal = false;
 
-	ok = path_arg(s, p, t->tid, dirfd, patharg, abs, sizeof(abs));
+	ok = path_arg(s, p, t->tid, dirfd, patharg, abs, sizeof(abs), &literal);
 	if (ok && p->mode == SUP_PENDING) {
 		/* The first open of a dynamic image: our library, or not. */
 		p->mode = sup_is_our_library(abs) ? SUP_PRELOAD : SUP_OWN;
@@ -107,7 +113,7 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	ok = ok && still_valid(listener, n->id);
 	answer(s, listener, n->id);
 	if (ok && p->mode == SUP_OWN)
-		pend(s, t, SUP_OP_OPEN, abs, flags, existed,
+		pend(s, t, SUP_OP_OPEN, abs, literal, flags, existed,
 		     !(flags & O_NOFOLLOW), ROAR_VIA_OPEN);
 }
 
@@ -117,13 +123,15 @@ on_name(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	const char *via)
 {
 	char abs[PATH_MAX];
+	bool literal = false;
 	bool ok = t->p->mode == SUP_OWN &&
-		  path_arg(s, t->p, t->tid, dirfd, patharg, abs, sizeof(abs)) &&
+		  path_arg(s, t->p, t->tid, dirfd, patharg, abs, sizeof(abs),
+			   &literal) &&
 		  still_valid(listener, n->id);
 
 	answer(s, listener, n->id);
 	if (ok)
-		pend(s, t, SUP_OP_NAME, abs, 0, false, follow, via);
+		pend(s, t, SUP_OP_NAME, abs, literal, 0, false, follow, via);
 }
 
 static void
@@ -140,7 +148,8 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		snprintf(what, sizeof(what), "fd/%d", dirfd);
 		ok = sup_proc_link(p->pid, what, abs, sizeof(abs)) > 0;
 	} else {
-		ok = path_arg(s, p, t->tid, dirfd, patharg, abs, sizeof(abs));
+		ok = path_arg(s, p, t->tid, dirfd, patharg, abs, sizeof(abs),
+			      NULL);
 	}
 	sup_settle_exec(s, p);
 	if (ok) {
@@ -314,6 +323,15 @@ roar_sup_handle(struct roar_sup *s, int listener)
 		return;
 	case SYS_exit_group:
 		on_exit_group(s, listener, n, t, (int)a[0]);
+		return;
+	case SYS_chdir:
+	case SYS_fchdir:
+		/* Its cwd is asked of /proc again at its next relative name
+		 * (a vfork child shares it: its parent's is forgotten too
+		 * when the child's call is the parent's process's). */
+		answer(s, listener, n->id);
+		free(t->p->cwd);
+		t->p->cwd = NULL;
 		return;
 	case SYS_fork:
 	case SYS_vfork:

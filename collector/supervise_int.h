@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "roar/protocol.h"
@@ -44,6 +45,8 @@ struct sup_op {
 	bool follow;     /* name: the last component is followed */
 	const char *via; /* ROAR_VIA_* */
 	char *path;      /* absolute, lexically clean */
+	bool literal;    /* path is the caller's words but for its cwd:
+			    no ".", ".." or "//" was cleaned away */
 };
 
 struct sup_proc;
@@ -79,6 +82,14 @@ struct sup_proc {
 	 * dynamic loader's, not reported (as for the library's images),
 	 * until its first other open. */
 	bool loading;
+	/* Its working directory, as /proc said it last (NULL: ask again;
+	 * a chdir or fchdir forgets it). */
+	char *cwd;
+	/* The file its latest open that was judged named: the first move
+	 * through the fd that open made needs no readlink to name it. */
+	dev_t open_dev;
+	ino_t open_ino;
+	char *open_name;
 	struct sup_task *tasks;
 };
 
@@ -152,10 +163,11 @@ ssize_t sup_read_string(pid_t tid, uint64_t addr, char *buf, size_t cap);
 bool sup_read_mem(pid_t tid, uint64_t addr, void *out, size_t len);
 /** The absolute, lexically clean form of path as pid resolves it from
  *  dirfd (AT_FDCWD: its cwd), into out; false when unknown. */
-bool sup_absolute(pid_t pid, int dirfd, const char *path, char *out,
-		  size_t cap);
+bool sup_absolute(pid_t pid, int dirfd, const char *path, char **cwd, char *out,
+		  size_t cap, bool *literal);
 /** The canonical name of the regular file at abs; false when none. */
-bool sup_canonical_file(const char *abs, bool follow, char *out, size_t cap);
+bool sup_canonical_file(const char *abs, bool follow, bool literal, char *out,
+			size_t cap, struct stat *st);
 /** Whether path names our library (either of its names). */
 bool sup_is_our_library(const char *path);
 /** What the dynamic loader opens: its cache and shared objects. */

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/openat2.h>
 
 #include "supervise_int.h"
 
@@ -151,11 +152,36 @@ clean(char *p)
  * The absolute form of path as pid resolves it from dirfd (AT_FDCWD: its
  * working directory), lexically cleaned, into out; false when unknown.
  */
+/* Whether path has a ".", ".." or empty component (cleaning changes
+ * it). */
+static bool
+has_dots(const char *path)
+{
+	for (const char *c = path; *c;) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 && c != path)
+			return true;
+		if ((n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return true;
+		c += n;
+		if (*c == '/')
+			c++;
+		if (*c == '\0' && c[-1] == '/' && c - 1 != path)
+			return true;
+	}
+	return false;
+}
+
 bool
-sup_absolute(pid_t pid, int dirfd, const char *path, char *out, size_t cap)
+sup_absolute(pid_t pid, int dirfd, const char *path, char **cwd, char *out,
+	     size_t cap, bool *literal)
 {
 	char base[PATH_MAX];
 	size_t n;
+
+	*literal = !has_dots(path);
 
 	/* Its /proc/self is not ours. */
 	if (!strncmp(path, "/proc/self/", 11) ||
@@ -175,9 +201,13 @@ sup_absolute(pid_t pid, int dirfd, const char *path, char *out, size_t cap)
 		clean(out);
 		return true;
 	}
-	if (dirfd == AT_FDCWD) {
+	if (dirfd == AT_FDCWD && cwd && *cwd) {
+		snprintf(base, sizeof(base), "%s", *cwd);
+	} else if (dirfd == AT_FDCWD) {
 		if (sup_proc_link(pid, "cwd", base, sizeof(base)) < 0)
 			return false;
+		if (cwd)
+			*cwd = roar_xstrdup(base);
 	} else {
 		char what[32];
 
@@ -189,6 +219,8 @@ sup_absolute(pid_t pid, int dirfd, const char *path, char *out, size_t cap)
 	n = strlen(base);
 	if (n + 1 + strlen(path) >= cap)
 		return false;
+	if (n == 1)
+		n = 0; /* the root: "/" + path */
 	memcpy(out, base, n);
 	out[n] = '/';
 	strcpy(out + n + 1, path);
@@ -202,16 +234,41 @@ sup_absolute(pid_t pid, int dirfd, const char *path, char *out, size_t cap)
  * is none (gone, not a regular file, unlinked).
  */
 bool
-sup_canonical_file(const char *abs, bool follow, char *out, size_t cap)
+sup_canonical_file(const char *abs, bool follow, bool literal, char *out,
+		   size_t cap, struct stat *st)
 {
+	static bool no_openat2;
 	char link[64];
-	struct stat st;
 	ssize_t n;
-	int fd = open(abs, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd = -1;
 
+	/* A walk without a symlink (openat2 RESOLVE_NO_SYMLINKS fails with
+	 * ELOOP on one) of a name nothing was cleaned from is the name the
+	 * kernel gives the file: no readlink needed. */
+	if (literal && !no_openat2 && strlen(abs) < cap) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+					.resolve = RESOLVE_NO_SYMLINKS };
+
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, abs, &how,
+				  sizeof(how));
+		if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+			no_openat2 = true;
+		if (fd >= 0) {
+			bool ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+				  st->st_nlink > 0;
+
+			close(fd);
+			if (ok)
+				strcpy(out, abs);
+			return ok;
+		}
+		if (errno != ELOOP)
+			return false; /* gone, or never there */
+	}
+	fd = open(abs, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink == 0) {
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_nlink == 0) {
 		close(fd);
 		return false;
 	}

@@ -115,6 +115,8 @@ sup_proc_free(struct roar_sup *s, struct sup_proc *p)
 		s->npending--;
 	roar_map_put(&s->procs, (uint64_t)p->pid, NULL);
 	free(p->exec_path);
+	free(p->cwd);
+	free(p->open_name);
 	free(p->fds);
 	free(p);
 }
@@ -274,13 +276,21 @@ sup_settle_op(struct roar_sup *s, struct sup_task *t)
 {
 	struct sup_op *op = &t->op;
 	char name[PATH_MAX];
+	struct stat st;
 
 	if (op->kind == SUP_OP_NONE)
 		return;
 	if (t->p->mode == SUP_OWN &&
-	    sup_canonical_file(op->path, op->follow, name, sizeof(name))) {
+	    sup_canonical_file(op->path, op->follow, op->literal, name,
+			       sizeof(name), &st)) {
 		unsigned credit = ROAR_CREDIT_WRITE;
 
+		if (op->kind == SUP_OP_OPEN) {
+			free(t->p->open_name);
+			t->p->open_name = roar_xstrdup(name);
+			t->p->open_dev = st.st_dev;
+			t->p->open_ino = st.st_ino;
+		}
 		if (op->kind == SUP_OP_OPEN)
 			credit = roar_open_credit(op->flags,
 						  (op->flags & O_CREAT) &&
@@ -415,12 +425,23 @@ sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 
 	if (!b || (*b & (dir | SUP_FD_NONFILE)))
 		return;
-	snprintf(what, sizeof(what), "fd/%ld", fd);
-	if (sup_proc_link(p->pid, what, name, sizeof(name)) < 0)
-		return; /* not open: the call fails */
 	snprintf(link, sizeof(link), "/proc/%d/fd/%ld", (int)p->pid, fd);
 	if (stat(link, &st) != 0)
+		return; /* not open: the call fails */
+	if (!S_ISFIFO(st.st_mode) &&
+	    (!S_ISREG(st.st_mode) || st.st_nlink == 0)) {
+		*b |= SUP_FD_NONFILE;
 		return;
+	}
+	/* The file its latest open named: that name, no readlink. */
+	if (S_ISREG(st.st_mode) && p->open_name && st.st_dev == p->open_dev &&
+	    st.st_ino == p->open_ino) {
+		snprintf(name, sizeof(name), "%s", p->open_name);
+	} else {
+		snprintf(what, sizeof(what), "fd/%ld", fd);
+		if (sup_proc_link(p->pid, what, name, sizeof(name)) < 0)
+			return;
+	}
 	if (S_ISFIFO(st.st_mode)) {
 		SUP_EMIT(s, 256,
 			 roar_event_pipe(

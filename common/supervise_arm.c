@@ -82,25 +82,13 @@ mark(struct prog *p, enum label l)
 
 /* Every watched call whose arguments need no look. */
 static const uint32_t always[] = {
-	SYS_open,
-	SYS_openat,
-	SYS_creat,
-	SYS_rename,
-	SYS_renameat,
-	SYS_renameat2,
-	SYS_link,
-	SYS_linkat,
-	SYS_truncate,
-	SYS_execve,
-	SYS_execveat,
-	SYS_exit_group,
-	SYS_fork,
-	SYS_vfork,
-	SYS_dup2,
-	SYS_dup3,
-	SYS_sendfile,
-	SYS_splice,
-	SYS_copy_file_range,
+	SYS_open,           SYS_openat,   SYS_creat,
+	SYS_rename,         SYS_renameat, SYS_renameat2,
+	SYS_link,           SYS_linkat,   SYS_truncate,
+	SYS_execve,         SYS_execveat, SYS_exit_group,
+	SYS_fork,           SYS_chdir,    SYS_fchdir,
+	SYS_vfork,          SYS_dup2,     SYS_dup3,
+	SYS_sendfile,       SYS_splice,   SYS_copy_file_range,
 #ifdef SYS_openat2
 	SYS_openat2,
 #endif

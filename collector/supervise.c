@@ -36,6 +36,9 @@
 #define OUT_SNDBUF (4 << 20)
 /* How long a judgement may wait for its thread's next call. */
 #define SETTLE_MS 20
+/* Frames wait for a batch of this many bytes, or this long at most. */
+#define FLUSH_BYTES 65536u
+#define FLUSH_MS 5
 
 static void *thread_main(void *arg);
 
@@ -295,12 +298,14 @@ thread_main(void *arg)
 
 	for (;;) {
 		struct epoll_event evs[32];
-		int n = epoll_wait(s->epfd, evs, 32,
-				   s->npending ? SETTLE_MS : -1);
+		int timeout = s->out_len    ? FLUSH_MS
+			      : s->npending ? SETTLE_MS
+					    : -1;
+		int n = epoll_wait(s->epfd, evs, 32, timeout);
 
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0)
+		if (n == 0 && s->npending)
 			roar_sup_settle(s, false);
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
@@ -317,7 +322,10 @@ thread_main(void *arg)
 				roar_sup_settle(s, false);
 			}
 		}
-		flush(s);
+		/* Frames go in batches: every send would wake the collect
+		 * loop, which shares the CPUs with the program we wait on. */
+		if (n == 0 || s->out_len >= FLUSH_BYTES || s->quiescing)
+			flush(s);
 		if (s->quiescing)
 			break;
 	}

@@ -308,8 +308,16 @@ roar_collect_run(const struct roar_collect_opts *o, struct roar_merge *m,
 		if (m->proc_stat(o->root_pid, &st) == 0)
 			m->root_ppid = st.ppid;
 	}
-	/* Watch the root from the start, so that its end is never missed. */
-	roar_merge_proc(m, o->root_pid);
+	/* Watch the root from the start, so that its end is never missed;
+	 * the launcher may have made its record already (its exec). */
+	{
+		struct roar_proc *rp = roar_merge_find(m, o->root_pid);
+
+		if (rp)
+			on_new_proc(&l, rp);
+		else
+			roar_merge_proc(m, o->root_pid);
+	}
 	reap_root(&l);
 	roar_tally_open(&l.tally, o->listen_fd, m);
 	l.start_ms = roar_mono_ms();

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "roar/scm.h"
 #include "collect_loop.h"
 #include "conn.h"
 #include "supervise.h"
@@ -106,39 +107,18 @@ drop_torn(struct roar_loop *l)
 static ssize_t
 receive(struct roar_loop *l, struct roar_conn *c, char *buf, size_t cap)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(4 * sizeof(int))];
-	} ctl;
-	struct iovec iov = { buf, cap };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = ctl.b,
-			      .msg_controllen = sizeof(ctl.b) };
-	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+	struct roar_scm scm;
+	struct msghdr *msg = roar_scm_recv(&scm, buf, cap);
+	ssize_t n = recvmsg(c->fd, msg, MSG_CMSG_CLOEXEC);
+	int fd;
 
-	if (n < 0 || c->supervisor)
+	if (n < 0 || c->supervisor || (fd = roar_scm_fd(msg)) < 0)
 		return n;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
-	     cm = CMSG_NXTHDR(&msg, cm)) {
-		size_t nfd;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfd; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(int));
-			if (!l->sup || c->peer_pid <= 0 ||
-			    roar_sup_adopt(l->sup, fd, c->peer_pid) != 0) {
-				if (l->sup && c->peer_pid > 0)
-					continue; /* adopt closed it */
-				close(fd);
-			}
-		}
-	}
+	/* roar_sup_adopt closes what it does not take. */
+	if (l->sup && c->peer_pid > 0)
+		roar_sup_adopt(l->sup, fd, c->peer_pid);
+	else
+		close(fd);
 	return n;
 }
 
@@ -158,9 +138,11 @@ roar_collect_add_supervisor(struct roar_loop *l, int fd)
 void
 roar_collect_drain_supervisor(struct roar_loop *l)
 {
-	if (l->sup_done || !l->sup)
+	if (l->sup_done)
 		return;
 	l->sup_done = true;
+	if (!l->sup)
+		return; /* no supervisor here (no seccomp user notification) */
 	roar_sup_quiesce(l->sup);
 	/* Until the supervisor shuts its end (or goes silent for 5 s). */
 	while (l->sup_entry) {

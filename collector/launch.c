@@ -193,9 +193,15 @@ set_child_env(const char *lib, const char *sock)
 		setenv(ROAR_ENV_INJECTED, flags, 1);
 }
 
-/* The command could not be executed: the root still gets a record. */
+/*
+ * The command's exec, as a traced parent would announce it: the root
+ * gets a record even when no tracer of ours ever speaks for it (it could
+ * not be executed, err; or it runs untraced, a set-ID program, and the
+ * diagnosis looks at exe, its path as execvp found it).
+ */
 static void
-note_exec_failure(struct roar_merge *m, pid_t pid, char **argv, int err)
+note_exec(struct roar_merge *m, pid_t pid, char **argv, const char *exe,
+	  double time, int err)
 {
 	struct roar_proc *p = roar_merge_proc(m, pid);
 	size_t n = 0;
@@ -203,9 +209,9 @@ note_exec_failure(struct roar_merge *m, pid_t pid, char **argv, int err)
 	while (argv[n])
 		n++;
 	p->has_exec = true;
-	p->exec_failed = true;
-	p->exec_time = roar_now();
-	p->exec_exe = roar_bytes_dup(argv[0], strlen(argv[0]));
+	p->exec_failed = err != 0;
+	p->exec_time = time;
+	p->exec_exe = roar_bytes_dup(exe, strlen(exe));
 	p->exec_argv.n = n;
 	p->exec_argv.v = roar_xcalloc(n, sizeof(*p->exec_argv.v));
 	for (size_t i = 0; i < n; i++)
@@ -377,6 +383,7 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	sigset_t old, fwd;
 	int errpipe[2], child_errno = 0, rc, hand[2] = { -1, -1 }, sup_fd;
 	struct roar_sup *sup;
+	double started;
 	pid_t pid;
 	ssize_t n;
 
@@ -421,6 +428,8 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	sigprocmask(SIG_BLOCK, &fwd, NULL);
 
 	fflush(NULL);
+	/* Before the fork: the command's own hello is later. */
+	started = roar_now();
 	pid = fork();
 	if (pid == 0) {
 		int e;
@@ -463,7 +472,13 @@ roar_launch_run(const struct roar_launch_opts *o, int *exit_code,
 	if (n == (ssize_t)sizeof(child_errno)) {
 		fprintf(stderr, "%s: %s: %s\n", o->prog, o->argv[0],
 			strerror(child_errno));
-		note_exec_failure(&t.m, pid, o->argv, child_errno);
+		note_exec(&t.m, pid, o->argv, o->argv[0], roar_now(),
+			  child_errno);
+	} else if (pid > 0) {
+		char exe[PATH_MAX];
+
+		roar_launch_resolve(o->argv[0], exe, sizeof(exe));
+		note_exec(&t.m, pid, o->argv, exe, started, 0);
 	}
 	co.root_is_child = true;
 	co.sup = sup;

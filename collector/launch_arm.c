@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 
 #include "roar/clock.h"
 #include "roar/image.h"
+#include "roar/scm.h"
 #include "roar/supervise.h"
 #include "event.h"
 #include "launch_arm.h"
@@ -41,6 +43,14 @@ roar_launch_arm(const char *cmd, int fd)
 	roar_sup_arm_fd(syscall, fd, f.data, f.len);
 }
 
+void
+roar_launch_resolve(const char *cmd, char *out, size_t cap)
+{
+	if (roar_image_resolve(&roar_image_io_libc, cmd, getenv("PATH"), out,
+			       cap) != 0)
+		snprintf(out, cap, "%s", cmd);
+}
+
 long
 roar_launch_take_listener(struct roar_sup *sup, int fd, int errpipe,
 			  pid_t child, void *err, size_t errlen)
@@ -55,26 +65,18 @@ roar_launch_take_listener(struct roar_sup *sup, int fd, int errpipe,
 			return -1;
 		}
 		if (p[1].revents & POLLIN) {
-			char buf[ROAR_FRAME_MAX_PAYLOAD > 4096 ? 4096 : 64];
-			union {
-				struct cmsghdr h;
-				char b[CMSG_SPACE(sizeof(int))];
-			} ctl;
-			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr msg = { .msg_iov = &iov,
-					      .msg_iovlen = 1,
-					      .msg_control = ctl.b,
-					      .msg_controllen = sizeof(ctl.b) };
-			struct cmsghdr *cm;
+			char buf[256];
+			struct roar_scm scm;
+			struct msghdr *msg =
+				roar_scm_recv(&scm, buf, sizeof(buf));
 
-			if (recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) <= 0) {
+			if (recvmsg(fd, msg, MSG_CMSG_CLOEXEC) <= 0) {
 				p[1].fd = -1;
-			} else if ((cm = CMSG_FIRSTHDR(&msg)) &&
-				   cm->cmsg_type == SCM_RIGHTS) {
-				int l;
+			} else {
+				int l = roar_scm_fd(msg);
 
-				memcpy(&l, CMSG_DATA(cm), sizeof(int));
-				roar_sup_adopt(sup, l, child);
+				if (l >= 0)
+					roar_sup_adopt(sup, l, child);
 			}
 		} else if (p[1].revents) {
 			p[1].fd = -1;

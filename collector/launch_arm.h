@@ -9,11 +9,17 @@
 #ifndef ROAR_LAUNCH_ARM_H
 #define ROAR_LAUNCH_ARM_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 /** Arm the supervisor for cmd (searched in PATH like execvp) when it
  *  needs it, handing the listener over fd, the child's end of a
  *  socketpair to the launcher (roar_launch_take_listener).  Best effort:
  *  a failure leaves the command unseen, and the report says so. */
 void roar_launch_arm(const char *cmd, int fd);
+
+/** The file execvp would run for cmd, into out (cmd itself when none). */
+void roar_launch_resolve(const char *cmd, char *out, size_t cap);
 
 struct roar_sup;
 

@@ -54,9 +54,9 @@ struct roar_image {
 	struct roar_strv env;
 	struct roar_bytes cwd;
 	struct roar_bytes exe;
-	bool truncated; /* argv or env was cut short: by the sender, to
+	bool truncated;     /* argv or env was cut short: by the sender, to
 			      fit its frame, or here, to the caps (caps.h) */
-	size_t bytes;   /* of argv and env strings kept */
+	size_t bytes;       /* of argv and env strings kept */
 	bool by_supervisor; /* announced by the seccomp supervisor
 			       (supervise.h), not by our library */
 };

@@ -472,8 +472,7 @@ on_unseen(struct roar_merge *m, const msgpack_object *ev, pid_t pid)
 
 		get_int(ev, ROAR_KEY_ERRNO, &err);
 		p->no_supervisor = err > 0 && err < 4096 ? (int)err : EINVAL;
-	}
-	else
+	} else
 		m->unknown_events++;
 	roar_bytes_free(&what);
 	return 0;

@@ -73,6 +73,17 @@ print_obj_bytes(FILE *out, const msgpack_object *o)
 		fputs("?", out);
 }
 
+/* Whether o is the string want. */
+static bool
+is_str(const msgpack_object *o, const char *want)
+{
+	const char *p;
+	size_t n;
+
+	return roar_mp_bytes(o, &p, &n) && n == strlen(want) &&
+	       !memcmp(p, want, n);
+}
+
 /* Whether the file at path (of host, "" when unknown) is no longer on
  * disk.  Only this machine's files are asked about. */
 static bool
@@ -163,6 +174,10 @@ print_proc(struct summary *s, uint32_t idx, int depth)
 		fputs("  (still running when the report was taken)", out);
 	if (roar_view_true(roar_mp_get(p, ROAR_R_PROC_TRUNCATED)))
 		fputs("  (argv or environment truncated)", out);
+	if (is_str(roar_mp_get(p, ROAR_R_PROC_TRACED_BY), "supervisor"))
+		fputs("  (seen by the seccomp supervisor)", out);
+	if (roar_mp_get(p, ROAR_R_PROC_UNSEEN))
+		fputs("  (some of its I/O was not seen: see unseen)", out);
 	fputc('\n', out);
 	if (traced && traced->type == MSGPACK_OBJECT_BOOLEAN &&
 	    !traced->via.boolean) {
@@ -242,7 +257,7 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 			      : 0;
 	uint32_t nread = 0, nwritten = 0;
 	size_t folded = 0;
-	int64_t refused, dropped;
+	int64_t refused, dropped, unrecorded;
 	int untraced = 0;
 	struct summary s = { .out = out, .opts = opts ? opts : &defaults };
 
@@ -330,6 +345,17 @@ roar_summary_print_opts(FILE *out, const msgpack_object *report,
 			", %lld connection%s refused (out of file "
 			"descriptors)",
 			(long long)refused, refused == 1 ? "" : "s");
+	unrecorded = int_of(
+		roar_mp_get(roar_mp_get(roar_mp_get(report,
+						    ROAR_R_TOP_ROAR_PRELOAD),
+					ROAR_R_RP_SUPERVISOR),
+			    "unrecorded"),
+		0);
+	if (unrecorded > 0)
+		fprintf(out,
+			", %lld watched call%s let go unrecorded (the "
+			"collector was stopped or starved)",
+			(long long)unrecorded, unrecorded == 1 ? "" : "s");
 	fputc('\n', out);
 	free(s.seen);
 	free(s.child);

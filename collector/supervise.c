@@ -51,8 +51,7 @@ roar_sup_new(int *frames_fd)
 	s->req_size = sz.seccomp_notif > sizeof(struct seccomp_notif)
 			      ? sz.seccomp_notif
 			      : sizeof(struct seccomp_notif);
-	s->resp_size = sz.seccomp_notif_resp >
-				       sizeof(struct seccomp_notif_resp)
+	s->resp_size = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
 			       ? sz.seccomp_notif_resp
 			       : sizeof(struct seccomp_notif_resp);
 	s->req = roar_xcalloc(1, s->req_size);
@@ -128,8 +127,7 @@ roar_sup_adopt(struct roar_sup *s, int fd, pid_t pid)
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	pthread_mutex_lock(&s->mu);
-	s->adopt = roar_xrealloc(s->adopt,
-				 (s->nadopt + 1) * sizeof(*s->adopt));
+	s->adopt = roar_xrealloc(s->adopt, (s->nadopt + 1) * sizeof(*s->adopt));
 	s->adopt[s->nadopt++] = (struct sup_adoption){ fd, pid };
 	if (!s->started) {
 		sigset_t all, old;
@@ -205,9 +203,8 @@ flush(struct roar_sup *s)
 		struct epoll_event ev = { .events = EPOLLOUT,
 					  .data.u64 = UINT64_MAX - 1 };
 
-		epoll_ctl(s->epfd,
-			  s->out_len ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->out_w,
-			  &ev);
+		epoll_ctl(s->epfd, s->out_len ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+			  s->out_w, &ev);
 		s->out_watched = s->out_len > 0;
 	}
 }
@@ -221,8 +218,8 @@ add_listener(struct roar_sup *s, int fd)
 		close(fd);
 		return;
 	}
-	s->listeners = roar_xrealloc(s->listeners, (s->nlisteners + 1) *
-							   sizeof(int));
+	s->listeners =
+		roar_xrealloc(s->listeners, (s->nlisteners + 1) * sizeof(int));
 	s->listeners[s->nlisteners++] = fd;
 	s->st.listeners++;
 }

@@ -12,10 +12,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "roar/protocol.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -29,7 +31,11 @@ enum sup_mode {
 
 /* A watched call whose outcome is judged after it returned: at the
  * thread's next watched call, or when its process ends. */
-enum sup_op_kind { SUP_OP_NONE, SUP_OP_OPEN, SUP_OP_NAME };
+enum sup_op_kind {
+	SUP_OP_NONE,
+	SUP_OP_OPEN,
+	SUP_OP_NAME
+};
 
 struct sup_op {
 	enum sup_op_kind kind;
@@ -130,6 +136,65 @@ void roar_sup_watch_give(struct roar_sup *s, int listener);
 
 /** The run is over: the watchman answers alone from now on. */
 void roar_sup_watch_end(struct roar_sup *s);
+
+/* ---- supervise_look.c ------------------------------------------------- */
+
+/* A frame for a file or small event; hellos get their own buffer. */
+#define SUP_SMALL_FRAME (PATH_MAX + 512)
+
+ssize_t sup_read_small(const char *path, void *buf, size_t cap);
+/** readlink of /proc/PID/what into out (terminated); its length or -1. */
+ssize_t sup_proc_link(pid_t pid, const char *what, char *out, size_t cap);
+/** A field "Name:\tvalue" of /proc/ID/status, or -1. */
+long sup_status_field(const char *status, const char *name);
+/** A NUL-terminated string at addr of tid, into buf; its length or -1. */
+ssize_t sup_read_string(pid_t tid, uint64_t addr, char *buf, size_t cap);
+bool sup_read_mem(pid_t tid, uint64_t addr, void *out, size_t len);
+/** The absolute, lexically clean form of path as pid resolves it from
+ *  dirfd (AT_FDCWD: its cwd), into out; false when unknown. */
+bool sup_absolute(pid_t pid, int dirfd, const char *path, char *out,
+		  size_t cap);
+/** The canonical name of the regular file at abs; false when none. */
+bool sup_canonical_file(const char *abs, bool follow, char *out, size_t cap);
+/** Whether path names our library (either of its names). */
+bool sup_is_our_library(const char *path);
+/** What the dynamic loader opens: its cache and shared objects. */
+bool sup_is_loader_file(const char *path);
+
+/* ---- supervise_proc.c ------------------------------------------------- */
+
+struct roar_frame;
+void sup_emit_frame(struct roar_sup *s, struct roar_frame *f, int rc);
+/* Build a frame of at most cap bytes with build (an expression of the
+ * frame pointer f, returning 0 or -errno) and queue it. */
+#define SUP_EMIT(s, cap, build)                                   \
+	do {                                                      \
+		unsigned char emit_buf_[cap];                     \
+		struct roar_frame emit_frame_, *f = &emit_frame_; \
+		roar_frame_init(f, emit_buf_, sizeof(emit_buf_)); \
+		sup_emit_frame((s), f, (build));                  \
+	} while (0)
+void sup_emit_file(struct roar_sup *s, const struct sup_proc *p, pid_t tid,
+		   enum roar_kind kind, const char *path, const char *via);
+void sup_emit_unseen(struct roar_sup *s, const struct sup_proc *p,
+		     const char *what);
+/** The task behind tid (a process first seen says its fork hello). */
+struct sup_task *sup_task_of(struct roar_sup *s, pid_t tid);
+void sup_proc_free(struct roar_sup *s, struct sup_proc *p);
+void sup_op_clear(struct roar_sup *s, struct sup_op *op);
+/** The outcome of t's last call, now that it returned. */
+void sup_settle_op(struct roar_sup *s, struct sup_task *t);
+/** Did the exec p let go happen?  Judge it now. */
+void sup_settle_exec(struct roar_sup *s, struct sup_proc *p);
+void sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool exec);
+ssize_t sup_read_auxv(pid_t pid, unsigned char *buf);
+/** A new image's hello: argv, environment, cwd and exe from /proc. */
+void sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p);
+void sup_fd_forget(struct sup_proc *p, long lo, long hi);
+/** Bytes moved through fd (dir: SUP_FD_READ or _WRITE): its first such
+ *  move is credited, when it is a regular file. */
+void sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
+		   unsigned dir);
 
 /* ---- supervise_calls.c ------------------------------------------------ */
 

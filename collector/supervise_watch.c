@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 
 #include "roar/clock.h"
+#include "roar/scm.h"
 #include "supervise_int.h"
 
 #define WATCH_STALL_MS 1000
@@ -110,35 +111,30 @@ watchman(struct roar_sup *s, int sock, int collector)
 						timeout = left;
 				}
 			}
-			pfd[k++] = (struct pollfd){
-				.fd = w[i].fd,
-				.events = watch_in ? POLLIN : 0
-			};
+			pfd[k++] = (struct pollfd){ .fd = w[i].fd,
+						    .events = watch_in ? POLLIN
+								       : 0 };
 		}
 		if (poll(pfd, (nfds_t)k, timeout) < 0)
 			continue;
 		now = roar_mono_ms();
 		if (pfd[0].revents) {
-			union {
-				struct cmsghdr h;
-				char b[CMSG_SPACE(sizeof(int))];
-			} ctl;
+			struct roar_scm scm;
 			char byte;
-			struct iovec iov = { &byte, 1 };
-			struct msghdr msg = { .msg_iov = &iov,
-					      .msg_iovlen = 1,
-					      .msg_control = ctl.b,
-					      .msg_controllen = sizeof(ctl.b) };
-			struct cmsghdr *cm;
+			struct msghdr *msg = roar_scm_recv(&scm, &byte, 1);
+			int fd = -1;
 
-			if (recvmsg(sock, &msg, 0) <= 0) {
+			if (recvmsg(sock, msg, 0) <= 0)
 				alone = true; /* the run is over */
-			} else if ((cm = CMSG_FIRSTHDR(&msg)) &&
-				   cm->cmsg_type == SCM_RIGHTS &&
-				   n < WATCH_MAX) {
-				memcpy(&w[n].fd, CMSG_DATA(cm), sizeof(int));
+			else
+				fd = roar_scm_fd(msg);
+			if (fd >= 0 && n < WATCH_MAX) {
+				w[n].fd = fd;
 				w[n].pending_since = 0;
+				w[n].stalled = false;
 				n++;
+			} else if (fd >= 0) {
+				close(fd);
 			}
 		}
 		if (pfd[1].revents)
@@ -201,27 +197,12 @@ roar_sup_watch_start(struct roar_sup *s)
 void
 roar_sup_watch_give(struct roar_sup *s, int listener)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
+	struct roar_scm scm;
 	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = ctl.b,
-			      .msg_controllen = sizeof(ctl.b) };
-	struct cmsghdr *cm;
 
-	if (s->watch_fd < 0)
-		return;
-	memset(&ctl, 0, sizeof(ctl));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-	sendmsg(s->watch_fd, &msg, MSG_NOSIGNAL);
+	if (s->watch_fd >= 0)
+		sendmsg(s->watch_fd, roar_scm_send(&scm, &byte, 1, listener),
+			MSG_NOSIGNAL);
 }
 
 void

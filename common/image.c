@@ -352,7 +352,12 @@ roar_image_tracer(const struct roar_image *img)
 	case ROAR_IMAGE_STATIC:
 	case ROAR_IMAGE_GO:
 	case ROAR_IMAGE_FOREIGN:
-		return ROAR_TRACER_SUPERVISOR;
+		/* The supervisor's filter watches our ABI's calls only
+		 * (include/roar/supervise.h): a 32-bit program under it
+		 * would look seen and be blind. */
+		return roar_image_elf_native(img->elf_class, img->elf_machine)
+			       ? ROAR_TRACER_SUPERVISOR
+			       : ROAR_TRACER_NONE;
 	default:
 		return ROAR_TRACER_NONE;
 	}
@@ -368,6 +373,13 @@ put_final(struct text *t, const struct roar_image *img)
 		break;
 	case ROAR_IMAGE_STATIC:
 		put(t, "static binary");
+		if (!roar_image_elf_native(img->elf_class, img->elf_machine)) {
+			put(t, " for another ABI (");
+			put_uint(t, img->elf_class == 1 ? 32 : 64);
+			put(t, "-bit, ELF machine ");
+			put_uint(t, img->elf_machine);
+			put(t, "): its system calls are not watched");
+		}
 		break;
 	case ROAR_IMAGE_GO:
 		put(t, "Go program");

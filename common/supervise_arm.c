@@ -29,10 +29,18 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
+#include "roar/scm.h"
 #include "roar/supervise.h"
 
 /* Where a jump goes: resolved when the program is complete. */
-enum label { L_ALLOW, L_NOTIFY, L_FD, L_MMAP, L_CLONE, L_COUNT };
+enum label {
+	L_ALLOW,
+	L_NOTIFY,
+	L_FD,
+	L_MMAP,
+	L_CLONE,
+	L_COUNT
+};
 
 struct prog {
 	struct sock_filter *f;
@@ -61,7 +69,8 @@ emit(struct prog *p, struct sock_filter ins, int label)
 static void
 jeq_to(struct prog *p, uint32_t k, enum label l)
 {
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0),
+	emit(p,
+	     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0),
 	     (int)l);
 }
 
@@ -73,11 +82,25 @@ mark(struct prog *p, enum label l)
 
 /* Every watched call whose arguments need no look. */
 static const uint32_t always[] = {
-	SYS_open,	   SYS_openat,	    SYS_creat,	    SYS_rename,
-	SYS_renameat,	   SYS_renameat2,   SYS_link,	    SYS_linkat,
-	SYS_truncate,	   SYS_execve,	    SYS_execveat,   SYS_exit_group,
-	SYS_fork,	   SYS_vfork,	    SYS_dup2,	    SYS_dup3,
-	SYS_sendfile,	   SYS_splice,	    SYS_copy_file_range,
+	SYS_open,
+	SYS_openat,
+	SYS_creat,
+	SYS_rename,
+	SYS_renameat,
+	SYS_renameat2,
+	SYS_link,
+	SYS_linkat,
+	SYS_truncate,
+	SYS_execve,
+	SYS_execveat,
+	SYS_exit_group,
+	SYS_fork,
+	SYS_vfork,
+	SYS_dup2,
+	SYS_dup3,
+	SYS_sendfile,
+	SYS_splice,
+	SYS_copy_file_range,
 #ifdef SYS_openat2
 	SYS_openat2,
 #endif
@@ -94,8 +117,8 @@ static const uint32_t always[] = {
 
 /* Calls on the fd in their first argument: watched above stderr. */
 static const uint32_t on_fd[] = {
-	SYS_read,    SYS_readv,	  SYS_pread64, SYS_preadv,    SYS_write,
-	SYS_writev,  SYS_pwrite64, SYS_pwritev, SYS_close,     SYS_ftruncate,
+	SYS_read,    SYS_readv,    SYS_pread64, SYS_preadv, SYS_write,
+	SYS_writev,  SYS_pwrite64, SYS_pwritev, SYS_close,  SYS_ftruncate,
 #ifdef SYS_preadv2
 	SYS_preadv2, SYS_pwritev2,
 #endif
@@ -115,8 +138,8 @@ roar_sup_filter(struct sock_filter *out, unsigned cap)
 	/* The probe (supervise.h): fchdir of a number no fd has. */
 	emit(&p, LD(offsetof(struct seccomp_data, nr)), -1);
 	emit(&p,
-	     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-					  SYS_fchdir, 0, 3),
+	     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fchdir,
+					  0, 3),
 	     -1);
 	emit(&p, LD(ARG_LO(0)), -1);
 	emit(&p,
@@ -216,13 +239,7 @@ roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame, size_t len)
 {
 	struct sock_filter f[ROAR_SUP_FILTER_MAX];
 	struct sock_fprog prog;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { (void *)frame, len };
-	struct msghdr msg = { 0 };
-	struct cmsghdr *cm;
+	struct roar_scm scm;
 	long listener;
 	int n, rc;
 
@@ -240,18 +257,9 @@ roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame, size_t len)
 		       SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		return -errno;
-	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &(int){ (int)listener }, sizeof(int));
 	/* sendmsg is not a watched call: it cannot wait on ourselves. */
-	if (sys(SYS_sendmsg, fd, &msg, MSG_NOSIGNAL) != (long)len)
+	if (sys(SYS_sendmsg, fd, roar_scm_send(&scm, frame, len, (int)listener),
+		MSG_NOSIGNAL) != (long)len)
 		return -(errno ? errno : EPIPE);
 	return 0;
 }

@@ -117,9 +117,8 @@ int roar_event_pipe(struct roar_frame *f, const struct roar_event_ids *ids,
 /** supervise: the sender hands over, with this frame, the listener of the
  *  seccomp filter it installed before it execs exe (include/roar/
  *  supervise.h). */
-int roar_event_supervise(struct roar_frame *f,
-			 const struct roar_event_ids *ids, const char *exe,
-			 double time);
+int roar_event_supervise(struct roar_frame *f, const struct roar_event_ids *ids,
+			 const char *exe, double time);
 
 /** unseen: the sender did what (ROAR_UNSEEN_*), whose file I/O is not
  *  seen; err, when not 0, says why ("errno"). */

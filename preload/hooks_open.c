@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "open_canon.h"
 #include "shell.h"
 #include "transport.h"
 
@@ -63,10 +64,31 @@ call_real(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 	__builtin_unreachable();
 }
 
+/*
+ * The call itself: through openat2 when the name is its own canonical
+ * name (open_canon.h; *len then set), else as the program made it.
+ * __open_2 and kin abort on O_CREAT without a mode: theirs to do.
+ */
+static int
+attempt(enum open_call c, int dirfd, const char *path, int flags, mode_t mode,
+	size_t *len)
+{
+	int ret = ROAR_CANON_NONE;
+
+	*len = 0;
+	if (roar_ready && !roar_in_vfork &&
+	    (c < CALL_OPEN_2 || !takes_mode(flags)))
+		ret = roar_canon_open(dirfd, path, flags, mode, len);
+	if (ret == ROAR_CANON_NONE)
+		ret = call_real(c, dirfd, path, flags, mode);
+	return ret;
+}
+
 static int
 do_open(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 {
 	bool created = false;
+	size_t len;
 	int ret;
 
 	if (roar_ready && roar_track_open_needs_probe(flags)) {
@@ -77,15 +99,19 @@ do_open(enum open_call c, int dirfd, const char *path, int flags, mode_t mode)
 		created = roar_track_open_probe(dirfd, path);
 		errno = entry_errno;
 	}
-	ret = call_real(c, dirfd, path, flags, mode);
+	ret = attempt(c, dirfd, path, flags, mode, &len);
 	/* No fd is made (nor the file created) when the table is full. */
 	if (ROAR_UNLIKELY(ret < 0) && roar_hook_fd_retry())
-		ret = call_real(c, dirfd, path, flags, mode);
+		ret = attempt(c, dirfd, path, flags, mode, &len);
 	if (ROAR_UNLIKELY(roar_in_vfork) && ret >= 0) {
 		int saved = errno;
 
 		roar_track_open_shared(ret, flags, created);
 		errno = saved;
+	} else if (ret >= 0 && len) {
+		ROAR_AFTER_PARK(
+			roar_canon_track(ret, path, len, flags, created),
+			roar_park_open(ret, flags, created));
 	} else if (ret >= 0) {
 		ROAR_AFTER_PARK(
 			roar_track_open_named(ret, dirfd, path, flags, created),

@@ -102,8 +102,7 @@ do_exec_at(enum exec_call c, const char *file, int fd, int at_flags,
 	 * over; any other must not inherit it (an fd it does not know). */
 	tr = roar_preload_sup_judge(name, c == CALL_EXECVPE, target,
 				    sizeof(target));
-	t = roar_track_exec(who, name, argv, &conn,
-			    tr == ROAR_TRACER_PRELOAD);
+	t = roar_track_exec(who, name, argv, &conn, tr == ROAR_TRACER_PRELOAD);
 	env = roar_track_mend_env(envp, &sc, who == ROAR_WHO_SHARED, conn);
 	/* Last before the exec: from here on our own calls are watched. */
 	if (tr == ROAR_TRACER_SUPERVISOR)

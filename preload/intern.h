@@ -50,6 +50,17 @@ roar_path_wants(const struct roar_path *p, unsigned credit)
 	return (uint32_t)(s >> 32) != roar_path_generation || !(s & credit);
 }
 
+/** True when this process has sent every credit in bits for p. */
+static inline bool
+roar_path_has(const struct roar_path *p, unsigned bits)
+{
+	uint64_t s = atomic_load_explicit((_Atomic uint64_t *)&p->state,
+					  memory_order_relaxed);
+
+	return (uint32_t)(s >> 32) == roar_path_generation &&
+	       (s & bits) == bits;
+}
+
 /**
  * Mark credit as sent for p.  Returns true for exactly one caller per
  * (path, credit) and process, which then sends the event.

@@ -39,8 +39,7 @@ sys(long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	return roar_real_get()->syscall(nr, a[0], a[1], a[2], a[3], a[4],
-					a[5]);
+	return roar_real_get()->syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* Each returns -errno; errno itself is the caller's business. */

@@ -23,6 +23,7 @@
 #include "event.h"
 #include "guard.h"
 #include "lock.h"
+#include "open_canon.h"
 #include "real.h"
 #include "session.h"
 #include "track.h"
@@ -210,25 +211,6 @@ roar_track_atfork_child(void)
 	atomic_store(&fd_yields, 0);
 }
 
-/* An absolute name with no ".", ".." or empty component. */
-static bool
-canonical_form(const char *p, size_t len)
-{
-	if (len < 2 || p[0] != '/' || p[len - 1] == '/')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] != '/')
-			continue;
-		if (p[i + 1] == '/' ||
-		    (p[i + 1] == '.' &&
-		     (p[i + 2] == '/' || p[i + 2] == '\0')) ||
-		    (p[i + 1] == '.' && p[i + 2] == '.' &&
-		     (p[i + 3] == '/' || p[i + 3] == '\0')))
-			return false;
-	}
-	return true;
-}
-
 /* The record for the name an open was given, if it is known to be this
  * file already; else 0. */
 static uintptr_t
@@ -256,7 +238,7 @@ known_name(int dirfd, const char *path, const struct stat *st)
 		name = buf;
 		len += n;
 	}
-	if (!canonical_form(name, len))
+	if (!roar_canonical_form(name, len))
 		return 0;
 	p = roar_path_lookup(name, len);
 	if (!p || p->dev != (uint64_t)st->st_dev ||

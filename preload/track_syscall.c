@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -15,7 +16,9 @@
 #include <unistd.h>
 
 #include "roar/protocol.h"
+#include "event.h"
 #include "real.h"
+#include "session.h"
 #include "track.h"
 #include "transport.h"
 
@@ -59,6 +62,23 @@ moved(int in, int out)
 {
 	roar_track_fd(in, ROAR_CREDIT_READ);
 	roar_track_fd(out, ROAR_CREDIT_WRITE);
+}
+
+/* An io_uring set up through syscall(): the report marks the process
+ * (unseen), once per image. */
+static void
+unseen_io_uring(void)
+{
+	static atomic_bool said;
+	struct roar_event_ids ids = roar_session_ids();
+	unsigned char buf[128];
+	struct roar_frame f;
+
+	if (atomic_exchange(&said, true))
+		return;
+	roar_frame_init(&f, buf, sizeof(buf));
+	if (roar_event_unseen(&f, &ids, ROAR_UNSEEN_IO_URING, 0) == 0)
+		roar_transport_send(f.data, f.len);
 }
 
 void
@@ -121,6 +141,13 @@ roar_track_syscall(long nr, const long a[6], long ret, bool created)
 	case SYS_ftruncate:
 		roar_track_fd(fd, ROAR_CREDIT_WRITE);
 		break;
+#ifdef SYS_io_uring_setup
+	case SYS_io_uring_setup:
+		/* Its I/O goes through rings no hook sees: say so, once. */
+		if (ret >= 0)
+			unseen_io_uring();
+		break;
+#endif
 	case SYS_truncate:
 		roar_track_path(AT_FDCWD, (const char *)a[0], ROAR_CREDIT_WRITE,
 				true, ROAR_VIA_TRUNCATE);

@@ -189,8 +189,8 @@ enum roar_kind {
 					   site, innermost first; offset is
 					   the call's file offset in the
 					   module (README "Call sites") */
-#define ROAR_KEY_WHAT \
-	"what" /* str, unseen: ROAR_UNSEEN_* */
+/* str, unseen: what it is about (ROAR_UNSEEN_*) */
+#define ROAR_KEY_WHAT "what"
 /* A "stack" module id naming no mapping; its offset is then the raw
  * address. */
 #define ROAR_STACK_NO_MODULE 0xffffffffu
@@ -232,14 +232,16 @@ enum roar_kind {
 #define ROAR_VIA_LINK "link"
 #define ROAR_VIA_TRUNCATE "truncate"
 
-/** Values of ROAR_KEY_WHAT: what an unseen event is about. */
-#define ROAR_UNSEEN_IO_URING "io_uring"   /* io_uring_setup: its I/O */
-#define ROAR_UNSEEN_NO_SUPERVISOR "no_supervisor" /* an image only the
-					     supervisor sees could not be
-					     put under it: "errno" says why */
-#define ROAR_UNSEEN_MEMORY "memory"       /* the supervisor could not read
-					     the process's memory (names
-					     unknown) */
+/*
+ * Values of ROAR_KEY_WHAT: what an unseen event is about.  io_uring: the
+ * process set up an io_uring, whose I/O no tracer of ours sees.
+ * no_supervisor: an image only the seccomp supervisor can see could not
+ * be put under it ("errno" says why).  memory: the supervisor could not
+ * read the process's memory, so the names of its calls are unknown.
+ */
+#define ROAR_UNSEEN_IO_URING "io_uring"
+#define ROAR_UNSEEN_NO_SUPERVISOR "no_supervisor"
+#define ROAR_UNSEEN_MEMORY "memory"
 
 /** Values of ROAR_KEY_ORIGIN. */
 #define ROAR_ORIGIN_EXEC "exec"

@@ -71,7 +71,6 @@ int roar_sup_arm(roar_syscall_fn sys, const char *sock, const void *frame,
 
 /** roar_sup_arm over fd, a connected Unix stream socket (the launcher's
  *  socketpair to itself), which stays open. */
-int roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame,
-		    size_t len);
+int roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame, size_t len);
 
 #endif /* ROAR_SUPERVISE_H */

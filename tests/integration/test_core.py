@@ -1,16 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The core tracer end to end (issue 3 seeds): real programs under
 roar-tracer-preload, roar-run and plain LD_PRELOAD, each asserting the
-exact report: paths, processes, exit codes, errno."""
+exact report: paths, processes, exit codes, errno.  (--preflight is
+test_preflight.py; the installed and linked artefacts, test_install.py.)"""
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import roartest as rt  # noqa: E402
@@ -265,126 +264,6 @@ class Honesty(rt.TracerTest):
         with open(self.path("b.txt")) as fh:
             self.assertEqual(fh.read(), "parent %d\n" % kid["pid"])
 
-    def preflight(self, command, text=False):
-        """roar-tracer-preload --preflight for command: (exit, JSON or
-        text, {check name: check})."""
-        argv = [rt.tool("roar-tracer-preload"), "--preflight",
-                "--command", command]
-        r = subprocess.run(argv if text else argv + ["--json"],
-                           capture_output=True, env=rt.clean_env(),
-                           cwd=self.tmp)
-        if text:
-            return r.returncode, r.stdout.decode(), None
-        d = json.loads(r.stdout)
-        self.assertEqual(d["backend"], "preload")
-        self.assertEqual(d["command_checked"], command)
-        checks = {c["name"]: c for c in d["checks"]}
-        self.assertEqual(len(checks), len(d["checks"]))
-        self.assertTrue(all(checks[n]["ok"] for n in
-                            ("platform", "library", "socket_dir",
-                             "probe_run")), d)
-        return r.returncode, d, checks
-
-    def test_preflight_json(self):
-        code, d, checks = self.preflight("ls")
-        self.assertEqual(code, 0, d)
-        self.assertIs(d["ok"], True)
-        self.assertEqual(d["warnings"], [])
-        self.assertTrue(all(c["ok"] for c in d["checks"]))
-        self.assertEqual(checks["command"]["detail"],
-                         "found and executable: " + shutil.which("ls"))
-        self.assertEqual(checks["command_compatibility"]["detail"],
-                         "traced by preload: dynamically linked program")
-
-    def test_preflight_set_id_warns_but_passes(self):
-        # roar reads a failed "command" as "not on PATH": a set-ID
-        # program is found, and only runs untraced.
-        prog = self.path("true-setuid")
-        shutil.copy("/bin/true", prog)
-        os.chmod(prog, 0o4755)
-        code, d, checks = self.preflight(prog)
-        self.assertEqual(code, 0, d)
-        self.assertIs(d["ok"], True)
-        self.assertIs(checks["command"]["ok"], True)
-        compat = checks["command_compatibility"]
-        self.assertIs(compat["ok"], False)
-        self.assertEqual(compat["detail"],
-                         "set-user-ID or set-group-ID program: it runs "
-                         "untraced (listed with the reason)")
-        self.assertEqual(d["warnings"], [compat["detail"]])
-        self.assertIn("runs untraced", d["summary"])
-        code, text, _ = self.preflight(prog, text=True)
-        self.assertEqual(code, 0, text)
-        self.assertIn("preload tracing: ok\n", text)
-        self.assertIn("  [warn] command_compatibility: set-user-ID", text)
-        self.assertIn("  [ok] command: found and executable: " + prog, text)
-
-    def assertSupervised(self, command, what):
-        code, d, checks = self.preflight(command)
-        self.assertEqual(code, 0, d)
-        self.assertIs(d["ok"], True)
-        self.assertEqual(d["warnings"], [])
-        self.assertIs(checks["command"]["ok"], True)
-        self.assertEqual(checks["command_compatibility"],
-                         {"name": "command_compatibility", "ok": True,
-                          "detail": "traced by the seccomp supervisor: " +
-                          what})
-
-    def test_preflight_static_binary(self):
-        exe = self.path("static_prog")
-        try:
-            rt.compile_c("fork_child_writes.c", exe, ["-static"])
-        except subprocess.CalledProcessError:
-            self.skipTest("no static libc (libc6-dev's libc.a) to link with")
-        self.assertSupervised(exe, "static binary")
-
-    def test_preflight_busybox(self):
-        bb = "/bin/busybox"
-        if not os.access(bb, os.X_OK):
-            self.skipTest("/bin/busybox is not installed (busybox-static)")
-        with open(bb, "rb") as f:
-            if b"ld-linux" in f.read(4096):
-                self.skipTest("/bin/busybox is dynamically linked here "
-                              "(busybox, not busybox-static)")
-        self.assertSupervised(bb, "static binary")
-        script = self.write("bb.sh", "#!/bin/busybox sh\necho hi\n")
-        os.chmod(script, 0o755)
-        self.assertSupervised(script, "script for /bin/busybox: static "
-                              "binary")
-
-    def test_preflight_script_without_shebang(self):
-        # execvp and the launcher run it with /bin/sh (ENOEXEC).
-        script = self.write("plain-script", "echo hi\n")
-        os.chmod(script, 0o755)
-        code, d, checks = self.preflight(script)
-        self.assertEqual(code, 0, d)
-        self.assertIs(d["ok"], True)
-        self.assertEqual(checks["command"]["detail"],
-                         "found and executable: " + script)
-        compat = checks["command_compatibility"]
-        self.assertIs(compat["ok"], True)
-        self.assertRegex(compat["detail"], "^traced by (preload|the seccomp "
-                         "supervisor): no #! line, run by /bin/sh: ")
-        # It really runs so, under the tracer.
-        run = rt.run_traced([script], self.tmp)
-        self.assertEqual(run.returncode, 0)
-        self.assertEqual(run.proc.stdout, b"hi\n")
-
-    def test_preflight_missing_or_not_executable(self):
-        code, d, checks = self.preflight("roar-no-such-command")
-        self.assertEqual(code, 1)
-        self.assertIs(d["ok"], False)
-        self.assertEqual(checks["command"],
-                         {"name": "command", "ok": False,
-                          "detail": "roar-no-such-command was not found "
-                          "on PATH"})
-        self.assertIs(checks["command_compatibility"]["ok"], False)
-        text = self.write("text", "echo\n")
-        code, d, checks = self.preflight(text)
-        self.assertEqual(code, 1)
-        self.assertEqual(checks["command"]["detail"],
-                         text + " is not executable")
-
 
 class Modes(rt.TracerTest):
     def test_plain_ld_preload(self):
@@ -529,66 +408,6 @@ with open("after.txt", "w") as f:
         decoded = json.loads(js)
         self.assertIn(os.path.join(os.fsencode(self.tmp), b"bad\xff.txt"),
                       {os.fsencode(f["path"]) for f in decoded["files"]})
-
-
-class Install(rt.TracerTest):
-    def test_meson_install_layout(self):
-        dest = self.path("dest")
-        r = subprocess.run(["meson", "install", "-C", rt.BUILD, "--destdir",
-                            dest, "--no-rebuild"], capture_output=True)
-        if r.returncode != 0 and b"--destdir" in r.stderr:
-            self.skipTest("this meson has no --destdir")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        prefix = subprocess.run(["meson", "introspect", "--buildoptions",
-                                 rt.BUILD], capture_output=True, text=True)
-        opts = {o["name"]: o["value"] for o in json.loads(prefix.stdout)}
-        bindir = dest + os.path.join(opts["prefix"], opts["bindir"])
-        for name in ("roar-tracer-preload", "roar-run", "roar-report",
-                     "roar-collector", "libroar_preload.so",
-                     "libroar_tracer_preload.so"):
-            self.assertTrue(os.path.exists(os.path.join(bindir, name)), name)
-        self.assertEqual(os.readlink(os.path.join(bindir,
-                                                  "libroar_tracer_preload.so")),
-                         "libroar_preload.so")
-        # Dropped into a directory of its own, the launcher finds the
-        # library beside it, as in roar's packaged bin/.
-        if os.path.realpath(rt.LIB) != os.path.realpath(
-                os.path.join(rt.BUILD, "preload", "libroar_preload.so")):
-            self.skipTest("sanitizer build: its own library is instrumented "
-                          "and cannot be preloaded into ordinary programs; "
-                          "the plain build runs this part")
-        self.write("in", "x")
-        env = rt.clean_env()
-        del env["ROAR_PRELOAD_LIB"]
-        r = subprocess.run([os.path.join(bindir, "roar-tracer-preload"),
-                            "rep.msgpack", "cp", "in", "out"], cwd=self.tmp,
-                           env=env, capture_output=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        rep = rt.load_report(self.path("rep.msgpack"))
-        self.assertEqual(rep["written_files"], [self.path("out")])
-
-
-class Structure(unittest.TestCase):
-    def test_exports_match_version_script(self):
-        lib = rt.LIB
-        nm = subprocess.run(["nm", "-D", "--defined-only", lib],
-                            capture_output=True, text=True, check=True).stdout
-        exported = {l.split()[-1].split("@")[0] for l in nm.splitlines()
-                    if l.split()[1] in ("T", "W", "i")}
-        with open(os.path.join(rt.SRC, "preload", "exports.sym")) as fh:
-            sym = fh.read()
-        body = sym.split("global:")[1].split("local:")[0]
-        listed = {s.strip() for s in body.replace("\n", " ").split(";")
-                  if s.strip()}
-        self.assertEqual(exported, listed)
-
-    def test_needed_libraries_minimal(self):
-        out = subprocess.run(["readelf", "-d", rt.LIB], capture_output=True,
-                             text=True, check=True).stdout
-        needed = {l.split("[")[1].split("]")[0] for l in out.splitlines()
-                  if "(NEEDED)" in l}
-        self.assertTrue(needed <= {"libc.so.6", "ld-linux-x86-64.so.2",
-                                   "ld-linux-aarch64.so.1"}, needed)
 
 
 class ReportSafety(rt.TracerTest):

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "open_canon.h"
 #include "unit_hooks.h"
 
 START_TEST(open_errors_pass_through)
@@ -149,6 +150,10 @@ int
 main(void)
 {
 	Suite *s = suite_create("hooks_open");
+
+	/* The fakes stand for open and openat: keep openat2 out of it
+	 * (test_open_canon.c tests that path). */
+	roar_canon_set_state(-1);
 
 	unit_tcase(s, "open", setup, teardown,
 		   UNIT_TESTS(open_errors_pass_through,

@@ -52,10 +52,9 @@ static const char *const file_keys[] = {
 	"path", "read", "written", "read_threads", "written_threads", NULL
 };
 static const char *const preload_keys[] = {
-	"version",     "ledger",     "ledger_unbelieved",
-	"root_pid",    "bad_frames", "unknown_events",
-	"frames_torn", "bytes_torn", "lists_truncated",
-	"blind_spots", "supervisor",  NULL
+	"version",         "ledger",         "ledger_unbelieved", "root_pid",
+	"bad_frames",      "unknown_events", "frames_torn",       "bytes_torn",
+	"lists_truncated", "blind_spots",    "supervisor",        NULL
 };
 static const char *const pipe_keys[] = { "id",      "inode",   "dev",
 					 "writers", "readers", NULL };

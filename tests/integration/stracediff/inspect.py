@@ -31,9 +31,10 @@ def exec_inspections(calls):
     What earns nothing may come between: failed calls (the armed-filter
     probe fchdir(0x5eed0a11) = EBADF, the launcher's execvp trying PATH
     entries that do not exist), calls that never credit (the hand-over's
-    fcntl(SOCK, F_SETFD, 0), faccessat, stat), and I/O on a socket or
-    pipe.  A successful execve of anything else ends the window
-    unconfirmed.
+    fcntl(SOCK, F_SETFD, 0), faccessat, stat, munmap), I/O on a socket or
+    pipe (the library's exec event on its connection) and an anonymous
+    mmap (its scratch buffer for the exec's environment).  A successful
+    execve of anything else ends the window unconfirmed.
     Not recognised (credited as reads, as before): an inspection in one
     thread followed by an execve that strace logs in another.
     """

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the supervisor reads of a process (supervise_int.h): /proc, the
+ * caller's memory, the paths its calls name, and which files are the
+ * dynamic loader's or our library's.
+ *
+ * Facts relied on:
+ * - A notification names the calling thread (seccomp_notif.pid, a tid in
+ *   our PID namespace); /proc/TID/status gives its Tgid and PPid.
+ * - process_vm_readv reads the caller's memory with the permission of a
+ *   ptrace attach (same user and, under Yama 1, an ancestor), without
+ *   ptrace.  What we read can change under us (another thread); what the
+ *   kernel then uses is its own copy.  Good enough for lineage, never for
+ *   security.
+ * - /proc/PID/fd/N names the open file as the kernel does (the
+ *   canonical path, or "pipe:[INODE]", "socket:[...]", "anon_inode:...").
+ * - A file opened O_PATH is looked at without being read (no FIFO ever
+ *   blocks), and /proc/self/fd names it canonically.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "supervise_int.h"
+
+/* ---- /proc ------------------------------------------------------------- */
+
+ssize_t
+sup_read_small(const char *path, void *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, got = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < cap &&
+	       (n = read(fd, (char *)buf + got, cap - (size_t)got)) > 0)
+		got += n;
+	close(fd);
+	return got;
+}
+
+ssize_t
+sup_proc_link(pid_t pid, const char *what, char *out, size_t cap)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/%s", (int)pid, what);
+	n = readlink(link, out, cap - 1);
+	if (n < 0)
+		return -1;
+	out[n] = '\0';
+	return n;
+}
+
+/* A field "Name:\tvalue" of /proc/ID/status, or -1. */
+long
+sup_status_field(const char *status, const char *name)
+{
+	const char *at = strstr(status, name);
+
+	return at ? strtol(at + strlen(name), NULL, 10) : -1;
+}
+
+/* ---- memory of the caller ------------------------------------------------ */
+
+/* A NUL-terminated string at addr of tid, into buf; its length or -1. */
+ssize_t
+sup_read_string(pid_t tid, uint64_t addr, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	if (!addr)
+		return -1;
+	while (got + 1 < cap) {
+		uint64_t at = addr + got;
+		size_t want = 4096 - (size_t)(at & 4095);
+		struct iovec l, r;
+		ssize_t n;
+		char *z;
+
+		if (want > cap - 1 - got)
+			want = cap - 1 - got;
+		l = (struct iovec){ buf + got, want };
+		r = (struct iovec){ (void *)(uintptr_t)at, want };
+		n = process_vm_readv(tid, &l, 1, &r, 1, 0);
+		if (n <= 0)
+			return -1;
+		z = memchr(buf + got, '\0', (size_t)n);
+		if (z)
+			return z - buf;
+		got += (size_t)n;
+	}
+	return -1;
+}
+
+bool
+sup_read_mem(pid_t tid, uint64_t addr, void *out, size_t len)
+{
+	struct iovec l = { out, len }, r = { (void *)(uintptr_t)addr, len };
+
+	return process_vm_readv(tid, &l, 1, &r, 1, 0) == (ssize_t)len;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+/* Clean an absolute path in place: no "//", ".", "..", trailing '/'. */
+static void
+clean(char *p)
+{
+	char *out = p, *in = p;
+
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		if (in[0] == '.' && (in[1] == '/' || !in[1])) {
+			in++;
+			continue;
+		}
+		if (in[0] == '.' && in[1] == '.' && (in[2] == '/' || !in[2])) {
+			in += 2;
+			while (out > p && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		while (*in && *in != '/')
+			*out++ = *in++;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/*
+ * The absolute form of path as pid resolves it from dirfd (AT_FDCWD: its
+ * working directory), lexically cleaned, into out; false when unknown.
+ */
+bool
+sup_absolute(pid_t pid, int dirfd, const char *path, char *out, size_t cap)
+{
+	char base[PATH_MAX];
+	size_t n;
+
+	/* Its /proc/self is not ours. */
+	if (!strncmp(path, "/proc/self/", 11) ||
+	    !strncmp(path, "/proc/thread-self/", 18)) {
+		const char *rest = strchr(path + 6, '/');
+		int k = snprintf(out, cap, "/proc/%d%s", (int)pid, rest);
+
+		if (k < 0 || (size_t)k >= cap)
+			return false;
+		clean(out);
+		return true;
+	}
+	if (path[0] == '/') {
+		if (strlen(path) >= cap)
+			return false;
+		strcpy(out, path);
+		clean(out);
+		return true;
+	}
+	if (dirfd == AT_FDCWD) {
+		if (sup_proc_link(pid, "cwd", base, sizeof(base)) < 0)
+			return false;
+	} else {
+		char what[32];
+
+		snprintf(what, sizeof(what), "fd/%d", dirfd);
+		if (sup_proc_link(pid, what, base, sizeof(base)) < 0 ||
+		    base[0] != '/')
+			return false;
+	}
+	n = strlen(base);
+	if (n + 1 + strlen(path) >= cap)
+		return false;
+	memcpy(out, base, n);
+	out[n] = '/';
+	strcpy(out + n + 1, path);
+	clean(out);
+	return true;
+}
+
+/*
+ * The canonical name of the regular file at abs (its last component
+ * followed or not), as the kernel names it once opened; false when there
+ * is none (gone, not a regular file, unlinked).
+ */
+bool
+sup_canonical_file(const char *abs, bool follow, char *out, size_t cap)
+{
+	char link[64];
+	struct stat st;
+	ssize_t n;
+	int fd = open(abs, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink == 0) {
+		close(fd);
+		return false;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, out, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+/* Whether path names our library (by either of its names: roar's
+ * back end calls it libroar_tracer_preload.so). */
+bool
+sup_is_our_library(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libroar_preload", 15) ||
+	       !strncmp(base, "libroar_tracer_preload", 22);
+}
+
+/* What the dynamic loader opens: its cache and shared objects. */
+bool
+sup_is_loader_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(path);
+
+	base = base ? base + 1 : path;
+	return !strcmp(path, "/etc/ld.so.cache") ||
+	       (n > 3 && !strcmp(path + n - 3, ".so")) ||
+	       strstr(base, ".so.") != NULL;
+}

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The supervisor's processes and tasks (supervise_int.h): who a
+ * notification's thread belongs to, the hellos of the processes it first
+ * sees, the outcome of calls it let go on, and the per-fd credits.
+ *
+ * Facts relied on:
+ * - A call let go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE) gives us no
+ *   result.  So an open is judged after it returned, at the thread's
+ *   next watched call (or its process's end): the file it named is
+ *   looked up and, when it is a regular file, credited by its canonical
+ *   name.  An exec happened when the process's auxiliary vector changed
+ *   (a new image has a new stack, hence new AT_RANDOM and AT_EXECFN
+ *   addresses).
+ * - A process first seen is a fork child of the process /proc names as
+ *   its parent; it runs its parent's image from the fork on.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "roar/clock.h"
+#include "roar/credit.h"
+#include "roar/image.h"
+#include "event.h"
+#include "supervise_int.h"
+
+/* argv and environ read from /proc for a hello: at most this much. */
+#define HELLO_FRAME (1u << 20)
+#define PROC_LIST_MAX (512u << 10)
+#define LIST_ENTRIES_MAX 16384u
+
+/* ---- frames ------------------------------------------------------------ */
+
+void
+sup_emit_frame(struct roar_sup *s, struct roar_frame *f, int rc)
+{
+	if (rc == 0)
+		roar_sup_emit(s, f->data, f->len);
+}
+
+void
+sup_emit_file(struct roar_sup *s, const struct sup_proc *p, pid_t tid,
+	      enum roar_kind kind, const char *path, const char *via)
+{
+	SUP_EMIT(s, SUP_SMALL_FRAME,
+		 roar_event_file(f, &(struct roar_event_ids){ p->pid, tid },
+				 kind, path, strlen(path), via));
+}
+
+void
+sup_emit_unseen(struct roar_sup *s, const struct sup_proc *p, const char *what)
+{
+	SUP_EMIT(s, 256,
+		 roar_event_unseen(f,
+				   &(struct roar_event_ids){ p->pid, p->pid },
+				   what, 0));
+}
+
+/* ---- processes and tasks ------------------------------------------------ */
+
+static struct sup_proc *
+proc_find(struct roar_sup *s, pid_t pid)
+{
+	return roar_map_get(&s->procs, (uint64_t)pid);
+}
+
+static struct sup_proc *
+proc_new(struct roar_sup *s, pid_t pid, pid_t ppid, enum sup_mode mode)
+{
+	struct sup_proc *p = roar_xcalloc(1, sizeof(*p));
+
+	p->pid = pid;
+	p->ppid = ppid;
+	p->mode = mode;
+	roar_map_put(&s->procs, (uint64_t)pid, p);
+	return p;
+}
+
+void
+sup_op_clear(struct roar_sup *s, struct sup_op *op)
+{
+	if (op->kind != SUP_OP_NONE)
+		s->npending--;
+	free(op->path);
+	memset(op, 0, sizeof(*op));
+}
+
+void
+sup_proc_free(struct roar_sup *s, struct sup_proc *p)
+{
+	struct sup_task *t = p->tasks;
+
+	while (t) {
+		struct sup_task *next = t->next;
+
+		sup_op_clear(s, &t->op);
+		roar_map_put(&s->tasks, (uint64_t)t->tid, NULL);
+		free(t);
+		t = next;
+	}
+	if (p->exec_pending)
+		s->npending--;
+	roar_map_put(&s->procs, (uint64_t)p->pid, NULL);
+	free(p->exec_path);
+	free(p->fds);
+	free(p);
+}
+
+void
+roar_sup_track(struct roar_sup *s, pid_t pid)
+{
+	struct sup_proc *p = proc_find(s, pid);
+
+	if (p)
+		sup_proc_free(s, p);
+	proc_new(s, pid, 0, SUP_PRELOAD);
+}
+
+/* Split a NUL-separated list (cmdline, environ) into v; entries kept. */
+static size_t
+split_list(char *buf, size_t len, char **v, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < max;) {
+		v[n++] = buf + i;
+		i += strnlen(buf + i, len - i) + 1;
+	}
+	v[n] = NULL;
+	return n;
+}
+
+/* A fork child's hello: it runs its parent's image from fork_time. */
+static void
+say_fork_hello(struct roar_sup *s, struct sup_proc *p, pid_t tid, double time,
+	       bool late)
+{
+	struct roar_hello h = { .ppid = p->ppid,
+				.origin = ROAR_ORIGIN_FORK,
+				.time = time,
+				.late = late };
+
+	SUP_EMIT(s, SUP_SMALL_FRAME,
+		 roar_event_hello(f, &(struct roar_event_ids){ p->pid, tid },
+				  &h));
+}
+
+/* A new image's hello: argv, environment, cwd and exe from /proc. */
+void
+sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p)
+{
+	char path[64], cwd[PATH_MAX], exe[PATH_MAX];
+	char *cmd = roar_xmalloc(PROC_LIST_MAX + 1);
+	char *env = roar_xmalloc(PROC_LIST_MAX + 1);
+	char **argv = roar_xcalloc(LIST_ENTRIES_MAX + 1, sizeof(char *));
+	char **envp = roar_xcalloc(LIST_ENTRIES_MAX + 1, sizeof(char *));
+	unsigned char *buf = roar_xmalloc(HELLO_FRAME);
+	struct roar_frame f;
+	struct roar_hello h = { .ppid = p->ppid,
+				.origin = ROAR_ORIGIN_EXEC,
+				.argv = argv,
+				.envp = envp,
+				.time = roar_now() };
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
+	n = sup_read_small(path, cmd, PROC_LIST_MAX);
+	split_list(cmd, n > 0 ? (size_t)n : 0, argv, LIST_ENTRIES_MAX);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)p->pid);
+	n = sup_read_small(path, env, PROC_LIST_MAX);
+	split_list(env, n > 0 ? (size_t)n : 0, envp, LIST_ENTRIES_MAX);
+	if (sup_proc_link(p->pid, "cwd", cwd, sizeof(cwd)) >= 0)
+		h.cwd = cwd;
+	if (sup_proc_link(p->pid, "exe", exe, sizeof(exe)) >= 0)
+		h.exe = exe;
+	else if (p->exec_path)
+		h.exe = p->exec_path;
+	roar_frame_init(&f, buf, HELLO_FRAME);
+	sup_emit_frame(
+		s, &f,
+		roar_event_hello(&f, &(struct roar_event_ids){ p->pid, p->pid },
+				 &h));
+	free(buf);
+	free(argv);
+	free(envp);
+	free(cmd);
+	free(env);
+}
+
+/* Who reports the image at path: from its verdict (image.h). */
+static enum sup_mode
+mode_of(const char *path)
+{
+	struct roar_image img;
+
+	if (!path || roar_image_inspect(&roar_image_io_libc, path, &img) != 0)
+		return SUP_OWN;
+	return roar_image_tracer(&img) == ROAR_TRACER_PRELOAD ? SUP_PENDING
+							      : SUP_OWN;
+}
+
+ssize_t
+sup_read_auxv(pid_t pid, unsigned char *buf)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	return sup_read_small(path, buf, SUP_AUXV_MAX);
+}
+
+/* The likeliest reason an exec of path failed (the call's own result is
+ * not ours to see). */
+static int
+exec_errno(const char *path)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) != 0)
+		return ENOENT;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return EACCES;
+	return ENOEXEC;
+}
+
+/* Did the exec p let go happen?  Judge it now. */
+void
+sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
+{
+	unsigned char now[SUP_AUXV_MAX];
+	ssize_t n;
+
+	if (!p->exec_pending)
+		return;
+	p->exec_pending = false;
+	s->npending--;
+	n = sup_read_auxv(p->pid, now);
+	if (n < 0 ||
+	    ((size_t)n == p->auxv_len && !memcmp(now, p->auxv, (size_t)n))) {
+		/* It failed (or the process is gone): the image goes on. */
+		if (p->mode == SUP_OWN) {
+			SUP_EMIT(s, 256,
+				 roar_event_exec_failed(
+					 f,
+					 &(struct roar_event_ids){ p->pid,
+								   p->pid },
+					 exec_errno(p->exec_path), roar_now()));
+		}
+		return;
+	}
+	/* A new image: every fd credit starts again. */
+	memset(p->fds, 0, p->nfds);
+	p->loading = true;
+	p->mode = mode_of(p->exec_path);
+	if (p->mode == SUP_OWN)
+		sup_say_exec_hello(s, p);
+}
+
+/* The outcome of t's last call, now that it returned. */
+void
+sup_settle_op(struct roar_sup *s, struct sup_task *t)
+{
+	struct sup_op *op = &t->op;
+	char name[PATH_MAX];
+
+	if (op->kind == SUP_OP_NONE)
+		return;
+	if (t->p->mode == SUP_OWN &&
+	    sup_canonical_file(op->path, op->follow, name, sizeof(name))) {
+		unsigned credit = ROAR_CREDIT_WRITE;
+
+		if (op->kind == SUP_OP_OPEN)
+			credit = roar_open_credit(op->flags,
+						  (op->flags & O_CREAT) &&
+							  !op->existed);
+		if (credit)
+			sup_emit_file(s, t->p, t->tid,
+				      credit == ROAR_CREDIT_WRITE
+					      ? ROAR_KIND_WRITE
+					      : ROAR_KIND_READ,
+				      name, op->via);
+	}
+	sup_op_clear(s, op);
+}
+
+void
+sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool exec)
+{
+	for (struct sup_task *t = p->tasks; t; t = t->next)
+		sup_settle_op(s, t);
+	if (exec)
+		sup_settle_exec(s, p);
+}
+
+void
+roar_sup_settle(struct roar_sup *s, bool all)
+{
+	/*
+	 * An open that waited SETTLE_MS (or more) is judged now: its thread
+	 * may never call again (killed, or busy).  An exec is not: one still
+	 * loading would look failed; it waits for its process's next call,
+	 * its end, or the end of the run (all).
+	 */
+	for (size_t i = 0; i < s->procs.cap; i++)
+		if (s->procs.used[i] && s->procs.vals[i])
+			sup_settle_proc(s, s->procs.vals[i], all);
+}
+
+void
+roar_sup_forget_all(struct roar_sup *s)
+{
+	for (size_t i = 0; i < s->procs.cap; i++)
+		if (s->procs.used[i] && s->procs.vals[i])
+			sup_proc_free(s, s->procs.vals[i]);
+}
+
+/*
+ * The task behind tid, and its process: a process first seen is a fork
+ * child (its hello is said here), one whose pid we knew from before its
+ * parent's fork is someone else now.
+ */
+struct sup_task *
+sup_task_of(struct roar_sup *s, pid_t tid)
+{
+	struct sup_task *t = roar_map_get(&s->tasks, (uint64_t)tid);
+	char status[2048], path[64];
+	struct sup_proc *p, *parent;
+	ssize_t n;
+	long tgid, ppid;
+
+	if (t)
+		return t;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	n = sup_read_small(path, status, sizeof(status) - 1);
+	if (n <= 0)
+		return NULL;
+	status[n] = '\0';
+	tgid = sup_status_field(status, "\nTgid:");
+	ppid = sup_status_field(status, "\nPPid:");
+	if (tgid <= 0)
+		return NULL;
+	p = proc_find(s, (pid_t)tgid);
+	if (!p) {
+		parent = proc_find(s, (pid_t)ppid);
+		p = proc_new(s, (pid_t)tgid, (pid_t)ppid,
+			     parent && parent->mode == SUP_PRELOAD ? SUP_PRELOAD
+								   : SUP_OWN);
+		if (parent)
+			p->exec_path = parent->exec_path
+					       ? roar_xstrdup(parent->exec_path)
+					       : NULL;
+		if (p->mode == SUP_OWN)
+			say_fork_hello(s, p, tid,
+				       parent && parent->fork_time > 0
+					       ? parent->fork_time
+					       : roar_now(),
+				       !(parent && parent->fork_time > 0));
+	}
+	t = roar_xcalloc(1, sizeof(*t));
+	t->tid = tid;
+	t->p = p;
+	t->next = p->tasks;
+	p->tasks = t;
+	roar_map_put(&s->tasks, (uint64_t)tid, t);
+	return t;
+}
+
+/* ---- fds ----------------------------------------------------------------- */
+
+static unsigned char *
+fd_bits(struct sup_proc *p, long fd)
+{
+	if (fd < 0 || fd > (1 << 20))
+		return NULL;
+	if ((size_t)fd >= p->nfds) {
+		size_t n = p->nfds ? p->nfds : 64;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		p->fds = roar_xrealloc(p->fds, n);
+		memset(p->fds + p->nfds, 0, n - p->nfds);
+		p->nfds = n;
+	}
+	return &p->fds[fd];
+}
+
+void
+sup_fd_forget(struct sup_proc *p, long lo, long hi)
+{
+	for (long fd = lo; fd <= hi && fd >= 0 && (size_t)fd < p->nfds; fd++)
+		p->fds[fd] = 0;
+}
+
+/* Bytes moved through fd (dir: SUP_FD_READ or _WRITE): its first such
+ * move is credited, when it is a regular file. */
+void
+sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
+	      unsigned dir)
+{
+	unsigned char *b = fd_bits(p, fd);
+	char what[32], name[PATH_MAX], link[64];
+	struct stat st;
+
+	if (!b || (*b & (dir | SUP_FD_NONFILE)))
+		return;
+	snprintf(what, sizeof(what), "fd/%ld", fd);
+	if (sup_proc_link(p->pid, what, name, sizeof(name)) < 0)
+		return; /* not open: the call fails */
+	snprintf(link, sizeof(link), "/proc/%d/fd/%ld", (int)p->pid, fd);
+	if (stat(link, &st) != 0)
+		return;
+	if (S_ISFIFO(st.st_mode)) {
+		SUP_EMIT(s, 256,
+			 roar_event_pipe(
+				 f, &(struct roar_event_ids){ p->pid, tid },
+				 (uint64_t)st.st_dev, (uint64_t)st.st_ino,
+				 dir == SUP_FD_WRITE));
+		*b |= dir;
+		return;
+	}
+	if (name[0] != '/' || !S_ISREG(st.st_mode) || st.st_nlink == 0 ||
+	    sup_is_our_library(name) ||
+	    (p->loading && sup_is_loader_file(name))) {
+		*b |= SUP_FD_NONFILE;
+		return;
+	}
+	sup_emit_file(s, p, tid,
+		      dir == SUP_FD_READ ? ROAR_KIND_READ : ROAR_KIND_WRITE,
+		      name, NULL);
+	*b |= dir;
+}

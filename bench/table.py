@@ -119,9 +119,9 @@ def print_table(results, ingest, variants, reps, wait_timeout, elapsed):
         for row, res in sup:
             ro, so = res["roar"] - 1, res.get("strace")
             so = None if so is None else so - 1
-            print("  %-34s roar +%6.0f%%  strace %8s  roar/strace %5s" % (
+            print("  %-34s roar %+7.0f%%  strace %+7s  roar/strace %5s" % (
                 row.label, 100 * ro,
-                "-" if so is None else "+%.0f%%" % (100 * so),
+                "-" if so is None else "%+.0f%%" % (100 * so),
                 "-" if not so else "%.2f" % (ro / so)))
     for n in notes:
         print("note: " + n)

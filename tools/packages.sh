@@ -4,16 +4,6 @@
 #   roar_need_packages WHO PACKAGE...
 # WHO names the caller in messages.  Needs root only when something is
 # missing; says exactly what to install otherwise, and exits 1.
-#
-# Package lists shared by more than one script:
-# roar_test_packages_supervisor: what tests/integration/test_supervisor.py
-#   runs under the seccomp supervisor (busybox-static: a static busybox;
-#   golang-go: builds the Go programs, with and without cgo; git-lfs: a
-#   Go program from Debian; libcap2-bin: capsh, which drops capabilities,
-#   and setcap), for tools/setup.sh --tests to add to its list (the
-#   suite also installs each one it misses, as root, through
-#   roartest.ensure_tool).
-roar_test_packages_supervisor=(busybox-static golang-go git-lfs libcap2-bin)
 roar_need_packages() {
 	local who=$1 p
 	local missing=()

@@ -27,9 +27,10 @@ pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libmsgpack-dev check
 if [ "$want_tests" = 1 ]; then
 	pkgs+=(strace make sqlite3 git perl tar coreutils findutils gawk
 	       valgrind graphviz gzip clang-format)
-	# Programs preload cannot see, for the image tests: Go programs, a
-	# static /bin/busybox, file capabilities (setcap).
-	pkgs+=(golang-go busybox-static libcap2-bin)
+	# Programs preload cannot see, for the image and supervisor tests:
+	# Go programs, a static /bin/busybox, git-lfs (a Go program from
+	# Debian), file capabilities (setcap) and capsh.
+	pkgs+=(golang-go busybox-static git-lfs libcap2-bin)
 fi
 if [ "$want_tsan" = 1 ]; then
 	# llvm: llvm-symbolizer, for tools/tsan-symbolize.py.

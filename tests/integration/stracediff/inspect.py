@@ -8,13 +8,6 @@ from .parse import fd_arg, flag_set, str_arg
 from .paths import _canon_full
 
 EXECS = {"execve", "execveat"}
-# What strace -yy names a socket fd by: the library's connection, whose
-# exec event (and its handover to the new image, an fcntl) comes between
-# the inspection and the exec.
-SOCKETS = (b"UNIX", b"socket:")
-# Calls on memory only: the library's scratch buffer for the exec's
-# environment (an anonymous mmap) may come between too.
-MEMORY = {"mmap", "munmap", "mprotect", "brk", "madvise"}
 
 
 def exec_inspections(calls):
@@ -30,17 +23,18 @@ def exec_inspections(calls):
         execve("/usr/bin/tar", ...)
     The rule: a successful read-only open of P by tid X is the hook's
     when X's next execve of a path resolving to P (whatever its result:
-    ENOEXEC for a script without #!) comes before any other successful
-    call of X, except calls on the inspection fds themselves (pread64,
-    fstat, close...) and further such opens of P or of the interpreter
-    P names (its #! line; /bin/sh for a file that is neither ELF nor #!),
-    the next level the hook inspects.  Failed calls earn nothing and may
-    come between (the armed-filter probe fchdir(0x5eed0a11) = EBADF, the
-    launcher's execvp trying PATH entries that do not exist), and so may
-    calls on sockets (the library's exec event, sent on its connection,
-    and that connection's handover to the new image) and calls on memory
-    (the library's scratch buffer, an anonymous mmap).  A
-    successful execve of anything else ends the window unconfirmed.
+    ENOEXEC for a script without #!) comes before any call of X that
+    could earn a credit (_earns_nothing), except calls on the inspection
+    fds themselves (pread64, fstat, fgetxattr, close...) and further such
+    opens of P or of the interpreter P names (its #! line; /bin/sh for a
+    file that is neither ELF nor #!), the next level the hook inspects.
+    What earns nothing may come between: failed calls (the armed-filter
+    probe fchdir(0x5eed0a11) = EBADF, the launcher's execvp trying PATH
+    entries that do not exist), calls that never credit (the hand-over's
+    fcntl(SOCK, F_SETFD, 0), faccessat, stat, munmap), I/O on a socket or
+    pipe (the library's exec event on its connection) and an anonymous
+    mmap (its scratch buffer for the exec's environment).  A successful
+    execve of anything else ends the window unconfirmed.
     Not recognised (credited as reads, as before): an inspection in one
     thread followed by an execve that strace logs in another.
     """
@@ -72,14 +66,40 @@ def exec_inspections(calls):
                 if fa and (fa[0], fa[1]) in fds:
                     run.append(d)
                     continue
-                if fa and fa[1] and fa[1].startswith(SOCKETS):
-                    continue  # the library's exec event on its socket
-                if d.name in MEMORY:
-                    continue  # its scratch buffer (no file: fd -1)
-                if not d.ok:
+                if _earns_nothing(d):
                     continue
                 break
     return skip
+
+
+# The calls derive() may credit: opens, path calls, and the fd calls
+# below (FD_CREDITS: which of their arguments are fds).
+FD_CREDITS = {
+    "read": (0,), "pread64": (0,), "readv": (0,), "preadv": (0,),
+    "preadv2": (0,), "write": (0,), "pwrite64": (0,), "writev": (0,),
+    "pwritev": (0,), "pwritev2": (0,), "sendfile": (0, 1),
+    "splice": (0, 2), "copy_file_range": (0, 2), "mmap": (4,),
+    "ftruncate": (0,), "fallocate": (0,),
+}
+PATH_CREDITS = {"open", "openat", "openat2", "creat", "truncate", "rename",
+                "renameat", "renameat2", "link", "linkat"}
+
+
+def _earns_nothing(d):
+    """Whether call d can earn no credit at all: it failed, it is none
+    of the crediting calls, or every fd it names is not a file (a
+    socket, pipe or anonymous inode: strace's -y path is not absolute)."""
+    if not d.ok:
+        return True
+    if d.name in PATH_CREDITS:
+        return False
+    if d.name not in FD_CREDITS:
+        return True
+    for i in FD_CREDITS[d.name]:
+        fa = fd_arg(d.args[i]) if i < len(d.args) else None
+        if fa and fa[1] and fa[1].startswith(b"/"):
+            return False
+    return True
 
 
 def _inspection_open(c):

@@ -348,6 +348,13 @@ pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
 void
 roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 {
+	roar_report_pack_to(m, sbuf, msgpack_sbuffer_write);
+}
+
+void
+roar_report_pack_to(const struct roar_merge *m, void *data,
+		    msgpack_packer_write write)
+{
 	msgpack_packer pk;
 	struct proc_vec pv = { roar_xcalloc(m->procs.count + 1, sizeof(*pv.v)),
 			       0 };
@@ -366,7 +373,7 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 
 	index_access(m, sorted, &ix);
 	take_host_name();
-	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
+	msgpack_packer_init(&pk, data, write);
 	msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_TOP_KEYS));
 	roar_pack_key(&pk, ROAR_R_TOP_VERSION);
 	msgpack_pack_int(&pk, 1);

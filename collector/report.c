@@ -138,7 +138,7 @@ pack_tids(msgpack_packer *pk, const pid_t *v, size_t n)
 struct access_entry {
 	pid_t pid;
 	uint32_t rank; /* position of the file in the sorted file list */
-	uintptr_t bits;
+	unsigned bits;
 };
 
 struct access_index {
@@ -156,26 +156,49 @@ cmp_access(const void *a, const void *b)
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
+struct index_ctx {
+	const uint32_t *rank;
+	struct access_index *ix;
+};
+
+static void
+index_one(const struct roar_file *f, pid_t pid, unsigned bits, void *arg)
+{
+	struct index_ctx *c = arg;
+	struct access_entry *e = &c->ix->v[c->ix->n++];
+
+	e->pid = pid;
+	e->rank = c->rank[f->index];
+	e->bits = bits;
+}
+
 static void
 index_access(const struct roar_merge *m, const struct roar_file **sorted,
 	     struct access_index *ix)
 {
 	uint32_t *rank = roar_xcalloc(m->nfiles + 1, sizeof(*rank));
+	struct index_ctx c = { rank, ix };
 
 	for (size_t i = 0; i < m->nfiles; i++)
 		rank[sorted[i]->index] = (uint32_t)i;
-	ix->v = roar_xcalloc(m->access.count + 1, sizeof(*ix->v));
+	/* Each file's first process, and every other pair. */
+	ix->v = roar_xcalloc(m->nfiles + m->access.count + 1, sizeof(*ix->v));
 	ix->n = 0;
-	for (size_t i = 0; i < m->access.cap; i++) {
-		if (!m->access.used[i])
-			continue;
-		ix->v[ix->n].pid = (pid_t)(uint32_t)m->access.keys[i];
-		ix->v[ix->n].rank = rank[m->access.keys[i] >> 32];
-		ix->v[ix->n].bits = (uintptr_t)m->access.vals[i];
-		ix->n++;
-	}
+	roar_merge_each_access(m, index_one, &c);
 	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_access);
 	free(rank);
+}
+
+/* A path as roar_pack_bytes packs it, its UTF-8 check made once. */
+static void
+pack_path(msgpack_packer *pk, const struct roar_file *f)
+{
+	if (f->utf8) {
+		roar_pack_str(pk, f->path.p, f->path.len);
+	} else {
+		msgpack_pack_bin(pk, f->path.len);
+		msgpack_pack_bin_body(pk, f->path.p, f->path.len);
+	}
 }
 
 /* The files of one process with the given access bit, sorted by path. */
@@ -198,8 +221,7 @@ pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
 	msgpack_pack_array(pk, n);
 	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
 		if (ix->v[i].bits & bit)
-			roar_pack_bytes(pk, sorted[ix->v[i].rank]->path.p,
-					sorted[ix->v[i].rank]->path.len);
+			pack_path(pk, sorted[ix->v[i].rank]);
 }
 
 /* The optional keys of a process (report_schema.h): fd_yields and
@@ -341,8 +363,7 @@ pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if ((want_read && sorted[i]->read) ||
 		    (want_write && sorted[i]->written))
-			roar_pack_bytes(pk, sorted[i]->path.p,
-					sorted[i]->path.len);
+			pack_path(pk, sorted[i]);
 }
 
 void
@@ -389,15 +410,15 @@ roar_report_pack_to(const struct roar_merge *m, void *data,
 
 		msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_FILE_KEYS));
 		roar_pack_key(&pk, ROAR_R_FILE_PATH);
-		roar_pack_bytes(&pk, f->path.p, f->path.len);
+		pack_path(&pk, f);
 		roar_pack_key(&pk, ROAR_R_FILE_READ);
 		roar_pack_bool(&pk, f->read);
 		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN);
 		roar_pack_bool(&pk, f->written);
 		roar_pack_key(&pk, ROAR_R_FILE_READ_THREADS);
-		pack_tids(&pk, f->read_tids, f->n_read_tids);
+		pack_tids(&pk, roar_file_read_tids(f), f->n_read_tids);
 		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN_THREADS);
-		pack_tids(&pk, f->written_tids, f->n_written_tids);
+		pack_tids(&pk, roar_file_written_tids(f), f->n_written_tids);
 	}
 	roar_pack_key(&pk, ROAR_R_TOP_OPENED_FILES);
 	pack_path_list(&pk, sorted, m->nfiles, true, true);

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "merge.h"
 #include "merge_private.h"
@@ -21,6 +22,7 @@
 /* Chunks of path bytes, and blocks of records. */
 #define ARENA_CHUNK (1u << 20)
 #define BLOCK_RECORDS 4096u
+#define HUGE_PAGE (2u << 20)
 
 /* A fast hash of a path, 8 bytes at a time (only for this table). */
 static uint64_t
@@ -91,11 +93,30 @@ new_record(struct roar_file_store *s)
 	return s->block++;
 }
 
+/*
+ * Slots, zeroed.  A large table is looked up at random, once a frame: in
+ * huge pages (where the kernel has them) it costs a cache miss a lookup,
+ * not a TLB miss besides.
+ */
+static uint64_t *
+alloc_slots(size_t cap)
+{
+	size_t bytes = cap * sizeof(uint64_t);
+	void *v;
+
+	if (bytes < HUGE_PAGE || posix_memalign(&v, HUGE_PAGE, bytes) != 0)
+		return roar_xcalloc(cap, sizeof(uint64_t));
+#ifdef MADV_HUGEPAGE
+	madvise(v, bytes, MADV_HUGEPAGE);
+#endif
+	return memset(v, 0, bytes);
+}
+
 static void
 grow_slots(struct roar_file_store *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024;
-	uint64_t *v = roar_xcalloc(cap, sizeof(*v));
+	uint64_t *v = alloc_slots(cap);
 
 	for (size_t i = 0; i < s->cap; i++) {
 		size_t j;

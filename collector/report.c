@@ -122,14 +122,6 @@ pack_env(msgpack_packer *pk, const struct roar_strv *env, bool keep_secrets)
 	}
 }
 
-static void
-pack_tids(msgpack_packer *pk, const pid_t *v, size_t n)
-{
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
-		msgpack_pack_int64(pk, v[i]);
-}
-
 /*
  * Which files each process touched, grouped by process once for the whole
  * report (one pass over the access map, one sort), instead of asking the
@@ -190,21 +182,17 @@ index_access(const struct roar_merge *m, const struct roar_file **sorted,
 }
 
 /* A path as roar_pack_bytes packs it, its UTF-8 check made once. */
-static void
-pack_path(msgpack_packer *pk, const struct roar_file *f)
+static inline void
+stage_path(struct roar_stage *st, const struct roar_file *f)
 {
-	if (f->utf8) {
-		roar_pack_str(pk, f->path.p, f->path.len);
-	} else {
-		msgpack_pack_bin(pk, f->path.len);
-		msgpack_pack_bin_body(pk, f->path.p, f->path.len);
-	}
+	roar_stage_bytes(st, f->path.p, f->path.len, f->utf8);
 }
 
 /* The files of one process with the given access bit, sorted by path. */
 static void
 pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
-		const struct roar_file **sorted, pid_t pid, uintptr_t bit)
+		const struct roar_file **sorted, pid_t pid, uintptr_t bit,
+		struct roar_stage *st)
 {
 	size_t lo = 0, hi = ix->n, n = 0;
 
@@ -218,10 +206,13 @@ pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
 	}
 	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
 		n += (ix->v[i].bits & bit) != 0;
-	msgpack_pack_array(pk, n);
+	st->pk = pk;
+	st->n = 0;
+	roar_stage_array(st, n);
 	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
 		if (ix->v[i].bits & bit)
-			pack_path(pk, sorted[ix->v[i].rank]);
+			stage_path(st, sorted[ix->v[i].rank]);
+	roar_stage_flush(st);
 }
 
 /* The optional keys of a process (report_schema.h): fd_yields and
@@ -247,7 +238,8 @@ roar_r_has_PROC_UNSEEN(const struct roar_proc *p)
 static void
 pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	     const struct roar_proc *p, const struct roar_file **sorted,
-	     const struct access_index *ix, struct roar_symbolizer *sym)
+	     const struct access_index *ix, struct roar_symbolizer *sym,
+	     struct roar_stage *st)
 {
 	const struct roar_strv *cmd = roar_merge_command(m, p);
 	const struct roar_strv *env = roar_merge_env(m, p);
@@ -323,9 +315,9 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	else
 		msgpack_pack_nil(pk);
 	roar_pack_key(pk, ROAR_R_PROC_READ_PATHS);
-	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ);
+	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ, st);
 	roar_pack_key(pk, ROAR_R_PROC_WRITTEN_PATHS);
-	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE);
+	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE, st);
 	if (roar_r_has_PROC_UNSEEN(p)) {
 		roar_pack_key(pk, ROAR_R_PROC_UNSEEN);
 		msgpack_pack_array(pk, p->unseen_io_uring + p->unseen_memory);
@@ -350,7 +342,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 }
 
 static void
-pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
+pack_path_list(struct roar_stage *st, const struct roar_file **sorted, size_t n,
 	       bool want_read, bool want_write)
 {
 	size_t k = 0;
@@ -359,11 +351,49 @@ pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
 		if ((want_read && sorted[i]->read) ||
 		    (want_write && sorted[i]->written))
 			k++;
-	msgpack_pack_array(pk, k);
+	roar_stage_array(st, k);
 	for (size_t i = 0; i < n; i++)
 		if ((want_read && sorted[i]->read) ||
 		    (want_write && sorted[i]->written))
-			pack_path(pk, sorted[i]);
+			stage_path(st, sorted[i]);
+}
+
+/* The files, and the opened, read and written lists. */
+static void
+pack_files(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
+	   struct roar_stage *st)
+{
+	st->pk = pk;
+	st->n = 0;
+	roar_stage_array(st, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct roar_file *f = sorted[i];
+		const pid_t *rt = roar_file_read_tids(f);
+		const pid_t *wt = roar_file_written_tids(f);
+
+		roar_stage_map(st, ROAR_R_SIZE(ROAR_REPORT_FILE_KEYS));
+		roar_stage_key(st, ROAR_R_FILE_PATH);
+		stage_path(st, f);
+		roar_stage_key(st, ROAR_R_FILE_READ);
+		roar_stage_bool(st, f->read);
+		roar_stage_key(st, ROAR_R_FILE_WRITTEN);
+		roar_stage_bool(st, f->written);
+		roar_stage_key(st, ROAR_R_FILE_READ_THREADS);
+		roar_stage_array(st, f->n_read_tids);
+		for (uint32_t t = 0; t < f->n_read_tids; t++)
+			roar_stage_int64(st, rt[t]);
+		roar_stage_key(st, ROAR_R_FILE_WRITTEN_THREADS);
+		roar_stage_array(st, f->n_written_tids);
+		for (uint32_t t = 0; t < f->n_written_tids; t++)
+			roar_stage_int64(st, wt[t]);
+	}
+	roar_stage_key(st, ROAR_R_TOP_OPENED_FILES);
+	pack_path_list(st, sorted, n, true, true);
+	roar_stage_key(st, ROAR_R_TOP_READ_FILES);
+	pack_path_list(st, sorted, n, true, false);
+	roar_stage_key(st, ROAR_R_TOP_WRITTEN_FILES);
+	pack_path_list(st, sorted, n, false, true);
+	roar_stage_flush(st);
 }
 
 void
@@ -385,6 +415,7 @@ roar_report_pack_to(const struct roar_merge *m, void *data,
 	/* Call sites are symbolized now, after the run, never while it
 	 * goes on. */
 	struct roar_symbolizer *sym = roar_symbolizer_new();
+	struct roar_stage *st = roar_xmalloc(sizeof(*st));
 
 	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
 	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
@@ -401,31 +432,10 @@ roar_report_pack_to(const struct roar_merge *m, void *data,
 	roar_pack_key(&pk, ROAR_R_TOP_PROCESSES);
 	msgpack_pack_array(&pk, pv.n);
 	for (size_t i = 0; i < pv.n; i++)
-		pack_process(&pk, m, pv.v[i], sorted, &ix, sym);
+		pack_process(&pk, m, pv.v[i], sorted, &ix, sym, st);
 	roar_symbolizer_free(sym);
 	roar_pack_key(&pk, ROAR_R_TOP_FILES);
-	msgpack_pack_array(&pk, m->nfiles);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct roar_file *f = sorted[i];
-
-		msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_FILE_KEYS));
-		roar_pack_key(&pk, ROAR_R_FILE_PATH);
-		pack_path(&pk, f);
-		roar_pack_key(&pk, ROAR_R_FILE_READ);
-		roar_pack_bool(&pk, f->read);
-		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN);
-		roar_pack_bool(&pk, f->written);
-		roar_pack_key(&pk, ROAR_R_FILE_READ_THREADS);
-		pack_tids(&pk, roar_file_read_tids(f), f->n_read_tids);
-		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN_THREADS);
-		pack_tids(&pk, roar_file_written_tids(f), f->n_written_tids);
-	}
-	roar_pack_key(&pk, ROAR_R_TOP_OPENED_FILES);
-	pack_path_list(&pk, sorted, m->nfiles, true, true);
-	roar_pack_key(&pk, ROAR_R_TOP_READ_FILES);
-	pack_path_list(&pk, sorted, m->nfiles, true, false);
-	roar_pack_key(&pk, ROAR_R_TOP_WRITTEN_FILES);
-	pack_path_list(&pk, sorted, m->nfiles, false, true);
+	pack_files(&pk, sorted, m->nfiles, st);
 	roar_pack_key(&pk, ROAR_R_TOP_START_TIME);
 	msgpack_pack_double(&pk, m->start_time);
 	roar_pack_key(&pk, ROAR_R_TOP_END_TIME);
@@ -495,4 +505,5 @@ roar_report_pack_to(const struct roar_merge *m, void *data,
 	free(pv.v);
 	free(sorted);
 	free(ix.v);
+	free(st);
 }

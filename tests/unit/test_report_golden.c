@@ -17,8 +17,8 @@
 
 #include "unit_report.h"
 
-#define GOLDEN_SIZE 107288u
-#define GOLDEN_HASH 0xa53b0433d2be9f41ull
+#define GOLDEN_SIZE 110453u
+#define GOLDEN_HASH 0x4c4d80b84be7fd53ull
 
 #define NPROCS 40
 #define NFILES 300
@@ -92,6 +92,25 @@ big_run(void)
 			file("read", pid, tid, "/tmp/roar-sock/s.0");
 			file("write", pid, tid, "/out/report.msgpack");
 		}
+	}
+	/* Wider encodings: str 8 and 16, bin 8 and 16, tids past 16 bits,
+	 * more than 15 of them. */
+	memset(path, 'x', sizeof(path));
+	memcpy(path, "/long/", 6);
+	path[40] = '\0';
+	for (pid_t t = 0; t < 20; t++)
+		file(t % 2 ? "write" : "read", 205, 70000 + t * 1000, path);
+	path[40] = '\xff';
+	bin_file("read", 206, 2060, path, 41);
+	{
+		char huge[301];
+
+		memset(huge, 'y', 300);
+		memcpy(huge, "/huge/", 6);
+		huge[300] = '\0';
+		file("read", 207, 2070, huge);
+		huge[299] = '\xfe';
+		bin_file("write", 207, 2070, huge, 300);
 	}
 }
 

@@ -59,17 +59,15 @@ roar_stage_flush(struct roar_stage *s)
 }
 
 void
-roar_stage_raw(struct roar_stage *s, const void *p, size_t len)
+roar_stage_raw_slow(struct roar_stage *s, const void *p, size_t len)
 {
-	if (s->n + len > sizeof(s->b)) {
-		roar_stage_flush(s);
-		if (len > sizeof(s->b)) {
-			s->pk->callback(s->pk->data, p, len);
-			return;
-		}
+	roar_stage_flush(s);
+	if (len > sizeof(s->b)) {
+		s->pk->callback(s->pk->data, p, len);
+		return;
 	}
-	memcpy(s->b + s->n, p, len);
-	s->n += len;
+	memcpy(s->b, p, len);
+	s->n = len;
 }
 
 /* A type byte and n in width bytes, big-endian. */
@@ -85,7 +83,7 @@ head(struct roar_stage *s, unsigned char type, uint64_t n, unsigned width)
 }
 
 void
-roar_stage_str_head(struct roar_stage *s, size_t len)
+roar_stage_str_head_wide(struct roar_stage *s, size_t len)
 {
 	if (len < 32)
 		head(s, (unsigned char)(0xa0 | len), 0, 0);

@@ -46,12 +46,38 @@ struct roar_stage {
 
 void roar_stage_flush(struct roar_stage *s);
 
-/** Raw bytes (a body). */
-void roar_stage_raw(struct roar_stage *s, const void *p, size_t len);
+/** Raw bytes (a body): roar_stage_raw, when they do not fit. */
+void roar_stage_raw_slow(struct roar_stage *s, const void *p, size_t len);
+
+static inline void
+roar_stage_raw(struct roar_stage *s, const void *p, size_t len)
+{
+	if (s->n + len > sizeof(s->b)) {
+		roar_stage_raw_slow(s, p, len);
+		return;
+	}
+	memcpy(s->b + s->n, p, len);
+	s->n += len;
+}
 
 /** The header of a str (0xa0, 0xd9, 0xda, 0xdb) or of a bin (0xc4, ...). */
-void roar_stage_str_head(struct roar_stage *s, size_t len);
+void roar_stage_str_head_wide(struct roar_stage *s, size_t len);
 void roar_stage_bin_head(struct roar_stage *s, size_t len);
+
+static inline void
+roar_stage_str_head(struct roar_stage *s, size_t len)
+{
+	unsigned char h[2] = { 0xd9, (unsigned char)len };
+
+	if (len < 32) {
+		h[0] = (unsigned char)(0xa0 | len);
+		roar_stage_raw(s, h, 1);
+	} else if (len < 256) {
+		roar_stage_raw(s, h, 2);
+	} else {
+		roar_stage_str_head_wide(s, len);
+	}
+}
 
 /** Array and map headers (0x90/0xdc/0xdd, 0x80/0xde/0xdf). */
 void roar_stage_array(struct roar_stage *s, size_t n);

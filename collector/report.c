@@ -79,6 +79,69 @@ cmp_file(const void *a, const void *b)
 			      &(*(const struct roar_file *const *)b)->path);
 }
 
+/*
+ * The files in path order (roar_bytes_cmp's), from depth on (the bytes
+ * before are the same in all n), MSD first: radix-sorted by the eight
+ * bytes after the prefix all n share (big-endian, short paths padded
+ * with zeros, which no path holds), then each run of keys alike the same
+ * way from eight bytes further.  A million paths under one directory so
+ * cost no string comparison at all.
+ */
+static void
+sort_files_from(const struct roar_file **f, size_t n, size_t depth,
+		struct roar_kv *v)
+{
+	size_t lcp;
+
+	if (n < 32) {
+		qsort(f, n, sizeof(*f), cmp_file);
+		return;
+	}
+	lcp = f[0]->path.len;
+	for (size_t i = 1; i < n && lcp > depth; i++) {
+		size_t k = depth,
+		       end = f[i]->path.len < lcp ? f[i]->path.len : lcp;
+
+		while (k < end && f[0]->path.p[k] == f[i]->path.p[k])
+			k++;
+		lcp = k;
+	}
+	if (lcp < depth)
+		lcp = depth;
+	for (size_t i = 0; i < n; i++) {
+		const struct roar_bytes *b = &f[i]->path;
+		uint64_t key = 0;
+
+		for (size_t k = lcp; k < lcp + 8; k++)
+			key = key << 8 |
+			      (k < b->len ? (unsigned char)b->p[k] : 0);
+		v[i].key = key;
+		v[i].val = (uint64_t)(uintptr_t)f[i];
+	}
+	roar_sort_kv(v, n);
+	for (size_t i = 0; i < n; i++)
+		f[i] = (const struct roar_file *)(uintptr_t)v[i].val;
+	for (size_t i = 0, j; i < n; i = j) {
+		uint64_t key = v[i].key;
+
+		for (j = i + 1; j < n && v[j].key == key; j++)
+			;
+		if (j - i > 1)
+			sort_files_from(f + i, j - i, lcp + 8, v + i);
+	}
+}
+
+static void
+sort_files(const struct roar_merge *m, const struct roar_file **sorted)
+{
+	struct roar_kv *v = roar_xmalloc((m->nfiles + 1) * sizeof(*v));
+
+	if (m->nfiles)
+		memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
+	sort_files_from(sorted, m->nfiles, 0, v);
+	free(v);
+}
+
 /* Whether an environment variable's name looks like it holds a secret
  * (case-insensitively contains one of these). */
 static bool
@@ -127,26 +190,15 @@ pack_env(msgpack_packer *pk, const struct roar_strv *env, bool keep_secrets)
  * report (one pass over the access map, one sort), instead of asking the
  * map for every (process, file) pair.
  */
-struct access_entry {
-	pid_t pid;
-	uint32_t rank; /* position of the file in the sorted file list */
-	unsigned bits;
-};
-
 struct access_index {
-	struct access_entry *v;
+	/* key: pid << 32 | rank (the file's position in the sorted list);
+	 * val: its ROAR_ACCESS_* bits.  Sorted by key. */
+	struct roar_kv *v;
 	size_t n;
 };
 
-static int
-cmp_access(const void *a, const void *b)
-{
-	const struct access_entry *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return (x->pid > y->pid) - (x->pid < y->pid);
-	return (x->rank > y->rank) - (x->rank < y->rank);
-}
+#define ENTRY_PID(e) ((pid_t)((e)->key >> 32))
+#define ENTRY_RANK(e) ((uint32_t)(e)->key)
 
 struct index_ctx {
 	const uint32_t *rank;
@@ -157,11 +209,10 @@ static void
 index_one(const struct roar_file *f, pid_t pid, unsigned bits, void *arg)
 {
 	struct index_ctx *c = arg;
-	struct access_entry *e = &c->ix->v[c->ix->n++];
+	struct roar_kv *e = &c->ix->v[c->ix->n++];
 
-	e->pid = pid;
-	e->rank = c->rank[f->index];
-	e->bits = bits;
+	e->key = (uint64_t)(uint32_t)pid << 32 | c->rank[f->index];
+	e->val = bits;
 }
 
 static void
@@ -177,7 +228,7 @@ index_access(const struct roar_merge *m, const struct roar_file **sorted,
 	ix->v = roar_xcalloc(m->nfiles + m->access.count + 1, sizeof(*ix->v));
 	ix->n = 0;
 	roar_merge_each_access(m, index_one, &c);
-	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_access);
+	roar_sort_kv(ix->v, ix->n);
 	free(rank);
 }
 
@@ -199,19 +250,19 @@ pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
 	while (lo < hi) { /* first entry of pid */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ix->v[mid].pid < pid)
+		if (ENTRY_PID(&ix->v[mid]) < pid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
-		n += (ix->v[i].bits & bit) != 0;
+	for (size_t i = lo; i < ix->n && ENTRY_PID(&ix->v[i]) == pid; i++)
+		n += (ix->v[i].val & bit) != 0;
 	st->pk = pk;
 	st->n = 0;
 	roar_stage_array(st, n);
-	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
-		if (ix->v[i].bits & bit)
-			stage_path(st, sorted[ix->v[i].rank]);
+	for (size_t i = lo; i < ix->n && ENTRY_PID(&ix->v[i]) == pid; i++)
+		if (ix->v[i].val & bit)
+			stage_path(st, sorted[ENTRY_RANK(&ix->v[i])]);
 	roar_stage_flush(st);
 }
 
@@ -419,9 +470,7 @@ roar_report_pack_to(const struct roar_merge *m, void *data,
 
 	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
 	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
-	if (m->nfiles)
-		memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
-	qsort(sorted, m->nfiles, sizeof(*sorted), cmp_file);
+	sort_files(m, sorted);
 
 	index_access(m, sorted, &ix);
 	take_host_name();

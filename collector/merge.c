@@ -33,7 +33,6 @@ roar_merge_init(struct roar_merge *m, pid_t root_pid)
 {
 	memset(m, 0, sizeof(*m));
 	roar_map_init(&m->procs);
-	roar_map_init(&m->files);
 	roar_map_init(&m->access);
 	roar_map_init(&m->slot_pid);
 	roar_map_init(&m->slot_got);
@@ -85,17 +84,9 @@ void
 roar_merge_free(struct roar_merge *m)
 {
 	roar_merge_each_proc(m, free_proc, NULL);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		struct roar_file *f = m->file_list[i];
-
-		roar_bytes_free(&f->path);
-		free(f->read_tids);
-		free(f->written_tids);
-		free(f);
-	}
+	roar_file_store_free(m);
 	free(m->file_list);
 	roar_map_free(&m->procs);
-	roar_map_free(&m->files);
 	roar_map_free(&m->access);
 	roar_map_free(&m->slot_pid);
 	roar_map_free(&m->slot_got);
@@ -151,38 +142,6 @@ roar_merge_excluded(const struct roar_merge *m, const char *path, size_t len)
 	    !memcmp(path, m->exclude_exact.p, len))
 		return true;
 	return false;
-}
-
-struct roar_file *
-roar_merge_intern_file(struct roar_merge *m, const char *path, size_t len,
-		       uint32_t *index)
-{
-	uint64_t h = roar_hash_bytes(path, len);
-
-	/* Linear probing on the hash itself: collisions step to h+1. */
-	for (;; h++) {
-		struct roar_file *f = roar_map_get(&m->files, h);
-
-		if (!f)
-			break;
-		if (f->path.len == len && !memcmp(f->path.p, path, len)) {
-			*index = f->index;
-			return f;
-		}
-	}
-	struct roar_file *f = roar_xcalloc(1, sizeof(*f));
-
-	f->path = roar_bytes_dup(path, len);
-	roar_map_put(&m->files, h, f);
-	if ((m->nfiles & (m->nfiles - 1)) == 0) { /* 0, 1, 2, 4, ...: double */
-		size_t cap = m->nfiles ? m->nfiles * 2 : 1;
-
-		m->file_list = roar_xrealloc(m->file_list,
-					     cap * sizeof(*m->file_list));
-	}
-	*index = f->index = (uint32_t)m->nfiles;
-	m->file_list[m->nfiles++] = f;
-	return f;
 }
 
 /* ---- images and exec attempts ----------------------------------------- */

@@ -150,25 +150,68 @@ roar_proc_image(const struct roar_proc *p)
 	return p->nimages ? &p->images[p->nimages - 1] : NULL;
 }
 
+/*
+ * One distinct path.  The path's bytes live in the file table's arena
+ * (merge_file.c), the records in blocks that never move, so that a path
+ * costs little more than its bytes; the threads that read and wrote it
+ * are kept inline while there is one of each (roar_file_read_tids), and
+ * so is the first process that touched it (the others are in
+ * roar_merge.access; ask roar_merge_access).
+ */
+union roar_tids {
+	pid_t one;   /* while there is one */
+	pid_t *many; /* from the second on */
+};
+
 struct roar_file {
-	struct roar_bytes path;
-	uint32_t index; /* position in roar_merge.file_list */
+	struct roar_bytes path; /* NUL-terminated; owned by the table */
+	uint32_t index;         /* position in roar_merge.file_list */
+	uint32_t n_read_tids;
+	uint32_t n_written_tids;
+	pid_t first_pid; /* the first process that touched it */
+	union roar_tids read_tids;
+	union roar_tids written_tids;
+	uint8_t first_bits; /* ROAR_ACCESS_* of first_pid */
 	bool read;
 	bool written;
-	pid_t *read_tids;
-	size_t n_read_tids;
-	pid_t *written_tids;
-	size_t n_written_tids;
+	bool utf8; /* the path is UTF-8 (packed as a str, else a bin) */
+};
+
+/** The threads that read f (n_read_tids of them). */
+static inline const pid_t *
+roar_file_read_tids(const struct roar_file *f)
+{
+	return f->n_read_tids > 1 ? f->read_tids.many : &f->read_tids.one;
+}
+
+/** The threads that wrote f (n_written_tids of them). */
+static inline const pid_t *
+roar_file_written_tids(const struct roar_file *f)
+{
+	return f->n_written_tids > 1 ? f->written_tids.many
+				     : &f->written_tids.one;
+}
+
+/* The file table's storage (merge_file.c). */
+struct roar_file_store {
+	uint64_t *slots; /* hash tag << 32 | (index + 1); 0: empty */
+	size_t cap;      /* a power of two, or 0 */
+	char *arena;     /* the current chunk of path bytes */
+	size_t arena_left;
+	char **chunks; /* every chunk of path bytes, and of records */
+	size_t nchunks;
+	struct roar_file *block; /* the current block of records */
+	size_t block_left;
 };
 
 struct roar_merge {
-	struct roar_map procs; /* pid -> struct roar_proc * */
-	struct roar_map files; /* path hash -> struct roar_file *; a
-				   colliding path takes the next free hash
-				   (roar_merge_intern_file) */
+	struct roar_map procs;        /* pid -> struct roar_proc * */
+	struct roar_file_store files; /* path -> struct roar_file */
 	struct roar_file **file_list;
 	size_t nfiles;
-	struct roar_map access; /* (file index << 32 | pid) -> bits */
+	/* (file index << 32 | pid) -> bits, for every process that touched
+	 * a file but its first one (struct roar_file.first_pid). */
+	struct roar_map access;
 	pid_t root_pid;
 	uint64_t bad_frames; /* frames that could not be decoded */
 	uint64_t unknown_events;
@@ -238,6 +281,16 @@ struct roar_merge {
 /* Access bits in struct roar_merge.access. */
 #define ROAR_ACCESS_READ 1u
 #define ROAR_ACCESS_WRITE 2u
+
+/** What pid did to f: ROAR_ACCESS_* bits, 0 when nothing. */
+unsigned roar_merge_access(const struct roar_merge *m,
+			   const struct roar_file *f, pid_t pid);
+
+/** Calls fn for every (file, process, bits) of the run. */
+void roar_merge_each_access(const struct roar_merge *m,
+			    void (*fn)(const struct roar_file *f, pid_t pid,
+				       unsigned bits, void *arg),
+			    void *arg);
 
 void roar_merge_init(struct roar_merge *m, pid_t root_pid);
 void roar_merge_free(struct roar_merge *m);

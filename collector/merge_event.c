@@ -159,16 +159,6 @@ set_self_parent(struct roar_proc *p, pid_t ppid)
 		set_parent(p, ppid, ROAR_PARENT_EXEC_HELLO);
 }
 
-static void
-add_tid(pid_t **v, size_t *n, pid_t tid)
-{
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i] == tid)
-			return;
-	*v = roar_xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = tid;
-}
-
 static int
 on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid, bool write)
 {
@@ -178,8 +168,6 @@ on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid, bool write)
 	uint32_t index;
 	struct roar_file *f;
 	struct roar_proc *p;
-	uint64_t key;
-	uintptr_t bits;
 
 	if (!roar_mp_bytes(roar_mp_get(ev, ROAR_KEY_PATH), &path, &len) ||
 	    len == 0 || path[0] != '/' || memchr(path, '\0', len))
@@ -194,22 +182,14 @@ on_file(struct roar_merge *m, const msgpack_object *ev, pid_t pid, bool write)
 	}
 	f = roar_merge_intern_file(m, path, len, &index);
 	roar_callsites_on_file(p, ev, index, write);
-	if (write) {
+	if (write)
 		f->written = true;
-		if (tid > 0)
-			add_tid(&f->written_tids, &f->n_written_tids,
-				(pid_t)tid);
-	} else {
+	else
 		f->read = true;
-		if (tid > 0)
-			add_tid(&f->read_tids, &f->n_read_tids, (pid_t)tid);
-	}
-	key = (uint64_t)index << 32 | (uint32_t)pid;
-	bits = (uintptr_t)roar_map_get(&m->access, key);
-	if (!bits)
-		p->nfiles++;
-	bits |= write ? ROAR_ACCESS_WRITE : ROAR_ACCESS_READ;
-	roar_map_put(&m->access, key, (void *)bits);
+	if (tid > 0)
+		roar_file_add_tid(f, write, (pid_t)tid);
+	roar_merge_add_access(m, f, p,
+			      write ? ROAR_ACCESS_WRITE : ROAR_ACCESS_READ);
 	return 0;
 }
 

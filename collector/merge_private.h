@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the files of the merge share and nobody else uses: the model's
- * record keeping (merge.c), the identity rules (merge_identity.c) and the
+ * record keeping (merge.c) and file table (merge_file.c), the identity rules (merge_identity.c) and the
  * walks along parent links that the queries and the diagnosis both make
  * (merge_query.c).  The public side is merge.h.
  */
@@ -36,6 +36,16 @@ bool roar_merge_excluded(const struct roar_merge *m, const char *path,
  *  file_list. */
 struct roar_file *roar_merge_intern_file(struct roar_merge *m, const char *path,
 					 size_t len, uint32_t *index);
+
+/** One more thread that read (or wrote) f. */
+void roar_file_add_tid(struct roar_file *f, bool write, pid_t tid);
+
+/** p did bit (ROAR_ACCESS_*) to f; p->nfiles counts f once. */
+void roar_merge_add_access(struct roar_merge *m, struct roar_file *f,
+			   struct roar_proc *p, unsigned bit);
+
+/** Free the file table (merge_file.c). */
+void roar_file_store_free(struct roar_merge *m);
 
 /** Insert *im (taken over) into p's images, sorted by time, within the
  *  caps (ROAR_MERGE_MAX_HISTORY, ROAR_CAP_PROC_IMAGE_BYTES). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The report's value writers (pack.h), one of each, so that a path is
- * packed the same way (str or bin) wherever the report holds one.
+ * packed the same way (str or bin) wherever the report holds one, and
+ * the staging buffer that encodes them in bulk, byte for byte the same.
  */
 #include "config.h"
 
@@ -45,4 +46,110 @@ roar_pack_bool(msgpack_packer *pk, bool b)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
+}
+
+/* ---- the staging buffer ------------------------------------------------ */
+
+void
+roar_stage_flush(struct roar_stage *s)
+{
+	if (s->n)
+		s->pk->callback(s->pk->data, (const char *)s->b, s->n);
+	s->n = 0;
+}
+
+void
+roar_stage_raw_slow(struct roar_stage *s, const void *p, size_t len)
+{
+	roar_stage_flush(s);
+	if (len > sizeof(s->b)) {
+		s->pk->callback(s->pk->data, p, len);
+		return;
+	}
+	memcpy(s->b, p, len);
+	s->n = len;
+}
+
+/* A type byte and n in width bytes, big-endian. */
+static void
+head(struct roar_stage *s, unsigned char type, uint64_t n, unsigned width)
+{
+	unsigned char h[9];
+
+	h[0] = type;
+	for (unsigned i = 0; i < width; i++)
+		h[1 + i] = (unsigned char)(n >> (8 * (width - 1 - i)));
+	roar_stage_raw(s, h, 1 + width);
+}
+
+void
+roar_stage_str_head_wide(struct roar_stage *s, size_t len)
+{
+	if (len < 32)
+		head(s, (unsigned char)(0xa0 | len), 0, 0);
+	else if (len < 256)
+		head(s, 0xd9, len, 1);
+	else if (len < 65536)
+		head(s, 0xda, len, 2);
+	else
+		head(s, 0xdb, len, 4);
+}
+
+void
+roar_stage_bin_head(struct roar_stage *s, size_t len)
+{
+	if (len < 256)
+		head(s, 0xc4, len, 1);
+	else if (len < 65536)
+		head(s, 0xc5, len, 2);
+	else
+		head(s, 0xc6, len, 4);
+}
+
+void
+roar_stage_array(struct roar_stage *s, size_t n)
+{
+	if (n < 16)
+		head(s, (unsigned char)(0x90 | n), 0, 0);
+	else if (n < 65536)
+		head(s, 0xdc, n, 2);
+	else
+		head(s, 0xdd, n, 4);
+}
+
+void
+roar_stage_map(struct roar_stage *s, size_t n)
+{
+	if (n < 16)
+		head(s, (unsigned char)(0x80 | n), 0, 0);
+	else if (n < 65536)
+		head(s, 0xde, n, 2);
+	else
+		head(s, 0xdf, n, 4);
+}
+
+/* msgpack-c's choice of width (msgpack_pack_real_int64). */
+void
+roar_stage_int64(struct roar_stage *s, int64_t v)
+{
+	if (v < -(1ll << 5)) {
+		if (v < -(1ll << 31))
+			head(s, 0xd3, (uint64_t)v, 8);
+		else if (v < -(1ll << 15))
+			head(s, 0xd2, (uint64_t)v, 4);
+		else if (v < -(1ll << 7))
+			head(s, 0xd1, (uint64_t)v, 2);
+		else
+			head(s, 0xd0, (uint64_t)v, 1);
+	} else if (v < (1ll << 7)) {
+		head(s, (unsigned char)v, 0, 0);
+	} else if (v < (1ll << 8)) {
+		head(s, 0xcc, (uint64_t)v, 1);
+	} else if (v < (1ll << 16)) {
+		head(s, 0xcd, (uint64_t)v, 2);
+	} else if (v < (1ll << 32)) {
+		head(s, 0xce, (uint64_t)v, 4);
+	} else {
+		head(s, 0xcf, (uint64_t)v, 8);
+	}
 }

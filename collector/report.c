@@ -79,6 +79,69 @@ cmp_file(const void *a, const void *b)
 			      &(*(const struct roar_file *const *)b)->path);
 }
 
+/*
+ * The files in path order (roar_bytes_cmp's), from depth on (the bytes
+ * before are the same in all n), MSD first: radix-sorted by the eight
+ * bytes after the prefix all n share (big-endian, short paths padded
+ * with zeros, which no path holds), then each run of keys alike the same
+ * way from eight bytes further.  A million paths under one directory so
+ * cost no string comparison at all.
+ */
+static void
+sort_files_from(const struct roar_file **f, size_t n, size_t depth,
+		struct roar_kv *v)
+{
+	size_t lcp;
+
+	if (n < 32) {
+		qsort(f, n, sizeof(*f), cmp_file);
+		return;
+	}
+	lcp = f[0]->path.len;
+	for (size_t i = 1; i < n && lcp > depth; i++) {
+		size_t k = depth,
+		       end = f[i]->path.len < lcp ? f[i]->path.len : lcp;
+
+		while (k < end && f[0]->path.p[k] == f[i]->path.p[k])
+			k++;
+		lcp = k;
+	}
+	if (lcp < depth)
+		lcp = depth;
+	for (size_t i = 0; i < n; i++) {
+		const struct roar_bytes *b = &f[i]->path;
+		uint64_t key = 0;
+
+		for (size_t k = lcp; k < lcp + 8; k++)
+			key = key << 8 |
+			      (k < b->len ? (unsigned char)b->p[k] : 0);
+		v[i].key = key;
+		v[i].val = (uint64_t)(uintptr_t)f[i];
+	}
+	roar_sort_kv(v, n);
+	for (size_t i = 0; i < n; i++)
+		f[i] = (const struct roar_file *)(uintptr_t)v[i].val;
+	for (size_t i = 0, j; i < n; i = j) {
+		uint64_t key = v[i].key;
+
+		for (j = i + 1; j < n && v[j].key == key; j++)
+			;
+		if (j - i > 1)
+			sort_files_from(f + i, j - i, lcp + 8, v + i);
+	}
+}
+
+static void
+sort_files(const struct roar_merge *m, const struct roar_file **sorted)
+{
+	struct roar_kv *v = roar_xmalloc((m->nfiles + 1) * sizeof(*v));
+
+	if (m->nfiles)
+		memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
+	sort_files_from(sorted, m->nfiles, 0, v);
+	free(v);
+}
+
 /* Whether an environment variable's name looks like it holds a secret
  * (case-insensitively contains one of these). */
 static bool
@@ -122,38 +185,34 @@ pack_env(msgpack_packer *pk, const struct roar_strv *env, bool keep_secrets)
 	}
 }
 
-static void
-pack_tids(msgpack_packer *pk, const pid_t *v, size_t n)
-{
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
-		msgpack_pack_int64(pk, v[i]);
-}
-
 /*
  * Which files each process touched, grouped by process once for the whole
  * report (one pass over the access map, one sort), instead of asking the
  * map for every (process, file) pair.
  */
-struct access_entry {
-	pid_t pid;
-	uint32_t rank; /* position of the file in the sorted file list */
-	uintptr_t bits;
-};
-
 struct access_index {
-	struct access_entry *v;
+	/* key: pid << 32 | rank (the file's position in the sorted list);
+	 * val: its ROAR_ACCESS_* bits.  Sorted by key. */
+	struct roar_kv *v;
 	size_t n;
 };
 
-static int
-cmp_access(const void *a, const void *b)
-{
-	const struct access_entry *x = a, *y = b;
+#define ENTRY_PID(e) ((pid_t)((e)->key >> 32))
+#define ENTRY_RANK(e) ((uint32_t)(e)->key)
 
-	if (x->pid != y->pid)
-		return (x->pid > y->pid) - (x->pid < y->pid);
-	return (x->rank > y->rank) - (x->rank < y->rank);
+struct index_ctx {
+	const uint32_t *rank;
+	struct access_index *ix;
+};
+
+static void
+index_one(const struct roar_file *f, pid_t pid, unsigned bits, void *arg)
+{
+	struct index_ctx *c = arg;
+	struct roar_kv *e = &c->ix->v[c->ix->n++];
+
+	e->key = (uint64_t)(uint32_t)pid << 32 | c->rank[f->index];
+	e->val = bits;
 }
 
 static void
@@ -161,45 +220,50 @@ index_access(const struct roar_merge *m, const struct roar_file **sorted,
 	     struct access_index *ix)
 {
 	uint32_t *rank = roar_xcalloc(m->nfiles + 1, sizeof(*rank));
+	struct index_ctx c = { rank, ix };
 
 	for (size_t i = 0; i < m->nfiles; i++)
 		rank[sorted[i]->index] = (uint32_t)i;
-	ix->v = roar_xcalloc(m->access.count + 1, sizeof(*ix->v));
+	/* Each file's first process, and every other pair. */
+	ix->v = roar_xcalloc(m->nfiles + m->access.count + 1, sizeof(*ix->v));
 	ix->n = 0;
-	for (size_t i = 0; i < m->access.cap; i++) {
-		if (!m->access.used[i])
-			continue;
-		ix->v[ix->n].pid = (pid_t)(uint32_t)m->access.keys[i];
-		ix->v[ix->n].rank = rank[m->access.keys[i] >> 32];
-		ix->v[ix->n].bits = (uintptr_t)m->access.vals[i];
-		ix->n++;
-	}
-	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_access);
+	roar_merge_each_access(m, index_one, &c);
+	roar_sort_kv(ix->v, ix->n);
 	free(rank);
+}
+
+/* A path as roar_pack_bytes packs it, its UTF-8 check made once. */
+static inline void
+stage_path(struct roar_stage *st, const struct roar_file *f)
+{
+	roar_stage_bytes(st, f->path.p, f->path.len, f->utf8);
 }
 
 /* The files of one process with the given access bit, sorted by path. */
 static void
 pack_proc_files(msgpack_packer *pk, const struct access_index *ix,
-		const struct roar_file **sorted, pid_t pid, uintptr_t bit)
+		const struct roar_file **sorted, pid_t pid, uintptr_t bit,
+		struct roar_stage *st)
 {
 	size_t lo = 0, hi = ix->n, n = 0;
 
 	while (lo < hi) { /* first entry of pid */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ix->v[mid].pid < pid)
+		if (ENTRY_PID(&ix->v[mid]) < pid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
-		n += (ix->v[i].bits & bit) != 0;
-	msgpack_pack_array(pk, n);
-	for (size_t i = lo; i < ix->n && ix->v[i].pid == pid; i++)
-		if (ix->v[i].bits & bit)
-			roar_pack_bytes(pk, sorted[ix->v[i].rank]->path.p,
-					sorted[ix->v[i].rank]->path.len);
+	for (size_t i = lo; i < ix->n && ENTRY_PID(&ix->v[i]) == pid; i++)
+		n += (ix->v[i].val & bit) != 0;
+	st->pk = pk;
+	st->n = 0;
+	roar_stage_array(st, n);
+	for (size_t i = lo; i < ix->n && ENTRY_PID(&ix->v[i]) == pid; i++)
+		if (ix->v[i].val & bit)
+			stage_path(st, sorted[ENTRY_RANK(&ix->v[i])]);
+	roar_stage_flush(st);
 }
 
 /* The optional keys of a process (report_schema.h): fd_yields and
@@ -225,7 +289,8 @@ roar_r_has_PROC_UNSEEN(const struct roar_proc *p)
 static void
 pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	     const struct roar_proc *p, const struct roar_file **sorted,
-	     const struct access_index *ix, struct roar_symbolizer *sym)
+	     const struct access_index *ix, struct roar_symbolizer *sym,
+	     struct roar_stage *st)
 {
 	const struct roar_strv *cmd = roar_merge_command(m, p);
 	const struct roar_strv *env = roar_merge_env(m, p);
@@ -301,9 +366,9 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 	else
 		msgpack_pack_nil(pk);
 	roar_pack_key(pk, ROAR_R_PROC_READ_PATHS);
-	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ);
+	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_READ, st);
 	roar_pack_key(pk, ROAR_R_PROC_WRITTEN_PATHS);
-	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE);
+	pack_proc_files(pk, ix, sorted, p->pid, ROAR_ACCESS_WRITE, st);
 	if (roar_r_has_PROC_UNSEEN(p)) {
 		roar_pack_key(pk, ROAR_R_PROC_UNSEEN);
 		msgpack_pack_array(pk, p->unseen_io_uring + p->unseen_memory);
@@ -328,7 +393,7 @@ pack_process(msgpack_packer *pk, const struct roar_merge *m,
 }
 
 static void
-pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
+pack_path_list(struct roar_stage *st, const struct roar_file **sorted, size_t n,
 	       bool want_read, bool want_write)
 {
 	size_t k = 0;
@@ -337,16 +402,60 @@ pack_path_list(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
 		if ((want_read && sorted[i]->read) ||
 		    (want_write && sorted[i]->written))
 			k++;
-	msgpack_pack_array(pk, k);
+	roar_stage_array(st, k);
 	for (size_t i = 0; i < n; i++)
 		if ((want_read && sorted[i]->read) ||
 		    (want_write && sorted[i]->written))
-			roar_pack_bytes(pk, sorted[i]->path.p,
-					sorted[i]->path.len);
+			stage_path(st, sorted[i]);
+}
+
+/* The files, and the opened, read and written lists. */
+static void
+pack_files(msgpack_packer *pk, const struct roar_file **sorted, size_t n,
+	   struct roar_stage *st)
+{
+	st->pk = pk;
+	st->n = 0;
+	roar_stage_array(st, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct roar_file *f = sorted[i];
+		const pid_t *rt = roar_file_read_tids(f);
+		const pid_t *wt = roar_file_written_tids(f);
+
+		roar_stage_map(st, ROAR_R_SIZE(ROAR_REPORT_FILE_KEYS));
+		roar_stage_key(st, ROAR_R_FILE_PATH);
+		stage_path(st, f);
+		roar_stage_key(st, ROAR_R_FILE_READ);
+		roar_stage_bool(st, f->read);
+		roar_stage_key(st, ROAR_R_FILE_WRITTEN);
+		roar_stage_bool(st, f->written);
+		roar_stage_key(st, ROAR_R_FILE_READ_THREADS);
+		roar_stage_array(st, f->n_read_tids);
+		for (uint32_t t = 0; t < f->n_read_tids; t++)
+			roar_stage_int64(st, rt[t]);
+		roar_stage_key(st, ROAR_R_FILE_WRITTEN_THREADS);
+		roar_stage_array(st, f->n_written_tids);
+		for (uint32_t t = 0; t < f->n_written_tids; t++)
+			roar_stage_int64(st, wt[t]);
+	}
+	roar_stage_key(st, ROAR_R_TOP_OPENED_FILES);
+	pack_path_list(st, sorted, n, true, true);
+	roar_stage_key(st, ROAR_R_TOP_READ_FILES);
+	pack_path_list(st, sorted, n, true, false);
+	roar_stage_key(st, ROAR_R_TOP_WRITTEN_FILES);
+	pack_path_list(st, sorted, n, false, true);
+	roar_stage_flush(st);
 }
 
 void
 roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
+{
+	roar_report_pack_to(m, sbuf, msgpack_sbuffer_write);
+}
+
+void
+roar_report_pack_to(const struct roar_merge *m, void *data,
+		    msgpack_packer_write write)
 {
 	msgpack_packer pk;
 	struct proc_vec pv = { roar_xcalloc(m->procs.count + 1, sizeof(*pv.v)),
@@ -357,47 +466,25 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	/* Call sites are symbolized now, after the run, never while it
 	 * goes on. */
 	struct roar_symbolizer *sym = roar_symbolizer_new();
+	struct roar_stage *st = roar_xmalloc(sizeof(*st));
 
 	roar_merge_each_proc((struct roar_merge *)m, collect_proc, &pv);
 	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_proc);
-	if (m->nfiles)
-		memcpy(sorted, m->file_list, m->nfiles * sizeof(*sorted));
-	qsort(sorted, m->nfiles, sizeof(*sorted), cmp_file);
+	sort_files(m, sorted);
 
 	index_access(m, sorted, &ix);
 	take_host_name();
-	msgpack_packer_init(&pk, sbuf, msgpack_sbuffer_write);
+	msgpack_packer_init(&pk, data, write);
 	msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_TOP_KEYS));
 	roar_pack_key(&pk, ROAR_R_TOP_VERSION);
 	msgpack_pack_int(&pk, 1);
 	roar_pack_key(&pk, ROAR_R_TOP_PROCESSES);
 	msgpack_pack_array(&pk, pv.n);
 	for (size_t i = 0; i < pv.n; i++)
-		pack_process(&pk, m, pv.v[i], sorted, &ix, sym);
+		pack_process(&pk, m, pv.v[i], sorted, &ix, sym, st);
 	roar_symbolizer_free(sym);
 	roar_pack_key(&pk, ROAR_R_TOP_FILES);
-	msgpack_pack_array(&pk, m->nfiles);
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct roar_file *f = sorted[i];
-
-		msgpack_pack_map(&pk, ROAR_R_SIZE(ROAR_REPORT_FILE_KEYS));
-		roar_pack_key(&pk, ROAR_R_FILE_PATH);
-		roar_pack_bytes(&pk, f->path.p, f->path.len);
-		roar_pack_key(&pk, ROAR_R_FILE_READ);
-		roar_pack_bool(&pk, f->read);
-		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN);
-		roar_pack_bool(&pk, f->written);
-		roar_pack_key(&pk, ROAR_R_FILE_READ_THREADS);
-		pack_tids(&pk, f->read_tids, f->n_read_tids);
-		roar_pack_key(&pk, ROAR_R_FILE_WRITTEN_THREADS);
-		pack_tids(&pk, f->written_tids, f->n_written_tids);
-	}
-	roar_pack_key(&pk, ROAR_R_TOP_OPENED_FILES);
-	pack_path_list(&pk, sorted, m->nfiles, true, true);
-	roar_pack_key(&pk, ROAR_R_TOP_READ_FILES);
-	pack_path_list(&pk, sorted, m->nfiles, true, false);
-	roar_pack_key(&pk, ROAR_R_TOP_WRITTEN_FILES);
-	pack_path_list(&pk, sorted, m->nfiles, false, true);
+	pack_files(&pk, sorted, m->nfiles, st);
 	roar_pack_key(&pk, ROAR_R_TOP_START_TIME);
 	msgpack_pack_double(&pk, m->start_time);
 	roar_pack_key(&pk, ROAR_R_TOP_END_TIME);
@@ -467,4 +554,5 @@ roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf)
 	free(pv.v);
 	free(sorted);
 	free(ix.v);
+	free(st);
 }

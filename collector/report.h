@@ -18,6 +18,13 @@
  */
 void roar_report_pack(const struct roar_merge *m, msgpack_sbuffer *sbuf);
 
+/**
+ * Pack the report of m through write (as a msgpack_packer would),
+ * piece by piece: the report is never whole in memory.
+ */
+void roar_report_pack_to(const struct roar_merge *m, void *data,
+			 msgpack_packer_write write);
+
 /** What the report says instead of the value of a variable whose name
  *  looks secret (*TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *KEY*,
  *  *CREDENTIAL*, *AUTH*), unless ROAR_KEEP_SECRETS=1. */

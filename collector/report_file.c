@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A report as a file (report.h): written atomically (a new owner-only
- * temporary in the same directory, fsync, rename), by the collector and
- * by roar-report merge alike, and read back whole and checked before
- * anything decodes it.
+ * temporary in the same directory, fsync, rename), by the collector (as
+ * it is packed, through a buffer of fixed size) and by roar-report merge
+ * alike, and read back whole and checked before anything decodes it.
  */
 #include "config.h"
 
@@ -19,41 +19,25 @@
 #include "report.h"
 #include "util.h"
 
-int
-roar_report_write(const struct roar_merge *m, const char *path, char *err,
-		  size_t errlen)
+/*
+ * The temporary a report is written to, beside path.  It is new
+ * (O_EXCL), never a link someone planted (O_NOFOLLOW), and readable by
+ * its owner only: the report holds every process's environment.  A name
+ * already taken (a planted file or link) is skipped, not followed;
+ * rename then replaces the report's name itself, never what a link
+ * there points to.
+ * @return the descriptor, or -errno with a message in err
+ */
+static int
+open_temp(const char *path, char *tmp, size_t tmpcap, char *err, size_t errlen)
 {
-	msgpack_sbuffer sbuf;
-	int rc;
+	int fd = -1;
 
-	msgpack_sbuffer_init(&sbuf);
-	roar_report_pack(m, &sbuf);
-	rc = roar_report_write_sbuf(&sbuf, path, err, errlen);
-	msgpack_sbuffer_destroy(&sbuf);
-	return rc;
-}
-
-int
-roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path, char *err,
-		       size_t errlen)
-{
-	char tmp[PATH_MAX + 48];
-	int fd = -1, rc = 0;
-	size_t off = 0;
-
-	/*
-	 * The temporary is new (O_EXCL), never a link someone planted
-	 * (O_NOFOLLOW), and readable by its owner only: the report holds
-	 * every process's environment.  A name already taken (a planted
-	 * file or link) is skipped, not followed; rename then replaces the
-	 * report's name itself, never what a link there points to.
-	 */
 	for (unsigned try = 0; fd < 0 && try < 100; try++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path,
-				     (int)getpid(), try) >= sizeof(tmp)) {
+		if ((size_t)snprintf(tmp, tmpcap, "%s.tmp.%d.%u", path,
+				     (int)getpid(), try) >= tmpcap) {
 			snprintf(err, errlen, "report path too long: %s", path);
-			rc = -ENAMETOOLONG;
-			goto out;
+			return -ENAMETOOLONG;
 		}
 		fd = open(tmp,
 			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -62,25 +46,45 @@ roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path, char *err,
 			break;
 	}
 	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", tmp,
-			 strerror(errno));
-		goto out;
+		int e = errno;
+
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(e));
+		return -e;
 	}
-	while (off < sbuf->size) {
-		ssize_t n = write(fd, sbuf->data + off, sbuf->size - off);
+	return fd;
+}
+
+/* All of len bytes to fd; 0 or -errno. */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "cannot write %s: %s", tmp,
-				 strerror(-rc));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)n;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * After the bytes (rc: how writing them went): fsync, close, rename, or
+ * on any failure close and take the temporary away.
+ */
+static int
+finish_temp(int fd, const char *tmp, const char *path, int rc, char *err,
+	    size_t errlen)
+{
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp,
+			 strerror(-rc));
+		close(fd);
+		unlink(tmp);
+		return rc;
 	}
 	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
 		rc = -errno;
@@ -88,7 +92,7 @@ roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path, char *err,
 			 strerror(errno));
 		close(fd);
 		unlink(tmp);
-		goto out;
+		return rc;
 	}
 	close(fd);
 	if (rename(tmp, path) != 0) {
@@ -97,8 +101,72 @@ roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path, char *err,
 			 strerror(errno));
 		unlink(tmp);
 	}
-out:
 	return rc;
+}
+
+/*
+ * The report goes to its file as it is packed, through a buffer of this
+ * size: never whole in memory (a run of a million paths makes a report
+ * of a quarter of a gigabyte).
+ */
+#define STREAM_BUF (1u << 20)
+
+struct stream {
+	int fd;
+	int rc; /* the first failure; nothing more is written after it */
+	size_t len;
+	char *buf;
+};
+
+static int
+stream_write(void *data, const char *p, size_t n)
+{
+	struct stream *s = data;
+
+	if (s->rc)
+		return -1;
+	if (s->len + n > STREAM_BUF) {
+		s->rc = write_all(s->fd, s->buf, s->len);
+		s->len = 0;
+		if (!s->rc && n >= STREAM_BUF)
+			s->rc = write_all(s->fd, p, n);
+		if (s->rc || n >= STREAM_BUF)
+			return s->rc ? -1 : 0;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+int
+roar_report_write(const struct roar_merge *m, const char *path, char *err,
+		  size_t errlen)
+{
+	char tmp[PATH_MAX + 48];
+	struct stream s = { .fd = open_temp(path, tmp, sizeof(tmp), err,
+					    errlen) };
+
+	if (s.fd < 0)
+		return s.fd;
+	s.buf = roar_xmalloc(STREAM_BUF);
+	roar_report_pack_to(m, &s, stream_write);
+	if (!s.rc)
+		s.rc = write_all(s.fd, s.buf, s.len);
+	free(s.buf);
+	return finish_temp(s.fd, tmp, path, s.rc, err, errlen);
+}
+
+int
+roar_report_write_sbuf(const msgpack_sbuffer *sbuf, const char *path, char *err,
+		       size_t errlen)
+{
+	char tmp[PATH_MAX + 48];
+	int fd = open_temp(path, tmp, sizeof(tmp), err, errlen);
+
+	if (fd < 0)
+		return fd;
+	return finish_temp(fd, tmp, path, write_all(fd, sbuf->data, sbuf->size),
+			   err, errlen);
 }
 
 int

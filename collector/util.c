@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Collector helpers: allocation that never returns NULL, byte strings, an
- * open-addressing hash map.  The collector may use malloc and stdio; none
+ * open-addressing hash map, a radix sort.  The collector may use malloc and stdio; none
  * of this is ever linked into the preload library.
  */
 #include "config.h"
@@ -173,4 +173,39 @@ roar_map_put(struct roar_map *m, uint64_t key, void *val)
 	m->keys[i] = key;
 	m->vals[i] = val;
 	m->count++;
+}
+
+void
+roar_sort_kv(struct roar_kv *v, size_t n)
+{
+	size_t count[8][256];
+	struct roar_kv *tmp, *src = v, *dst;
+
+	if (n < 2)
+		return;
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		for (unsigned d = 0; d < 8; d++)
+			count[d][(v[i].key >> (8 * d)) & 0xff]++;
+	tmp = roar_xmalloc(n * sizeof(*tmp));
+	dst = tmp;
+	for (unsigned d = 0; d < 8; d++) {
+		size_t sum = 0, *c = count[d];
+
+		if (c[(v[0].key >> (8 * d)) & 0xff] == n)
+			continue; /* this byte is the same in every key */
+		for (unsigned b = 0; b < 256; b++) {
+			size_t k = c[b];
+
+			c[b] = sum;
+			sum += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[c[(src[i].key >> (8 * d)) & 0xff]++] = src[i];
+		dst = src;
+		src = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
 }

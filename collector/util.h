@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Small helpers of the collector side: owned byte strings (paths may hold
- * any bytes but NUL), growable vectors, a 64-bit-keyed hash map, and
- * allocation that aborts with a message rather than returning NULL.
+ * any bytes but NUL), growable vectors, a 64-bit-keyed hash map, a sort
+ * of 64-bit keys, and allocation that aborts with a message rather than returning NULL.
  */
 #ifndef ROAR_UTIL_H
 #define ROAR_UTIL_H
@@ -41,6 +41,16 @@ void roar_map_init(struct roar_map *m);
 void roar_map_free(struct roar_map *m);
 void *roar_map_get(const struct roar_map *m, uint64_t key);
 void roar_map_put(struct roar_map *m, uint64_t key, void *val);
+
+/* A key and what goes with it, for roar_sort_kv. */
+struct roar_kv {
+	uint64_t key;
+	uint64_t val;
+};
+
+/** Sort v by key, stably (a radix sort: bytes that are the same in every
+ *  key cost one look). */
+void roar_sort_kv(struct roar_kv *v, size_t n);
 
 /* FNV-1a over bytes. */
 uint64_t roar_hash_bytes(const char *p, size_t len);

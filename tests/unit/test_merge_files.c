@@ -25,8 +25,7 @@ file_named(const struct roar_merge *m, const char *p, size_t len)
 static uintptr_t
 access_bits(const struct roar_merge *m, const struct roar_file *f, pid_t pid)
 {
-	return (uintptr_t)roar_map_get(&m->access, (uint64_t)f->index << 32 |
-							   (uint32_t)pid);
+	return roar_merge_access(m, f, pid);
 }
 
 START_TEST(file_kinds)
@@ -50,11 +49,11 @@ START_TEST(file_kinds)
 	f = file_named(&M, "/r", 2);
 	ck_assert(f->read && !f->written);
 	ck_assert_uint_eq(f->n_read_tids, 1);
-	ck_assert_int_eq(f->read_tids[0], 1011);
+	ck_assert_int_eq(roar_file_read_tids(f)[0], 1011);
 	f = file_named(&M, "/w", 2);
 	ck_assert(!f->read && f->written);
 	ck_assert_uint_eq(f->n_written_tids, 1);
-	ck_assert_int_eq(f->written_tids[0], 1012);
+	ck_assert_int_eq(roar_file_written_tids(f)[0], 1012);
 	ck_assert_uint_eq(access_bits(&M, f, 101), ROAR_ACCESS_WRITE);
 	ck_assert_uint_eq(proc(&M, 101)->nfiles, 4);
 }

@@ -183,12 +183,14 @@ roar_sup_emit(struct roar_sup *s, const void *frame, size_t len)
 static void
 flush(struct roar_sup *s)
 {
-	ssize_t n = roar_send_now(s->out_w, s->out, s->out_len);
-	/* Broken: the loop is gone, nobody will read these. */
-	size_t off = n >= 0 ? (size_t)n : s->out_len;
+	if (s->out_len) {
+		ssize_t n = roar_send_now(s->out_w, s->out, s->out_len);
+		/* Broken: the loop is gone, nobody will read these. */
+		size_t off = n >= 0 ? (size_t)n : s->out_len;
 
-	memmove(s->out, s->out + off, s->out_len - off);
-	s->out_len -= off;
+		memmove(s->out, s->out + off, s->out_len - off);
+		s->out_len -= off;
+	}
 	if ((s->out_len > 0) != s->out_watched) {
 		struct epoll_event ev = { .events = EPOLLOUT,
 					  .data.u64 = UINT64_MAX - 1 };

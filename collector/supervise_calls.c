@@ -53,7 +53,8 @@ pend(struct roar_sup *s, struct sup_task *t, enum sup_op_kind kind,
      const char *via)
 {
 	sup_op_clear(s, &t->op);
-	t->op = (struct sup_op){ .kind = kind,
+	t->op = (struct sup_op){ .at_ms = roar_mono_ms(),
+				 .kind = kind,
 				 .flags = flags,
 				 .existed = existed,
 				 .follow = follow,
@@ -273,7 +274,7 @@ roar_sup_handle(struct roar_sup *s, int listener)
 		return;
 	}
 	/* Its previous call has returned: judge it. */
-	sup_settle_op(s, t);
+	sup_settle_op(s, t, true);
 	if (n->data.nr != SYS_execve && n->data.nr != SYS_execveat)
 		sup_settle_exec(s, t->p);
 	switch (n->data.nr) {

@@ -47,6 +47,7 @@ struct sup_op {
 	char *path;      /* absolute, lexically clean */
 	bool literal;    /* path is the caller's words but for its cwd:
 			    no ".", ".." or "//" was cleaned away */
+	uint64_t at_ms;  /* when the call was let go (roar_mono_ms) */
 };
 
 struct sup_proc;
@@ -195,10 +196,11 @@ struct sup_task *sup_task_of(struct roar_sup *s, pid_t tid);
 void sup_proc_free(struct roar_sup *s, struct sup_proc *p);
 void sup_op_clear(struct roar_sup *s, struct sup_op *op);
 /** The outcome of t's last call, now that it returned. */
-void sup_settle_op(struct roar_sup *s, struct sup_task *t);
+void sup_settle_op(struct roar_sup *s, struct sup_task *t, bool sure);
 /** Did the exec p let go happen?  Judge it now. */
 void sup_settle_exec(struct roar_sup *s, struct sup_proc *p);
-void sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool exec);
+/** Judge p's ops (and, when sure, its exec): sure, the calls returned. */
+void sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool sure);
 ssize_t sup_read_auxv(pid_t pid, unsigned char *buf);
 /** A new image's hello: argv, environment, cwd and exe from /proc. */
 void sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p);

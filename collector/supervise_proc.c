@@ -270,19 +270,36 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 		sup_say_exec_hello(s, p);
 }
 
-/* The outcome of t's last call, now that it returned. */
+/* A judgement made without knowing that the call returned (its thread
+ * went quiet) waits this long after the call, and gives up on a file
+ * not there after this long. */
+#define OP_QUIET_MS 20
+#define OP_GIVE_UP_MS 2000
+
+/* The outcome of t's last call: now that it returned (sure), or, when
+ * its thread went quiet, as far as can be told yet. */
 void
-sup_settle_op(struct roar_sup *s, struct sup_task *t)
+sup_settle_op(struct roar_sup *s, struct sup_task *t, bool sure)
 {
 	struct sup_op *op = &t->op;
 	char name[PATH_MAX];
 	struct stat st;
+	uint64_t age;
+	bool found;
 
 	if (op->kind == SUP_OP_NONE)
 		return;
-	if (t->p->mode == SUP_OWN &&
-	    sup_canonical_file(op->path, op->follow, op->literal, name,
-			       sizeof(name), &st)) {
+	age = roar_mono_ms() - op->at_ms;
+	if (!sure && age < OP_QUIET_MS)
+		return;
+	found = t->p->mode == SUP_OWN &&
+		sup_canonical_file(op->path, op->follow, op->literal, name,
+				   sizeof(name), &st);
+	/* Not there yet: the call may not have run (its thread not yet
+	 * scheduled on a busy machine); ask again later. */
+	if (!found && !sure && t->p->mode == SUP_OWN && age < OP_GIVE_UP_MS)
+		return;
+	if (found) {
 		unsigned credit = ROAR_CREDIT_WRITE;
 
 		if (op->kind == SUP_OP_OPEN) {
@@ -306,11 +323,11 @@ sup_settle_op(struct roar_sup *s, struct sup_task *t)
 }
 
 void
-sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool exec)
+sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool sure)
 {
 	for (struct sup_task *t = p->tasks; t; t = t->next)
-		sup_settle_op(s, t);
-	if (exec)
+		sup_settle_op(s, t, sure);
+	if (sure)
 		sup_settle_exec(s, p);
 }
 
@@ -318,10 +335,11 @@ void
 roar_sup_settle(struct roar_sup *s, bool all)
 {
 	/*
-	 * An open that waited SETTLE_MS (or more) is judged now: its thread
-	 * may never call again (killed, or busy).  An exec is not: one still
-	 * loading would look failed; it waits for its process's next call,
-	 * its end, or the end of the run (all).
+	 * An open whose thread went quiet is judged as far as it can be
+	 * (sup_settle_op): the thread may never call again (killed, or
+	 * busy).  An exec is not: one still loading would look failed; it
+	 * waits for its process's next call, its end, or the end of the run
+	 * (all).
 	 */
 	for (size_t i = 0; i < s->procs.cap; i++)
 		if (s->procs.used[i] && s->procs.vals[i])

@@ -33,7 +33,9 @@
 #include "roar/scm.h"
 #include "supervise_int.h"
 
-#define WATCH_STALL_MS 1000
+/* Long enough that a supervisor starved on a loaded machine is not taken
+ * for a stopped one (its calls would go unrecorded). */
+#define WATCH_STALL_MS 3000
 #define WATCH_MAX 256
 
 struct watch {

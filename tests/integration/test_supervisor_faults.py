@@ -77,7 +77,7 @@ class CollectorFaults(rt.TracerTest):
             pid = self.collector_of(p)
             os.kill(pid, signal.SIGSTOP)
             try:
-                # 20 rounds with the watchman's 1 s stall limit once:
+                # 20 rounds with the watchman's 3 s stall limit once:
                 # well within 20 s, where a hang would never end.
                 self.assertTrue(self.wait_marker(20),
                                 "the program stopped with the collector")

@@ -343,10 +343,10 @@ START_TEST(program_header_limit_is_the_kernels)
 	/* 64 KiB of program headers at most: 1170 of 56 bytes. */
 	write_exit0(at("p"), 1170);
 	ck_assert_int_eq(look(at("p")).kind, ROAR_IMAGE_STATIC);
-	ck_assert_int_eq(exec_result(at("p")), 0);
+	assert_exec_eq(at("p"), 0);
 	write_exit0(at("p"), 1171);
 	ck_assert_int_eq(look(at("p")).kind, ROAR_IMAGE_SHELL);
-	ck_assert_int_eq(exec_result(at("p")), 1000 + ENOEXEC);
+	assert_exec_eq(at("p"), 1000 + ENOEXEC);
 }
 END_TEST
 

@@ -83,12 +83,12 @@ START_TEST(interpreter_depth_is_the_kernels)
 	img = look(at("s4"));
 	ck_assert_int_eq(img.final, ROAR_IMAGE_DYNAMIC);
 	ck_assert_str_eq(img.interp, "/bin/true");
-	ck_assert_int_eq(exec_result(at("s4")), 0);
+	assert_exec_eq(at("s4"), 0);
 	img = look(at("s5"));
 	ck_assert_int_eq(img.kind, ROAR_IMAGE_SCRIPT);
 	ck_assert_int_eq(img.final, ROAR_IMAGE_SCRIPT);
 	ck_assert_int_eq(roar_image_tracer(&img), ROAR_TRACER_NONE);
-	ck_assert_int_eq(exec_result(at("s5")), 1000 + ELOOP);
+	assert_exec_eq(at("s5"), 1000 + ELOOP);
 	ck_assert_msg(strstr(words(&img), "too many levels"), "%s",
 		      words(&img));
 }
@@ -125,16 +125,16 @@ START_TEST(shebang_lines_as_the_kernel_reads_them)
 				      i);
 			ck_assert_str_eq(img.interp, cases[i].interp);
 			if (*cases[i].interp) {
-				ck_assert_int_eq(exec_result(at("x")), 0);
+				assert_exec_eq(at("x"), 0);
 				continue;
 			}
 			ck_assert_int_eq(img.final, ROAR_IMAGE_NOT_FOUND);
-			ck_assert_int_ne(exec_result(at("x")), 0);
-			ck_assert_int_ne(exec_result(at("x")), 1000 + ENOEXEC);
+			assert_exec_ne(at("x"), 0);
+			assert_exec_ne(at("x"), 1000 + ENOEXEC);
 		} else {
 			ck_assert_msg(img.kind == ROAR_IMAGE_SHELL, "case %zu",
 				      i);
-			ck_assert_int_eq(exec_result(at("x")), 1000 + ENOEXEC);
+			assert_exec_eq(at("x"), 1000 + ENOEXEC);
 		}
 	}
 
@@ -143,14 +143,14 @@ START_TEST(shebang_lines_as_the_kernel_reads_them)
 	memcpy(text, "#!/", 3);
 	unit_write_file(at("x"), text, HEAD, 0755);
 	ck_assert_int_eq(look(at("x")).kind, ROAR_IMAGE_SHELL);
-	ck_assert_int_eq(exec_result(at("x")), 1000 + ENOEXEC);
+	assert_exec_eq(at("x"), 1000 + ENOEXEC);
 	/* The name ending at byte 254, a blank in the last: whole. */
 	text[HEAD - 1] = ' ';
 	unit_write_file(at("x"), text, HEAD + 4, 0755);
 	img = look(at("x"));
 	ck_assert_int_eq(img.kind, ROAR_IMAGE_SCRIPT);
 	ck_assert_uint_eq(strlen(img.interp), HEAD - 3);
-	ck_assert_int_eq(exec_result(at("x")), 1000 + ENOENT);
+	assert_exec_eq(at("x"), 1000 + ENOENT);
 }
 END_TEST
 
@@ -166,14 +166,14 @@ START_TEST(files_without_shebang_run_with_sh)
 	ck_assert_int_eq(roar_image_tracer(&img), roar_image_tracer(&sh));
 	ck_assert_msg(!strncmp(words(&img), "no #! line, run by /bin/sh: ", 28),
 		      "%s", words(&img));
-	ck_assert_int_eq(exec_result(at("t")), 1000 + ENOEXEC);
+	assert_exec_eq(at("t"), 1000 + ENOEXEC);
 	/* Empty: the same. */
 	write_text(at("e"), "", 0755);
 	ck_assert_int_eq(look(at("e")).kind, ROAR_IMAGE_SHELL);
 	/* An ELF the kernel refuses (a relocatable object) is the same. */
 	unit_elf_write(at("o"), &(struct unit_elf){ .type = ET_REL });
 	ck_assert_int_eq(look(at("o")).kind, ROAR_IMAGE_SHELL);
-	ck_assert_int_eq(exec_result(at("o")), 1000 + ENOEXEC);
+	assert_exec_eq(at("o"), 1000 + ENOEXEC);
 }
 END_TEST
 

@@ -263,7 +263,8 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 		return;
 	}
 	/* A new image: every fd credit starts again. */
-	memset(p->fds, 0, p->nfds);
+	if (p->nfds)
+		memset(p->fds, 0, p->nfds);
 	p->loading = true;
 	p->mode = mode_of(p->exec_path);
 	if (p->mode == SUP_OWN)

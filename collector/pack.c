@@ -106,26 +106,29 @@ roar_stage_bin_head(struct roar_stage *s, size_t len)
 		head(s, 0xc6, len, 4);
 }
 
+/* An array's or a map's head: fix | n, else the 16- or 32-bit code. */
+static void
+container_head(struct roar_stage *s, size_t n, unsigned char fix,
+	       unsigned char c16)
+{
+	if (n < 16)
+		head(s, (unsigned char)(fix | n), 0, 0);
+	else if (n < 65536)
+		head(s, c16, n, 2);
+	else
+		head(s, (unsigned char)(c16 + 1), n, 4);
+}
+
 void
 roar_stage_array(struct roar_stage *s, size_t n)
 {
-	if (n < 16)
-		head(s, (unsigned char)(0x90 | n), 0, 0);
-	else if (n < 65536)
-		head(s, 0xdc, n, 2);
-	else
-		head(s, 0xdd, n, 4);
+	container_head(s, n, 0x90, 0xdc);
 }
 
 void
 roar_stage_map(struct roar_stage *s, size_t n)
 {
-	if (n < 16)
-		head(s, (unsigned char)(0x80 | n), 0, 0);
-	else if (n < 65536)
-		head(s, 0xde, n, 2);
-	else
-		head(s, 0xdf, n, 4);
+	container_head(s, n, 0x80, 0xde);
 }
 
 /* msgpack-c's choice of width (msgpack_pack_real_int64). */

@@ -35,15 +35,15 @@ still_valid(int listener, uint64_t id)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-static void
-answer(struct roar_sup *s, int listener, uint64_t id)
+int
+sup_answer(struct roar_sup *s, int listener, uint64_t id)
 {
 	struct seccomp_notif_resp *resp = s->resp;
 
 	memset(resp, 0, s->resp_size);
 	resp->id = id;
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
 }
 
 /* Keep op for t, judged after the call (settle_op). */
@@ -112,7 +112,7 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	if (ok && p->mode == SUP_OWN && (flags & O_CREAT))
 		existed = stat(abs, &st) == 0;
 	ok = ok && still_valid(listener, n->id);
-	answer(s, listener, n->id);
+	sup_answer(s, listener, n->id);
 	if (ok && p->mode == SUP_OWN)
 		pend(s, t, SUP_OP_OPEN, abs, literal, flags, existed,
 		     !(flags & O_NOFOLLOW), ROAR_VIA_OPEN);
@@ -130,7 +130,7 @@ on_name(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 			   &literal) &&
 		  still_valid(listener, n->id);
 
-	answer(s, listener, n->id);
+	sup_answer(s, listener, n->id);
 	if (ok)
 		pend(s, t, SUP_OP_NAME, abs, literal, 0, false, follow, via);
 }
@@ -162,7 +162,7 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		p->exec_pending = true;
 		s->npending++;
 	}
-	answer(s, listener, n->id);
+	sup_answer(s, listener, n->id);
 	if (ok && p->mode == SUP_OWN) {
 		/* Its argv comes with the new image's hello (/proc). */
 		char *argv[] = { NULL };
@@ -181,7 +181,7 @@ on_exit_group(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	struct sup_proc *p = t->p;
 
 	sup_settle_proc(s, p, true);
-	answer(s, listener, n->id);
+	sup_answer(s, listener, n->id);
 	if (p->mode == SUP_OWN) {
 		SUP_EMIT(s, 256,
 			 roar_event_exit(
@@ -201,24 +201,24 @@ on_fds(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	long nr = n->data.nr;
 
 	if (nr == SYS_close) {
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		sup_fd_forget(p, (long)(int)a[0], (long)(int)a[0]);
 		return;
 	}
 	if (nr == SYS_dup2 || nr == SYS_dup3) {
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		sup_fd_forget(p, (long)(int)a[1], (long)(int)a[1]);
 		return;
 	}
 #ifdef SYS_close_range
 	if (nr == SYS_close_range) {
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		sup_fd_forget(p, (long)(unsigned)a[0],
 			      a[1] > (1u << 20) ? (1L << 20) : (long)a[1]);
 		return;
 	}
 #endif
-	answer(s, listener, n->id);
+	sup_answer(s, listener, n->id);
 	if (p->mode != SUP_OWN)
 		return;
 	switch (nr) {
@@ -270,7 +270,7 @@ roar_sup_handle(struct roar_sup *s, int listener)
 	uint64_t how[3];
 
 	if (!t) {
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		return;
 	}
 	/* Its previous call has returned: judge it. */
@@ -330,7 +330,7 @@ roar_sup_handle(struct roar_sup *s, int listener)
 		/* Its cwd is asked of /proc again at its next relative name
 		 * (a vfork child shares it: its parent's is forgotten too
 		 * when the child's call is the parent's process's). */
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		free(t->p->cwd);
 		t->p->cwd = NULL;
 		return;
@@ -341,11 +341,11 @@ roar_sup_handle(struct roar_sup *s, int listener)
 	case SYS_clone3:
 #endif
 		t->p->fork_time = roar_now();
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		return;
 #ifdef SYS_io_uring_setup
 	case SYS_io_uring_setup:
-		answer(s, listener, n->id);
+		sup_answer(s, listener, n->id);
 		if (!t->p->said_uring) {
 			t->p->said_uring = true;
 			sup_emit_unseen(s, t->p, ROAR_UNSEEN_IO_URING);

@@ -216,6 +216,11 @@ void sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
  *  library's until the exec it is about to make. */
 void roar_sup_track(struct roar_sup *s, pid_t pid);
 
+/** Let the notified call id go on unchanged (0, or -1 with errno:
+ *  ENOENT when its task is gone).  Async-signal-safe: the watchman
+ *  uses it too. */
+int sup_answer(struct roar_sup *s, int listener, uint64_t id);
+
 /** Handle the notification in s->req and answer it. */
 void roar_sup_handle(struct roar_sup *s, int listener);
 

@@ -49,15 +49,11 @@ static void
 answer_one(struct roar_sup *s, int fd)
 {
 	struct seccomp_notif *req = s->req;
-	struct seccomp_notif_resp *resp = s->resp;
 
 	memset(req, 0, s->req_size);
 	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0)
 		return;
-	memset(resp, 0, s->resp_size);
-	resp->id = req->id;
-	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0)
+	if (sup_answer(s, fd, req->id) == 0)
 		atomic_fetch_add(&s->shared->unrecorded, 1);
 }
 

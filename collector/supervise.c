@@ -40,6 +40,20 @@
 #define FLUSH_BYTES 65536u
 #define FLUSH_MS 5
 
+/*
+ * Linux 6.6's synchronous wake-up (newer than our headers): a notified
+ * task hands its CPU straight to the supervisor and back, instead of
+ * waking it on the other CPU.  On a 2-core VM that makes a notification
+ * 4 times cheaper (bench/ row bbcat's floor: 1.0 s -> 0.26 s for 40,000
+ * of them).  Older kernels refuse it; nothing else changes then.
+ */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 static void *thread_main(void *arg);
 
 struct roar_sup *
@@ -210,6 +224,9 @@ add_listener(struct roar_sup *s, int fd)
 		close(fd);
 		return;
 	}
+	/* Best effort: an older kernel says EINVAL. */
+	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	s->listeners =
 		roar_xrealloc(s->listeners, (s->nlisteners + 1) * sizeof(int));
 	s->listeners[s->nlisteners++] = fd;

@@ -37,11 +37,12 @@
  * for a stopped one (its calls would go unrecorded). */
 #define WATCH_STALL_MS 3000
 #define WATCH_MAX 256
+/* How often it looks at the beat while the supervisor works. */
+#define WATCH_TICK_MS 500
 
 struct watch {
 	int fd;
 	uint64_t pending_since; /* ms: readable since, with no beat; 0 */
-	uint64_t beat_then;
 	bool stalled; /* the supervisor stood still: answer until it beats */
 };
 
@@ -57,6 +58,38 @@ answer_one(struct roar_sup *s, int fd)
 		atomic_fetch_add(&s->shared->unrecorded, 1);
 }
 
+/* Listeners with a call waiting now, while the beat stands still: mark
+ * since when, and answer those that waited WATCH_STALL_MS. */
+static void
+look_for_stalls(struct roar_sup *s, struct watch *w, size_t n, uint64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pollfd p = { .fd = w[i].fd, .events = POLLIN };
+
+		if (w[i].stalled)
+			continue;
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
+			w[i].pending_since = 0;
+			continue;
+		}
+		if (!w[i].pending_since) {
+			w[i].pending_since = now ? now : 1;
+		} else if (now - w[i].pending_since >= WATCH_STALL_MS) {
+			answer_one(s, w[i].fd);
+			w[i].pending_since = 0;
+			w[i].stalled = true;
+		}
+	}
+}
+
+/*
+ * While the supervisor beats, the watchman asks the listeners only for
+ * POLLHUP, and looks at them every WATCH_TICK_MS: watching them for
+ * POLLIN would wake it, too, for every notification.  Only once the beat
+ * stood still does it look for calls that wait, and a listener it had to
+ * answer (stalled), or every one when it is alone, it watches for POLLIN
+ * until the beat comes back.
+ */
 static _Noreturn void
 watchman(struct roar_sup *s, int sock, int collector)
 {
@@ -64,6 +97,8 @@ watchman(struct roar_sup *s, int sock, int collector)
 	struct pollfd pfd[WATCH_MAX + 2];
 	size_t n = 0;
 	bool alone = false; /* the supervisor is gone: answer all */
+	uint64_t beat_seen = atomic_load(&s->shared->beat);
+	uint64_t beat_at = roar_mono_ms();
 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
@@ -75,47 +110,32 @@ watchman(struct roar_sup *s, int sock, int collector)
 			close(fd);
 	for (;;) {
 		size_t k = 0;
-		int timeout = -1;
 		uint64_t now = roar_mono_ms();
 		uint64_t beat = atomic_load(&s->shared->beat);
 
 		if (alone && n == 0)
 			_exit(0);
+		if (beat != beat_seen) {
+			beat_seen = beat;
+			beat_at = now;
+			for (size_t i = 0; i < n; i++) {
+				w[i].stalled = false;
+				w[i].pending_since = 0;
+			}
+		} else if (!alone && now - beat_at >= WATCH_TICK_MS) {
+			look_for_stalls(s, w, n, now);
+		}
 		pfd[k++] = (struct pollfd){ .fd = alone ? -1 : sock,
 					    .events = POLLIN };
 		pfd[k++] = (struct pollfd){ .fd = alone ? -1 : collector,
 					    .events = POLLIN };
-		for (size_t i = 0; i < n; i++) {
-			bool watch_in = alone || !w[i].pending_since;
-
-			if (w[i].stalled && beat != w[i].beat_then)
-				w[i].stalled = false;
-			if (w[i].pending_since) {
-				if (beat != w[i].beat_then) {
-					w[i].pending_since = 0;
-					watch_in = true;
-				} else if (now - w[i].pending_since >=
-					   WATCH_STALL_MS) {
-					answer_one(s, w[i].fd);
-					w[i].pending_since = 0;
-					w[i].stalled = true;
-					watch_in = true;
-				} else {
-					int left = (int)(WATCH_STALL_MS -
-							 (now -
-							  w[i].pending_since));
-
-					if (timeout < 0 || left < timeout)
-						timeout = left;
-				}
-			}
-			pfd[k++] = (struct pollfd){ .fd = w[i].fd,
-						    .events = watch_in ? POLLIN
-								       : 0 };
-		}
-		if (poll(pfd, (nfds_t)k, timeout) < 0)
+		for (size_t i = 0; i < n; i++)
+			pfd[k++] = (struct pollfd){
+				.fd = w[i].fd,
+				.events = alone || w[i].stalled ? POLLIN : 0
+			};
+		if (poll(pfd, (nfds_t)k, alone ? -1 : WATCH_TICK_MS) < 0)
 			continue;
-		now = roar_mono_ms();
 		if (pfd[0].revents) {
 			struct roar_scm scm;
 			char byte;
@@ -148,10 +168,6 @@ watchman(struct roar_sup *s, int sock, int collector)
 			}
 			if ((ev & POLLIN) && (alone || w[i].stalled))
 				answer_one(s, w[i].fd);
-			else if (ev & POLLIN) {
-				w[i].pending_since = now ? now : 1;
-				w[i].beat_then = beat;
-			}
 			i++;
 		}
 	}

@@ -105,6 +105,7 @@ fail:
 		close(s->out_w);
 	free(s->req);
 	free(s->resp);
+	sup_hello_free(s);
 	free(s);
 	return NULL;
 }

@@ -154,9 +154,13 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	}
 	sup_settle_exec(s, p);
 	if (ok) {
-		ssize_t len = sup_read_auxv(p->pid, p->auxv);
+		/* The image it runs now, to tell whether the exec happened
+		 * (a fork child knows its parent's: no read). */
+		if (!p->auxv_len) {
+			ssize_t len = sup_read_auxv(p->pid, p->auxv);
 
-		p->auxv_len = len > 0 ? (size_t)len : 0;
+			p->auxv_len = len > 0 ? (size_t)len : 0;
+		}
 		free(p->exec_path);
 		p->exec_path = roar_xstrdup(abs);
 		p->exec_pending = true;
@@ -341,6 +345,7 @@ roar_sup_handle(struct roar_sup *s, int listener)
 	case SYS_clone3:
 #endif
 		t->p->fork_time = roar_now();
+		t->p->fork_gen = t->p->image_gen + 1; /* 0: none */
 		sup_answer(s, listener, n->id);
 		return;
 #ifdef SYS_io_uring_setup

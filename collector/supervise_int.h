@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "roar/image.h"
 #include "roar/protocol.h"
 #include "supervise.h"
 #include "util.h"
@@ -74,8 +75,13 @@ struct sup_proc {
 	/* An exec that was let go: did it happen?  (its auxv changes) */
 	bool exec_pending;
 	char *exec_path;
+	/* Its image's auxv (auxv_len 0: not read yet); a fork child starts
+	 * with its parent's (fork copies it) when the parent still runs
+	 * the image it forked in: image_gen counts its execs, fork_gen is
+	 * image_gen at its latest process-making call (0: none). */
 	unsigned char auxv[SUP_AUXV_MAX];
 	size_t auxv_len;
+	unsigned image_gen, fork_gen;
 	unsigned char *fds;
 	size_t nfds;
 	bool said_uring, said_memory;
@@ -128,6 +134,10 @@ struct roar_sup {
 	void *req, *resp;
 	size_t req_size, resp_size;
 	struct roar_sup_stats st;
+	/* Verdicts of the images exec'd (a loop execs the same few). */
+	struct roar_image_cache images;
+	/* A new image's hello is read into these (allocated once). */
+	struct sup_hello_bufs *hello;
 	struct sup_shared *shared; /* NULL: no watchman */
 	int watch_fd;              /* to the watchman; -1: none */
 	pid_t watch_pid;
@@ -204,6 +214,9 @@ void sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool sure);
 ssize_t sup_read_auxv(pid_t pid, unsigned char *buf);
 /** A new image's hello: argv, environment, cwd and exe from /proc. */
 void sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p);
+
+/** Free what sup_say_exec_hello reads into. */
+void sup_hello_free(struct roar_sup *s);
 void sup_fd_forget(struct sup_proc *p, long lo, long hi);
 /** Bytes moved through fd (dir: SUP_FD_READ or _WRITE): its first such
  *  move is credited, when it is a regular file. */

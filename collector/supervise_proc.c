@@ -160,55 +160,66 @@ say_fork_hello(struct roar_sup *s, struct sup_proc *p, pid_t tid, double time,
 				  &h));
 }
 
+/* What a new image's hello is read into: big, so made once. */
+struct sup_hello_bufs {
+	char cmd[PROC_LIST_MAX + 1];
+	char env[PROC_LIST_MAX + 1];
+	char *argv[LIST_ENTRIES_MAX + 1];
+	char *envp[LIST_ENTRIES_MAX + 1];
+	unsigned char frame[HELLO_FRAME];
+};
+
 /* A new image's hello: argv, environment, cwd and exe from /proc. */
 void
 sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p)
 {
 	char path[64], cwd[PATH_MAX], exe[PATH_MAX];
-	char *cmd = roar_xmalloc(PROC_LIST_MAX + 1);
-	char *env = roar_xmalloc(PROC_LIST_MAX + 1);
-	char **argv = roar_xcalloc(LIST_ENTRIES_MAX + 1, sizeof(char *));
-	char **envp = roar_xcalloc(LIST_ENTRIES_MAX + 1, sizeof(char *));
-	unsigned char *buf = roar_xmalloc(HELLO_FRAME);
+	struct sup_hello_bufs *b;
 	struct roar_frame f;
 	struct roar_hello h = { .ppid = p->ppid,
 				.origin = ROAR_ORIGIN_EXEC,
-				.argv = argv,
-				.envp = envp,
 				.time = roar_now() };
 	ssize_t n;
 
+	if (!s->hello)
+		s->hello = roar_xmalloc(sizeof(*s->hello));
+	b = s->hello;
+	h.argv = b->argv;
+	h.envp = b->envp;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
-	n = sup_read_small(path, cmd, PROC_LIST_MAX);
-	split_list(cmd, n > 0 ? (size_t)n : 0, argv, LIST_ENTRIES_MAX);
+	n = sup_read_small(path, b->cmd, PROC_LIST_MAX);
+	split_list(b->cmd, n > 0 ? (size_t)n : 0, b->argv, LIST_ENTRIES_MAX);
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)p->pid);
-	n = sup_read_small(path, env, PROC_LIST_MAX);
-	split_list(env, n > 0 ? (size_t)n : 0, envp, LIST_ENTRIES_MAX);
+	n = sup_read_small(path, b->env, PROC_LIST_MAX);
+	split_list(b->env, n > 0 ? (size_t)n : 0, b->envp, LIST_ENTRIES_MAX);
 	if (sup_proc_link(p->pid, "cwd", cwd, sizeof(cwd)) >= 0)
 		h.cwd = cwd;
 	if (sup_proc_link(p->pid, "exe", exe, sizeof(exe)) >= 0)
 		h.exe = exe;
 	else if (p->exec_path)
 		h.exe = p->exec_path;
-	roar_frame_init(&f, buf, HELLO_FRAME);
+	roar_frame_init(&f, b->frame, HELLO_FRAME);
 	sup_emit_frame(
 		s, &f,
 		roar_event_hello(&f, &(struct roar_event_ids){ p->pid, p->pid },
 				 &h));
-	free(buf);
-	free(argv);
-	free(envp);
-	free(cmd);
-	free(env);
+}
+
+void
+sup_hello_free(struct roar_sup *s)
+{
+	free(s->hello);
+	s->hello = NULL;
 }
 
 /* Who reports the image at path: from its verdict (image.h). */
 static enum sup_mode
-mode_of(const char *path)
+mode_of(struct roar_sup *s, const char *path)
 {
 	struct roar_image img;
 
-	if (!path || roar_image_inspect(&roar_image_io_libc, path, &img) != 0)
+	if (!path || roar_image_inspect_cached(&s->images, &roar_image_io_libc,
+					       path, &img) != 0)
 		return SUP_OWN;
 	return roar_image_tracer(&img) == ROAR_TRACER_PRELOAD ? SUP_PENDING
 							      : SUP_OWN;
@@ -263,10 +274,13 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 		return;
 	}
 	/* A new image: every fd credit starts again. */
+	memcpy(p->auxv, now, (size_t)n);
+	p->auxv_len = (size_t)n;
+	p->image_gen++;
 	if (p->nfds)
 		memset(p->fds, 0, p->nfds);
 	p->loading = true;
-	p->mode = mode_of(p->exec_path);
+	p->mode = mode_of(s, p->exec_path);
 	if (p->mode == SUP_OWN)
 		sup_say_exec_hello(s, p);
 }
@@ -390,6 +404,13 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 			p->exec_path = parent->exec_path
 					       ? roar_xstrdup(parent->exec_path)
 					       : NULL;
+		/* Its auxv is its parent's at the fork, when the parent
+		 * has not exec'd since. */
+		if (parent && parent->auxv_len && parent->fork_gen &&
+		    parent->fork_gen == parent->image_gen + 1) {
+			memcpy(p->auxv, parent->auxv, parent->auxv_len);
+			p->auxv_len = parent->auxv_len;
+		}
 		if (p->mode == SUP_OWN)
 			say_fork_hello(s, p, tid,
 				       parent && parent->fork_time > 0

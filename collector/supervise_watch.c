@@ -82,6 +82,26 @@ look_for_stalls(struct roar_sup *s, struct watch *w, size_t n, uint64_t now)
 	}
 }
 
+/* Close every fd but a and b: close_range(2) around them (Linux 5.9),
+ * else one by one up to the limit. */
+static void
+close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	long max = sysconf(_SC_OPEN_MAX);
+	bool ok = true;
+
+	if (lo > 0)
+		ok = syscall(SYS_close_range, 0, lo - 1, 0) == 0;
+	if (ok && hi - lo > 1)
+		ok = syscall(SYS_close_range, lo + 1, hi - 1, 0) == 0;
+	if (ok && syscall(SYS_close_range, hi + 1, ~0U, 0) == 0)
+		return;
+	for (long fd = 0; fd < (max > 0 ? max : 65536); fd++)
+		if (fd != a && fd != b)
+			close((int)fd);
+}
+
 /*
  * While the supervisor beats, the watchman asks the listeners only for
  * POLLHUP, and looks at them every WATCH_TICK_MS: watching them for
@@ -105,9 +125,7 @@ watchman(struct roar_sup *s, int sock, int collector)
 			signal(sig, SIG_IGN);
 	setsid();
 	/* Nothing of the collector's stays open here but what we need. */
-	for (int fd = 0; fd < 65536; fd++)
-		if (fd != sock && fd != collector)
-			close(fd);
+	close_all_but(sock, collector);
 	for (;;) {
 		size_t k = 0;
 		uint64_t now = roar_mono_ms();

@@ -68,7 +68,7 @@ class Row:
     def __init__(self, key, label, argv, target, setup=None, cwd=None,
                  strace_argv=None, strace_note="", metric=None,
                  vs_fsatrace=False, lifecycle=False, callsites=False,
-                 only=None, strace_share=None):
+                 only=None, strace_share=None, sup_floor=False):
         self.key = key
         self.label = label
         self.argv = argv
@@ -94,6 +94,9 @@ class Row:
         self.strace_note = strace_note
         # only: the variants this row runs (others are skipped).
         self.only = only
+        # sup_floor: the floor column is drivers/supfloor.c (a supervisor
+        # that lets every notified call go on and does nothing else).
+        self.sup_floor = sup_floor
         # strace_share: judged by roar's overhead (ratio - 1) against
         # strace's: PASS when at most this share of it (target is None).
         self.strace_share = strace_share
@@ -166,8 +169,9 @@ def sup_rows(p, tmp):
     all, ten times: file calls in a few processes), copied by it (a shell
     loop, one busybox cp per file: 1,000 fork + exec), and read by a
     static Go program (ten passes of os.ReadFile over them).  No preload
-    column (LD_PRELOAD alone reaches none of them) and no floor; strace
-    runs the full workload, since the goal is relative to it."""
+    column (LD_PRELOAD alone reaches none of them); the floor column is
+    drivers/supfloor.c, the notifications' own price.  strace runs the full
+    workload, since the goal is relative to it."""
     d = os.path.join(tmp, "sup")
     files = os.path.join(d, "d")
     out = os.path.join(d, "out")
@@ -180,18 +184,19 @@ def sup_rows(p, tmp):
             os.unlink(os.path.join(out, n))
 
     bb = p["busybox"]
-    only = ("bare", "roar", "strace")
+    only = ("bare", "roar", "strace", "floor")
     return [
         Row("bbcat", "static busybox 10 x cat 1000 files",
             [bb, "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
              "busybox cat d/*; done | busybox wc -c"], None, cwd=d,
-            only=only, strace_share=0.25),
+            only=only, strace_share=0.25, sup_floor=True),
         Row("bbcp", "static busybox loop 1000 x cp",
             [bb, "sh", "-c", 'for f in d/*; do busybox cp "$f" out/; done'],
-            None, cwd=d, setup=empty_out, only=only, strace_share=0.25),
+            None, cwd=d, setup=empty_out, only=only, strace_share=0.25,
+            sup_floor=True),
         Row("goread", "static Go 10 x read 1000 files",
             [p["goread"], files, "10"], None, cwd=d, only=only,
-            strace_share=0.25),
+            strace_share=0.25, sup_floor=True),
     ]
 
 

@@ -120,10 +120,19 @@ def print_table(results, ingest, variants, reps, wait_timeout, elapsed):
         for row, res in sup:
             ro, so = res["roar"] - 1, res.get("strace")
             so = None if so is None else so - 1
-            print("  %-34s roar %+7.0f%%  strace %+7s  roar/strace %5s" % (
-                row.label, 100 * ro,
-                "-" if so is None else "%+.0f%%" % (100 * so),
-                "-" if not so else "%.2f" % (ro / so)))
+            fo = res.get("floor")
+            fo = None if fo is None else fo - 1
+            print("  %-34s roar %+7.0f%%  strace %+7s  roar/strace %5s"
+                  "  floor %+7s  floor/strace %5s" % (
+                      row.label, 100 * ro,
+                      "-" if so is None else "%+.0f%%" % (100 * so),
+                      "-" if not so else "%.2f" % (ro / so),
+                      "-" if fo is None else "%+.0f%%" % (100 * fo),
+                      "-" if fo is None or not so else "%.2f" % (fo / so)))
+        if any(res.get("floor") is not None for _, res in sup):
+            print("note: supervisor rows' floor: drivers/supfloor.c, our "
+                  "filter with every notified call let go at once and "
+                  "nothing recorded: the notifications' own price")
     for n in notes:
         print("note: " + n)
     rows = [r for r, _ in results]

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A report as a file (report.h): written atomically (a new owner-only
- * temporary in the same directory, fsync, rename), by the collector (as
+ * temporary in the same directory, then rename), by the collector (as
  * it is packed, through a buffer of fixed size) and by roar-report merge
  * alike, and read back whole and checked before anything decodes it.
+ *
+ * A reader never sees half a report: the rename makes it whole at once.
+ * Surviving a crash of the machine is asked for with ROAR_REPORT_FSYNC=1
+ * (fsync before the rename): it waits for the disk, which for a report of
+ * a million paths (235 MB) took 0.25 s of the 0.7 s the whole run took
+ * here, and a report is read at once by whoever asked for it.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +78,18 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* ROAR_REPORT_FSYNC=1: the report must be on the disk before its name. */
+static bool
+want_fsync(void)
+{
+	const char *v = getenv("ROAR_REPORT_FSYNC");
+
+	return v && !strcmp(v, "1");
+}
+
 /*
- * After the bytes (rc: how writing them went): fsync, close, rename, or
- * on any failure close and take the temporary away.
+ * After the bytes (rc: how writing them went): fsync when asked, close,
+ * rename, or on any failure close and take the temporary away.
  */
 static int
 finish_temp(int fd, const char *tmp, const char *path, int rc, char *err,
@@ -86,7 +102,8 @@ finish_temp(int fd, const char *tmp, const char *path, int rc, char *err,
 		unlink(tmp);
 		return rc;
 	}
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+	if (want_fsync() && fsync(fd) != 0 && errno != EINVAL &&
+	    errno != EROFS) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot fsync %s: %s", tmp,
 			 strerror(errno));
@@ -94,7 +111,14 @@ finish_temp(int fd, const char *tmp, const char *path, int rc, char *err,
 		unlink(tmp);
 		return rc;
 	}
-	close(fd);
+	/* Where the file system tells of a failed write only now (NFS). */
+	if (close(fd) != 0 && errno != EINTR) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write %s: %s", tmp,
+			 strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
 	if (rename(tmp, path) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,

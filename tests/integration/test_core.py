@@ -442,6 +442,39 @@ class ReportSafety(rt.TracerTest):
         self.assertEqual([q["command"] for q in r["processes"]],
                          [["sleep", "0.5"]])
 
+    def test_report_flushed_to_disk_only_when_asked(self):
+        shim = rt.compile_c("fsynclog.c", self.path("fsynclog.so"),
+                            ["-shared", "-fPIC", "-ldl"])
+        log = self.path("fsync.log")
+        report = self.path("r.msgpack")
+        for want in ("", "1"):
+            if os.path.exists(log):
+                os.unlink(log)
+            e = rt.clean_env({"FSYNC_LOG": log, "LD_PRELOAD": shim})
+            if want:
+                e["ROAR_REPORT_FSYNC"] = want
+            p = subprocess.run(rt.traced_wrapper() +
+                               [rt.tool("roar-tracer-preload"), report,
+                                "cat", self.write("in.txt")],
+                               cwd=self.tmp, env=e, capture_output=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            synced = []
+            if os.path.exists(log):
+                with open(log) as f:
+                    synced = [n for n in f.read().splitlines()
+                              if n.startswith(report + ".tmp.")]
+            # Whole either way: written beside its name, then renamed.
+            r = rt.load_report(report)
+            self.assertIn(self.path("in.txt"),
+                          {f["path"] for f in r["files"] if f["read"]})
+            self.assertEqual([n for n in os.listdir(self.tmp)
+                              if ".tmp." in n], [])
+            if want:
+                self.assertEqual(len(synced), 1, synced)
+            else:
+                self.assertEqual(synced, [])
+
     def test_secret_values_are_redacted_unless_kept(self):
         e = {"MY_API_TOKEN": "t0ps3cret", "AWS_SECRET_ACCESS_KEY": "k3y",
              "DB_PASSWORD": "pw", "PLAIN_VALUE": "visible"}

@@ -120,7 +120,7 @@ def define_rows(p, tmp, quick):
     os.makedirs(osd)
     make_files(osd, 1000, 64)
     rows.append(Row("open", "open storm 100 x 1000 files",
-                    [p["openstorm"], osd, "1000", "100"], 1.30,
+                    [p["openstorm"], osd, "1000", "100"], 1.15,
                     strace_argv=[p["openstorm"], osd, "1000", "10"],
                     strace_note="1/10", callsites=True))
     rows.append(Row("exec", "exec storm 1000 fork+exec (C)",
@@ -137,13 +137,13 @@ def define_rows(p, tmp, quick):
                     setup=lambda: clean_build_tree(bd)))
     rows.append(Row("python", "python 20 x import json,email,..",
                     ["bash", "-c", 'for i in $(seq 20); do %s -c "%s"; done'
-                     % (PY, PY_IMPORTS)], 1.10))
+                     % (PY, PY_IMPORTS)], 1.05))
     wt = os.path.join(tmp, "widetree")
     os.makedirs(wt)
     make_files(wt, 20000, 100, per_dir=200)
     wide = "find %s -type f | xargs -P2 -n 200 cat > /dev/null"
     rows.append(Row("wide", "wide tree find|xargs -P2 cat 20k",
-                    ["bash", "-c", wide % wt], 1.15,
+                    ["bash", "-c", wide % wt], 1.10, vs_fsatrace=True,
                     # d000..d009: 2,000 of the 20,000 files
                     strace_argv=["bash", "-c", wide % (wt + "/d00?")],
                     strace_note="1/10", callsites=True))

@@ -66,6 +66,7 @@ struct sup_task {
 #define SUP_FD_NONFILE 4u /* not a regular file: never credited */
 
 #define SUP_AUXV_MAX 1024
+#define SUP_OPENED 4
 
 struct sup_proc {
 	pid_t pid;
@@ -92,12 +93,26 @@ struct sup_proc {
 	/* Its working directory, as /proc said it last (NULL: ask again;
 	 * a chdir or fchdir forgets it). */
 	char *cwd;
-	/* The file its latest open that was judged named: the first move
-	 * through the fd that open made needs no readlink to name it. */
-	dev_t open_dev;
-	ino_t open_ino;
-	char *open_name;
+	/* The files its latest opens that were judged named: the first move
+	 * through an fd one of them made needs no readlink to name it. */
+	struct sup_opened {
+		dev_t dev;
+		ino_t ino;
+		char *name;
+	} opened[SUP_OPENED];
+	unsigned next_opened;
 	struct sup_task *tasks;
+};
+
+/* A verdict on an exec'd image, by the file's status (supervise_proc.c). */
+#define SUP_VERDICTS 8
+struct sup_verdict {
+	bool known;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	enum sup_mode mode;
 };
 
 struct sup_adoption {
@@ -136,6 +151,8 @@ struct roar_sup {
 	struct roar_sup_stats st;
 	/* Verdicts of the images exec'd (a loop execs the same few). */
 	struct roar_image_cache images;
+	struct sup_verdict verdicts[SUP_VERDICTS];
+	unsigned next_verdict;
 	/* A new image's hello is read into these (allocated once). */
 	struct sup_hello_bufs *hello;
 	struct sup_shared *shared; /* NULL: no watchman */

@@ -38,6 +38,12 @@
 
 /* ---- /proc ------------------------------------------------------------- */
 
+/*
+ * A /proc file gives all it has in one read when the buffer holds it (its
+ * seq_file, and the readers of a process's memory for cmdline and
+ * environ, loop until the count or the end): a short read is the end,
+ * and asking again would only cost a system call that returns 0.
+ */
 ssize_t
 sup_read_small(const char *path, void *buf, size_t cap)
 {
@@ -47,8 +53,11 @@ sup_read_small(const char *path, void *buf, size_t cap)
 	if (fd < 0)
 		return -1;
 	while ((size_t)got < cap &&
-	       (n = read(fd, (char *)buf + got, cap - (size_t)got)) > 0)
+	       (n = read(fd, (char *)buf + got, cap - (size_t)got)) > 0) {
 		got += n;
+		if ((size_t)n < cap - (size_t)(got - n))
+			break;
+	}
 	close(fd);
 	return got;
 }

@@ -116,7 +116,8 @@ sup_proc_free(struct roar_sup *s, struct sup_proc *p)
 	roar_map_put(&s->procs, (uint64_t)p->pid, NULL);
 	free(p->exec_path);
 	free(p->cwd);
-	free(p->open_name);
+	for (unsigned i = 0; i < SUP_OPENED; i++)
+		free(p->opened[i].name);
 	free(p->fds);
 	free(p);
 }
@@ -192,8 +193,12 @@ sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p)
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)p->pid);
 	n = sup_read_small(path, b->env, PROC_LIST_MAX);
 	split_list(b->env, n > 0 ? (size_t)n : 0, b->envp, LIST_ENTRIES_MAX);
-	if (sup_proc_link(p->pid, "cwd", cwd, sizeof(cwd)) >= 0)
+	if (sup_proc_link(p->pid, "cwd", cwd, sizeof(cwd)) >= 0) {
 		h.cwd = cwd;
+		/* The new image's relative names start from it. */
+		free(p->cwd);
+		p->cwd = roar_xstrdup(cwd);
+	}
 	if (sup_proc_link(p->pid, "exe", exe, sizeof(exe)) >= 0)
 		h.exe = exe;
 	else if (p->exec_path)
@@ -212,15 +217,53 @@ sup_hello_free(struct roar_sup *s)
 	s->hello = NULL;
 }
 
-/* Who reports the image at path: from its verdict (image.h). */
+/* Who reports the image at path: from its verdict (image.h).  The image
+ * was just exec'd, so it ran: one stat tells whether it is one whose
+ * verdict the supervisor knows (a loop execs the same few binaries); a
+ * new or changed one, or a script, is inspected (image.h's cache). */
 static enum sup_mode
 mode_of(struct roar_sup *s, const char *path)
 {
+	struct sup_verdict *v = &s->verdicts[0];
 	struct roar_image img;
+	struct stat st;
 
-	if (!path || roar_image_inspect_cached(&s->images, &roar_image_io_libc,
-					       path, &img) != 0)
+	if (!path)
 		return SUP_OWN;
+	if (stat(path, &st) == 0) {
+		for (size_t i = 0; i < SUP_VERDICTS; i++) {
+			v = &s->verdicts[i];
+			if (v->known && v->dev == st.st_dev &&
+			    v->ino == st.st_ino && v->size == st.st_size &&
+			    v->mtime.tv_sec == st.st_mtim.tv_sec &&
+			    v->mtime.tv_nsec == st.st_mtim.tv_nsec &&
+			    v->ctime.tv_sec == st.st_ctim.tv_sec &&
+			    v->ctime.tv_nsec == st.st_ctim.tv_nsec)
+				return v->mode;
+		}
+		v = &s->verdicts[s->next_verdict++ % SUP_VERDICTS];
+	} else {
+		v = NULL;
+	}
+	if (roar_image_inspect_cached(&s->images, &roar_image_io_libc, path,
+				      &img) != 0)
+		return SUP_OWN;
+	/* A script's verdict is its interpreter's too: not kept here. */
+	if (v && img.dev == st.st_dev && img.ino == st.st_ino &&
+	    img.kind == img.final) {
+		*v = (struct sup_verdict){
+			.known = true,
+			.dev = st.st_dev,
+			.ino = st.st_ino,
+			.size = st.st_size,
+			.mtime = st.st_mtim,
+			.ctime = st.st_ctim,
+			.mode = roar_image_tracer(&img) == ROAR_TRACER_PRELOAD
+					? SUP_PENDING
+					: SUP_OWN,
+		};
+		return v->mode;
+	}
 	return roar_image_tracer(&img) == ROAR_TRACER_PRELOAD ? SUP_PENDING
 							      : SUP_OWN;
 }
@@ -318,10 +361,12 @@ sup_settle_op(struct roar_sup *s, struct sup_task *t, bool sure)
 		unsigned credit = ROAR_CREDIT_WRITE;
 
 		if (op->kind == SUP_OP_OPEN) {
-			free(t->p->open_name);
-			t->p->open_name = roar_xstrdup(name);
-			t->p->open_dev = st.st_dev;
-			t->p->open_ino = st.st_ino;
+			struct sup_opened *o =
+				&t->p->opened[t->p->next_opened++ % SUP_OPENED];
+
+			free(o->name);
+			*o = (struct sup_opened){ st.st_dev, st.st_ino,
+						  roar_xstrdup(name) };
 		}
 		if (op->kind == SUP_OP_OPEN)
 			credit = roar_open_credit(op->flags,
@@ -453,6 +498,17 @@ sup_fd_forget(struct sup_proc *p, long lo, long hi)
 		p->fds[fd] = 0;
 }
 
+/* The latest judged open of the file st describes, if any. */
+static const struct sup_opened *
+opened_file(const struct sup_proc *p, const struct stat *st)
+{
+	for (unsigned i = 0; i < SUP_OPENED; i++)
+		if (p->opened[i].name && p->opened[i].dev == st->st_dev &&
+		    p->opened[i].ino == st->st_ino)
+			return &p->opened[i];
+	return NULL;
+}
+
 /* Bytes moved through fd (dir: SUP_FD_READ or _WRITE): its first such
  * move is credited, when it is a regular file. */
 void
@@ -461,6 +517,7 @@ sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 {
 	unsigned char *b = fd_bits(p, fd);
 	char what[32], name[PATH_MAX], link[64];
+	const struct sup_opened *o;
 	struct stat st;
 
 	if (!b || (*b & (dir | SUP_FD_NONFILE)))
@@ -474,9 +531,8 @@ sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 		return;
 	}
 	/* The file its latest open named: that name, no readlink. */
-	if (S_ISREG(st.st_mode) && p->open_name && st.st_dev == p->open_dev &&
-	    st.st_ino == p->open_ino) {
-		snprintf(name, sizeof(name), "%s", p->open_name);
+	if (S_ISREG(st.st_mode) && (o = opened_file(p, &st))) {
+		snprintf(name, sizeof(name), "%s", o->name);
 	} else {
 		snprintf(what, sizeof(what), "fd/%ld", fd);
 		if (sup_proc_link(p->pid, what, name, sizeof(name)) < 0)

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,56 @@ cmp_file(const void *a, const void *b)
  * way from eight bytes further.  A million paths under one directory so
  * cost no string comparison at all.
  */
+/* Where a and b first differ, from `from` on, at most end: eight bytes
+ * a step (a million paths under one directory share dozens). */
+static size_t
+common_prefix(const char *a, const char *b, size_t from, size_t end)
+{
+	size_t k = from;
+
+	for (; k + 8 <= end; k += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + k, 8);
+		memcpy(&y, b + k, 8);
+		if (x != y) {
+			/* The lowest differing byte of a little-endian load
+			 * is the first differing one. */
+			uint64_t d = x ^ y;
+			size_t at = 0;
+
+			while (!(d & 0xff)) {
+				d >>= 8;
+				at++;
+			}
+			return k + at;
+		}
+	}
+	while (k < end && a[k] == b[k])
+		k++;
+	return k;
+}
+
+/* The eight bytes of b from k on as a big-endian number, zeros past its
+ * end (which no path holds, so a shorter path sorts first). */
+static uint64_t
+key_at(const struct roar_bytes *b, size_t k)
+{
+	uint64_t key = 0;
+
+	if (k + 8 <= b->len) {
+		unsigned char w[8];
+
+		memcpy(w, b->p + k, 8);
+		for (int i = 0; i < 8; i++)
+			key = key << 8 | w[i];
+		return key;
+	}
+	for (size_t j = k; j < k + 8; j++)
+		key = key << 8 | (j < b->len ? (unsigned char)b->p[j] : 0);
+	return key;
+}
+
 static void
 sort_files_from(const struct roar_file **f, size_t n, size_t depth,
 		struct roar_kv *v)
@@ -98,24 +149,14 @@ sort_files_from(const struct roar_file **f, size_t n, size_t depth,
 		return;
 	}
 	lcp = f[0]->path.len;
-	for (size_t i = 1; i < n && lcp > depth; i++) {
-		size_t k = depth,
-		       end = f[i]->path.len < lcp ? f[i]->path.len : lcp;
-
-		while (k < end && f[0]->path.p[k] == f[i]->path.p[k])
-			k++;
-		lcp = k;
-	}
+	for (size_t i = 1; i < n && lcp > depth; i++)
+		lcp = common_prefix(f[0]->path.p, f[i]->path.p, depth,
+				    f[i]->path.len < lcp ? f[i]->path.len
+							 : lcp);
 	if (lcp < depth)
 		lcp = depth;
 	for (size_t i = 0; i < n; i++) {
-		const struct roar_bytes *b = &f[i]->path;
-		uint64_t key = 0;
-
-		for (size_t k = lcp; k < lcp + 8; k++)
-			key = key << 8 |
-			      (k < b->len ? (unsigned char)b->p[k] : 0);
-		v[i].key = key;
+		v[i].key = key_at(&f[i]->path, lcp);
 		v[i].val = (uint64_t)(uintptr_t)f[i];
 	}
 	roar_sort_kv(v, n);

@@ -177,6 +177,54 @@ START_TEST(processes_sorted_one_root)
 }
 END_TEST
 
+/*
+ * Many paths (the sort's radix path, not its small-run qsort): long
+ * shared prefixes, paths that are prefixes of others, bytes past 0x7f
+ * and runs alike for more than eight bytes, against a plain byte
+ * comparison of every neighbour.
+ */
+START_TEST(many_files_sorted_bytewise)
+{
+	static const char *const stems[] = {
+		"/data/set/a-very-long-common-directory-name/item-",
+		"/data/set/a-very-long-common-directory-name/item",
+		"/data/set/a-very-long-common-directory-name/\xe2\x82\xac-",
+		"/data/set/",
+		"/data/set/a-very-long-common-directory-name/item-00000000",
+	};
+	const size_t nstems = sizeof(stems) / sizeof(stems[0]);
+	unsigned seed = 12345;
+	struct report r;
+	const msgpack_object *files;
+	size_t want = 0;
+
+	hello_exec(ROOT, 1, 1.0, make_argv, make_env, "/src", "/usr/bin/make");
+	for (unsigned i = 0; i < 3000; i++) {
+		char path[256];
+		unsigned v;
+
+		seed = seed * 1103515245u + 12345u;
+		v = (seed >> 8) % 5000u;
+		snprintf(path, sizeof(path), "%s%u%s", stems[i % nstems], v,
+			 (seed & 0x100) ? "\xff" : "");
+		file("read", ROOT, ROOT, path);
+	}
+	file("read", ROOT, ROOT, stems[3]);
+	exit_ev(ROOT, 0);
+	want = M.nfiles;
+	pack(&r);
+	files = array(r.root, "files");
+	ck_assert_uint_eq(files->via.array.size, want);
+	ck_assert_uint_gt(want, 1000);
+	for (uint32_t i = 1; i < files->via.array.size; i++)
+		ck_assert_msg(
+			cmp_bytes(mp_get(&files->via.array.ptr[i - 1], "path"),
+				  mp_get(&files->via.array.ptr[i], "path")) < 0,
+			"file %u out of order", i);
+	report_free(&r);
+}
+END_TEST
+
 START_TEST(files_sorted_bytewise)
 {
 	static const char *const order[] = {
@@ -409,8 +457,8 @@ main(void)
 
 	unit_tcase(s, "pack", setup, teardown,
 		   UNIT_TESTS(top_level, processes_sorted_one_root,
-			      files_sorted_bytewise, path_lists_consistent,
-			      untraced_process_reported,
+			      files_sorted_bytewise, many_files_sorted_bytewise,
+			      path_lists_consistent, untraced_process_reported,
 			      fork_child_credited_to_image_at_fork, empty_run));
 	return unit_run(s);
 }

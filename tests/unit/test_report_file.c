@@ -11,8 +11,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +73,55 @@ START_TEST(write_is_atomic_and_clean)
 	ck_assert_uint_eq(array(&u.data, "files")->via.array.size, 8);
 	msgpack_unpacked_destroy(&u);
 	free(data);
+	msgpack_sbuffer_destroy(&sb);
+}
+END_TEST
+
+/* A report of many buffers (the writer thread's path): byte for byte
+ * what roar_report_pack makes; and a write that fails partway (the file
+ * size limit: EFBIG) fails the report, names it, and leaves nothing. */
+START_TEST(write_many_buffers_and_a_failure_partway)
+{
+	char path[PATH_MAX], names[8][256], name[96];
+	msgpack_sbuffer sb;
+	struct rlimit old, small;
+	char e[512] = "";
+	char *data;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	build_run();
+	for (unsigned i = 0; i < 60000; i++) {
+		snprintf(name, sizeof(name), "/data/shard-%05u/part-%u.bin",
+			 i % 977, i);
+		file("read", 101, 1011, name);
+	}
+	msgpack_sbuffer_init(&sb);
+	roar_report_pack(&M, &sb);
+	ck_assert_uint_gt(sb.size, 3u << 20); /* several buffers */
+	snprintf(path, sizeof(path), "%s/report.msgpack", tmpdir);
+	ck_assert_int_eq(roar_report_write(&M, path, e, sizeof(e)), 0);
+	data = malloc(sb.size + 1);
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	n = fread(data, 1, sb.size + 1, f);
+	fclose(f);
+	ck_assert_uint_eq(n, sb.size);
+	ck_assert(!memcmp(data, sb.data, sb.size));
+	free(data);
+	ck_assert_int_eq(unlink(path), 0);
+
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 1u << 20;
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	rc = roar_report_write(&M, path, e, sizeof(e));
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(rc, -EFBIG);
+	ck_assert_ptr_nonnull(strstr(e, "cannot write"));
+	ck_assert_uint_eq(list_dir(tmpdir, names, 8), 0);
 	msgpack_sbuffer_destroy(&sb);
 }
 END_TEST
@@ -187,6 +238,7 @@ main(void)
 
 	unit_tcase(s, "write", setup, teardown,
 		   UNIT_TESTS(write_is_atomic_and_clean,
+			      write_many_buffers_and_a_failure_partway,
 			      write_keeps_old_report_on_failure,
 			      write_fails_cleanly_unwritable_dir,
 			      write_path_too_long, read_rejects_non_reports));

@@ -86,7 +86,10 @@ roar_elf_why_untraceable(const char *path, const char *path_var,
 	if ((r == 0 || r == -EACCES) &&
 	    roar_image_inspect(&roar_image_io_libc, resolved, &img) == 0 &&
 	    (roar_image_tracer(&img) == ROAR_TRACER_SUPERVISOR ||
-	     img.final == ROAR_IMAGE_SETID || img.final == ROAR_IMAGE_FCAPS)) {
+	     img.final == ROAR_IMAGE_SETID || img.final == ROAR_IMAGE_FCAPS ||
+	     /* another ABI's: its words say which */
+	     img.final == ROAR_IMAGE_STATIC || img.final == ROAR_IMAGE_GO ||
+	     img.final == ROAR_IMAGE_FOREIGN)) {
 		if (img.kind == ROAR_IMAGE_SETID)
 			snprintf(buf, cap, "setuid/setgid program: %s",
 				 resolved);

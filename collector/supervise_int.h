@@ -29,6 +29,10 @@ enum sup_mode {
 	SUP_PENDING, /* dynamic: its first open tells (our library, or
 			not: a loader that lost LD_PRELOAD) */
 	SUP_OWN,     /* static, Go, foreign: we speak for it */
+	SUP_BLIND,   /* another ABI: its calls pass the filter unseen, so
+			we say nothing for it (its exec then goes
+			unanswered: the report lists it untraced, with
+			the reason) */
 };
 
 /* A watched call whose outcome is judged after it returned: at the

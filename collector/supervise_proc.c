@@ -217,6 +217,31 @@ sup_hello_free(struct roar_sup *s)
 	s->hello = NULL;
 }
 
+/* Who reports an image of this verdict (image.h). */
+static enum sup_mode
+mode_for(const struct roar_image *img)
+{
+	switch (roar_image_tracer(img)) {
+	case ROAR_TRACER_PRELOAD:
+		return SUP_PENDING;
+	case ROAR_TRACER_SUPERVISOR:
+		return SUP_OWN;
+	case ROAR_TRACER_NONE:
+		break;
+	}
+	/* A program for another ABI: the filter lets its calls by.  A
+	 * set-ID one is ours (its calls are watched: no_new_privs took its
+	 * privileges away), and so is what could not be judged. */
+	switch (img->final) {
+	case ROAR_IMAGE_STATIC:
+	case ROAR_IMAGE_GO:
+	case ROAR_IMAGE_FOREIGN:
+		return SUP_BLIND;
+	default:
+		return SUP_OWN;
+	}
+}
+
 /* Who reports the image at path: from its verdict (image.h).  The image
  * was just exec'd, so it ran: one stat tells whether it is one whose
  * verdict the supervisor knows (a loop execs the same few binaries); a
@@ -258,14 +283,11 @@ mode_of(struct roar_sup *s, const char *path)
 			.size = st.st_size,
 			.mtime = st.st_mtim,
 			.ctime = st.st_ctim,
-			.mode = roar_image_tracer(&img) == ROAR_TRACER_PRELOAD
-					? SUP_PENDING
-					: SUP_OWN,
+			.mode = mode_for(&img),
 		};
 		return v->mode;
 	}
-	return roar_image_tracer(&img) == ROAR_TRACER_PRELOAD ? SUP_PENDING
-							      : SUP_OWN;
+	return mode_for(&img);
 }
 
 ssize_t
@@ -303,6 +325,14 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 	p->exec_pending = false;
 	s->npending--;
 	n = sup_read_auxv(p->pid, now);
+	/* Gone without a watched call since: an image the filter is blind
+	 * to makes none (a failed exec goes on in ours, which would have
+	 * said at least its exit_group).  Its exec stays unanswered, so the
+	 * report lists it untraced with the reason. */
+	if (n < 0 && mode_of(s, p->exec_path) == SUP_BLIND) {
+		p->mode = SUP_BLIND;
+		return;
+	}
 	if (n < 0 ||
 	    ((size_t)n == p->auxv_len && !memcmp(now, p->auxv, (size_t)n))) {
 		/* It failed (or the process is gone): the image goes on. */

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Programs of another ABI: the supervisor's filter watches x86-64 calls
+only, so a 32-bit static program is seen by nobody, and the report must
+say so whoever started it: a dynamic shell (the library's exec hook does
+not arm it) or a static one already under the filter (the supervisor
+sees the exec, then nothing of the new image; it must not speak for it).
+The program is a hand-made i386 ELF (written by the test, no toolchain
+needed) that writes a line and exits with status 7 through int 0x80."""
+import os
+import struct
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import roartest as rt  # noqa: E402
+from test_supervisor import SupTest, has_interp  # noqa: E402
+
+MSG = b"hi from i386\n"
+
+
+def write_i386_elf(path):
+    """A static i386 executable: write(1, MSG), exit(7), by int 0x80."""
+    base, code_off = 0x08048000, 0x54
+    msg_addr = base + code_off + 0x30
+    code = (b"\xb8\x04\x00\x00\x00"                  # mov eax, 4 (write)
+            b"\xbb\x01\x00\x00\x00"                  # mov ebx, 1
+            b"\xb9" + struct.pack("<I", msg_addr) +  # mov ecx, MSG
+            b"\xba" + struct.pack("<I", len(MSG)) +  # mov edx, len
+            b"\xcd\x80"                              # int 0x80
+            b"\xb8\x01\x00\x00\x00"                  # mov eax, 1 (exit)
+            b"\xbb\x07\x00\x00\x00"                  # mov ebx, 7
+            b"\xcd\x80").ljust(0x30, b"\x90") + MSG
+    ehdr = (b"\x7fELF\x01\x01\x01" + b"\x00" * 9 +
+            struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + code_off, 0x34, 0,
+                        0, 0x34, 0x20, 1, 0, 0, 0))
+    size = code_off + len(code)
+    phdr = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
+    with open(path, "wb") as f:
+        f.write(ehdr + phdr + code)
+    os.chmod(path, 0o755)
+    return path
+
+
+class OtherAbi(SupTest):
+    def setUp(self):
+        super().setUp()
+        self.exe = write_i386_elf(self.path("i386prog"))
+        bare = subprocess.run([self.exe], capture_output=True)
+        if bare.returncode != 7 or bare.stdout != MSG:
+            self.skipTest("this kernel does not run i386 programs "
+                          "(no IA32 emulation): %r" % (bare,))
+
+    def assertUnseenOtherAbi(self, p):
+        what = {k: v for k, v in p.items() if k != "env"}
+        self.assertFalse(p["traced"], what)
+        self.assertEqual(p["traced_by"], "none", what)
+        self.assertIn("another ABI", p["untraced_reason"] or "", what)
+        self.assertIn(self.exe, p["untraced_reason"], what)
+
+    def untraced(self, run):
+        return [p for p in run.processes() if not p["traced"]]
+
+    def test_child_of_dynamic_shell(self):
+        run = rt.run_traced(["bash", "-c", '"$0"; echo rc=$?', self.exe],
+                            self.work)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertEqual(run.proc.stdout, MSG + b"rc=7\n")
+        root = self.assertOneRoot(run)
+        self.assertPreloaded(root)
+        (p,) = self.untraced(run)
+        self.assertUnseenOtherAbi(p)
+        self.assertEqual(p["parent_pid"], root["pid"])
+
+    def test_child_of_supervised_shell(self):
+        busybox = rt.ensure_tool("busybox", "busybox-static")
+        if has_interp(busybox):
+            self.skipTest("%s is the dynamic busybox; the static one is "
+                          "package busybox-static" % busybox)
+        run = rt.run_traced(["busybox", "sh", "-c", '"$0"; echo rc=$?',
+                             self.exe], self.work)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertEqual(run.proc.stdout, MSG + b"rc=7\n")
+        root = self.assertOneRoot(run)
+        self.assertSupervised(root)
+        # Not listed as supervised: the filter never saw its calls.
+        (p,) = self.untraced(run)
+        self.assertUnseenOtherAbi(p)
+        self.assertEqual(p["parent_pid"], root["pid"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

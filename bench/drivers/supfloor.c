@@ -26,10 +26,6 @@
 #include "roar/scm.h"
 #include "roar/supervise.h"
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-
 int
 main(int argc, char **argv)
 {
@@ -67,7 +63,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "supfloor: no listener\n");
 		return 1;
 	}
-	(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, 1UL);
+	(void)ioctl(listener, ROAR_SUP_IOCTL_SET_FLAGS, ROAR_SUP_SYNC_WAKE_UP);
 	req = calloc(1, sz.seccomp_notif + sizeof(*req));
 	resp = calloc(1, sz.seccomp_notif_resp + sizeof(*resp));
 	for (;;) {

@@ -73,4 +73,18 @@ int roar_sup_arm(roar_syscall_fn sys, const char *sock, const void *frame,
  *  socketpair to itself), which stays open. */
 int roar_sup_arm_fd(roar_syscall_fn sys, int fd, const void *frame, size_t len);
 
+/*
+ * Linux 6.6's synchronous wake-up, newer than the headers we build with:
+ * ioctl(listener, ROAR_SUP_IOCTL_SET_FLAGS, ROAR_SUP_SYNC_WAKE_UP) makes
+ * a notified task hand its CPU straight to the supervisor and back (older
+ * kernels refuse it with EINVAL; nothing else changes then).
+ */
+#include <linux/seccomp.h>
+#ifdef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define ROAR_SUP_IOCTL_SET_FLAGS SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#else
+#define ROAR_SUP_IOCTL_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#define ROAR_SUP_SYNC_WAKE_UP 1UL /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
+
 #endif /* ROAR_SUPERVISE_H */

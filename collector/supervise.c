@@ -92,7 +92,6 @@ fail:
 		close(s->out_w);
 	free(s->req);
 	free(s->resp);
-	sup_hello_free(s);
 	free(s);
 	return NULL;
 }
@@ -386,6 +385,7 @@ roar_sup_free(struct roar_sup *s, struct roar_sup_stats *stats)
 	free(s->out);
 	free(s->req);
 	free(s->resp);
+	sup_hello_free(s);
 	close(s->epfd);
 	close(s->wake_fd);
 	close(s->out_w);

@@ -80,14 +80,6 @@ cmp_file(const void *a, const void *b)
 			      &(*(const struct roar_file *const *)b)->path);
 }
 
-/*
- * The files in path order (roar_bytes_cmp's), from depth on (the bytes
- * before are the same in all n), MSD first: radix-sorted by the eight
- * bytes after the prefix all n share (big-endian, short paths padded
- * with zeros, which no path holds), then each run of keys alike the same
- * way from eight bytes further.  A million paths under one directory so
- * cost no string comparison at all.
- */
 /* Where a and b first differ, from `from` on, at most end: eight bytes
  * a step (a million paths under one directory share dozens). */
 static size_t
@@ -101,16 +93,13 @@ common_prefix(const char *a, const char *b, size_t from, size_t end)
 		memcpy(&x, a + k, 8);
 		memcpy(&y, b + k, 8);
 		if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 			/* The lowest differing byte of a little-endian load
 			 * is the first differing one. */
-			uint64_t d = x ^ y;
-			size_t at = 0;
-
-			while (!(d & 0xff)) {
-				d >>= 8;
-				at++;
-			}
-			return k + at;
+			return k + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+#else
+			break; /* the bytes below find it */
+#endif
 		}
 	}
 	while (k < end && a[k] == b[k])
@@ -138,6 +127,14 @@ key_at(const struct roar_bytes *b, size_t k)
 	return key;
 }
 
+/*
+ * The files in path order (roar_bytes_cmp's), from depth on (the bytes
+ * before are the same in all n), MSD first: radix-sorted by the eight
+ * bytes after the prefix all n share (big-endian, short paths padded
+ * with zeros, which no path holds), then each run of keys alike the same
+ * way from eight bytes further.  A million paths under one directory so
+ * cost no string comparison at all.
+ */
 static void
 sort_files_from(const struct roar_file **f, size_t n, size_t depth,
 		struct roar_kv *v)

@@ -346,6 +346,7 @@ roar_sup_handle(struct roar_sup *s, int listener)
 #endif
 		t->p->fork_time = roar_now();
 		t->p->fork_gen = t->p->image_gen + 1; /* 0: none */
+		s->last_forker = t->p->pid;
 		sup_answer(s, listener, n->id);
 		return;
 #ifdef SYS_io_uring_setup

@@ -157,6 +157,10 @@ struct roar_sup {
 	struct roar_image_cache images;
 	struct sup_verdict verdicts[SUP_VERDICTS];
 	unsigned next_verdict;
+	/* The process of the latest process-making call: a new process
+	 * whose PPid it is was most likely made by it (not by a
+	 * CLONE_PARENT child of it, or a reparenting). */
+	pid_t last_forker;
 	/* A new image's hello is read into these (allocated once). */
 	struct sup_hello_bufs *hello;
 	struct sup_shared *shared; /* NULL: no watchman */

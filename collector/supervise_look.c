@@ -39,10 +39,13 @@
 /* ---- /proc ------------------------------------------------------------- */
 
 /*
- * A /proc file gives all it has in one read when the buffer holds it (its
- * seq_file, and the readers of a process's memory for cmdline and
- * environ, loop until the count or the end): a short read is the end,
- * and asking again would only cost a system call that returns 0.
+ * The /proc files read here (a process's status, auxv, cmdline and
+ * environ) give all they have in one read when the buffer holds it
+ * (single-record seq_files, and readers of the process's memory that
+ * loop until the count or the end): a short read is the end, and asking
+ * again would only cost a system call that returns 0.  Not so for
+ * multi-record files such as maps or mountinfo (a page a read): do not
+ * use this for them.
  */
 ssize_t
 sup_read_small(const char *path, void *buf, size_t cap)

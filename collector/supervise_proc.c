@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -229,14 +230,20 @@ mode_for(const struct roar_image *img)
 	case ROAR_TRACER_NONE:
 		break;
 	}
-	/* A program for another ABI: the filter lets its calls by.  A
-	 * set-ID one is ours (its calls are watched: no_new_privs took its
-	 * privileges away), and so is what could not be judged. */
+	/* A program the kernel runs under another system-call ABI (i386,
+	 * x32): the filter lets its calls by.  Any other machine runs only
+	 * through an emulator (binfmt_misc's qemu-user), an x86-64 program
+	 * whose calls are watched; a set-ID one is ours too (no_new_privs
+	 * took its privileges away), and so is what could not be judged. */
 	switch (img->final) {
 	case ROAR_IMAGE_STATIC:
 	case ROAR_IMAGE_GO:
 	case ROAR_IMAGE_FOREIGN:
-		return SUP_BLIND;
+		if (img->elf_machine == EM_386 ||
+		    (img->elf_machine == EM_X86_64 &&
+		     img->elf_class == ELFCLASS32))
+			return SUP_BLIND;
+		return SUP_OWN;
 	default:
 		return SUP_OWN;
 	}
@@ -480,9 +487,11 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 					       ? roar_xstrdup(parent->exec_path)
 					       : NULL;
 		/* Its auxv is its parent's at the fork, when the parent
-		 * has not exec'd since. */
+		 * made the latest process and has not exec'd since; else
+		 * (CLONE_PARENT, a subreaper) it is read at its exec. */
 		if (parent && parent->auxv_len && parent->fork_gen &&
-		    parent->fork_gen == parent->image_gen + 1) {
+		    parent->fork_gen == parent->image_gen + 1 &&
+		    parent->pid == s->last_forker) {
 			memcpy(p->auxv, parent->auxv, parent->auxv_len);
 			p->auxv_len = parent->auxv_len;
 		}
@@ -528,14 +537,19 @@ sup_fd_forget(struct sup_proc *p, long lo, long hi)
 		p->fds[fd] = 0;
 }
 
-/* The latest judged open of the file st describes, if any. */
+/* The latest judged open of the file st describes, if any: newest
+ * first, so that a file opened again under a new name (renamed, or a
+ * link) is named as it was opened last. */
 static const struct sup_opened *
 opened_file(const struct sup_proc *p, const struct stat *st)
 {
-	for (unsigned i = 0; i < SUP_OPENED; i++)
-		if (p->opened[i].name && p->opened[i].dev == st->st_dev &&
-		    p->opened[i].ino == st->st_ino)
-			return &p->opened[i];
+	for (unsigned k = 1; k <= SUP_OPENED; k++) {
+		const struct sup_opened *o =
+			&p->opened[(p->next_opened - k) % SUP_OPENED];
+
+		if (o->name && o->dev == st->st_dev && o->ino == st->st_ino)
+			return o;
+	}
 	return NULL;
 }
 

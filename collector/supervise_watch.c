@@ -17,10 +17,13 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/seccomp.h>
@@ -82,13 +85,47 @@ look_for_stalls(struct roar_sup *s, struct watch *w, size_t n, uint64_t now)
 	}
 }
 
+/* Close every fd of ours listed in /proc/self/fd but a and b, a pass
+ * at a time until a pass finds nothing more (a directory read while its
+ * entries go may skip some).  Raw getdents64 into a buffer on the stack:
+ * nothing here may allocate. */
+static void
+close_listed_but(int a, int b)
+{
+	char buf[4096];
+	bool closed = true;
+
+	while (closed) {
+		int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+		long n;
+
+		if (dir < 0)
+			return;
+		closed = false;
+		while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0)
+			for (long off = 0; off < n;) {
+				struct dirent64 *d =
+					(struct dirent64 *)(buf + off);
+				char *end;
+				long fd = strtol(d->d_name, &end, 10);
+
+				off += d->d_reclen;
+				if (*end || end == d->d_name || fd == a ||
+				    fd == b || fd == dir)
+					continue;
+				close((int)fd);
+				closed = true;
+			}
+		close(dir);
+	}
+}
+
 /* Close every fd but a and b: close_range(2) around them (Linux 5.9),
- * else one by one up to the limit. */
+ * else by the list of /proc/self/fd. */
 static void
 close_all_but(int a, int b)
 {
 	int lo = a < b ? a : b, hi = a < b ? b : a;
-	long max = sysconf(_SC_OPEN_MAX);
 	bool ok = true;
 
 	if (lo > 0)
@@ -97,9 +134,7 @@ close_all_but(int a, int b)
 		ok = syscall(SYS_close_range, lo + 1, hi - 1, 0) == 0;
 	if (ok && syscall(SYS_close_range, hi + 1, ~0U, 0) == 0)
 		return;
-	for (long fd = 0; fd < (max > 0 ? max : 65536); fd++)
-		if (fd != a && fd != b)
-			close((int)fd);
+	close_listed_but(a, b);
 }
 
 /*

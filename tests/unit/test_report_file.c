@@ -85,6 +85,7 @@ START_TEST(write_many_buffers_and_a_failure_partway)
 	char path[PATH_MAX], names[8][256], name[96];
 	msgpack_sbuffer sb;
 	struct rlimit old, small;
+	void (*xfsz)(int);
 	char e[512] = "";
 	char *data;
 	FILE *f;
@@ -115,10 +116,11 @@ START_TEST(write_many_buffers_and_a_failure_partway)
 	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
 	small = old;
 	small.rlim_cur = 1u << 20;
-	signal(SIGXFSZ, SIG_IGN);
+	xfsz = signal(SIGXFSZ, SIG_IGN);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
 	rc = roar_report_write(&M, path, e, sizeof(e));
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, xfsz);
 	ck_assert_int_eq(rc, -EFBIG);
 	ck_assert_ptr_nonnull(strstr(e, "cannot write"));
 	ck_assert_uint_eq(list_dir(tmpdir, names, 8), 0);

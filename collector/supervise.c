@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
@@ -42,6 +43,7 @@
 #define FLUSH_MS 5
 
 static void *thread_main(void *arg);
+static void kick(int sig);
 
 struct roar_sup *
 roar_sup_new(int *frames_fd)
@@ -139,7 +141,12 @@ roar_sup_adopt(struct roar_sup *s, int fd, pid_t pid)
 
 		/* Forked while we have one thread (supervise_watch.c). */
 		roar_sup_watch_start(s);
-		/* The thread takes no signal: the loop's signalfd has them. */
+		/* The thread takes no signal but SIGSYS (receive): the
+		 * loop's signalfd has them. */
+		sigaction(SIGSYS,
+			  &(struct sigaction){ .sa_handler = kick,
+					       .sa_flags = 0 },
+			  NULL);
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		rc = -pthread_create(&s->thread, NULL, thread_main, s);
@@ -260,11 +267,29 @@ take_adoptions(struct roar_sup *s)
 	return q;
 }
 
+/*
+ * The watchman may take the very notification that woke us (both watch a
+ * listener it answers for); then RECV waits for the next one, which may
+ * never come.  At the end of the run such a wait is cut short with
+ * SIGSYS (roar_sup_free): the only signal this thread takes, to a
+ * handler that does nothing, so that RECV fails with EINTR.
+ */
+static void
+kick(int sig)
+{
+	(void)sig;
+}
+
 static void
 receive(struct roar_sup *s, int fd)
 {
+	int rc;
+
 	memset(s->req, 0, s->req_size);
-	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, s->req) != 0)
+	atomic_store(&s->in_recv, true);
+	rc = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, s->req);
+	atomic_store(&s->in_recv, false);
+	if (rc != 0)
 		return; /* ENOENT: its task is gone; EINTR: next time */
 	s->st.notifications++;
 	roar_sup_handle(s, fd);
@@ -302,7 +327,11 @@ static void *
 thread_main(void *arg)
 {
 	struct roar_sup *s = arg;
+	sigset_t sys;
 
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
 	for (;;) {
 		struct epoll_event evs[32];
 		int timeout = s->out_len    ? FLUSH_MS
@@ -364,8 +393,21 @@ roar_sup_free(struct roar_sup *s, struct roar_sup_stats *stats)
 {
 	if (!s)
 		return;
-	if (s->started)
-		pthread_join(s->thread, NULL);
+	while (s->started) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(s->thread, NULL, &until) != ETIMEDOUT)
+			break;
+		/* Waiting for a notification the watchman took. */
+		if (atomic_load(&s->in_recv))
+			pthread_kill(s->thread, SIGSYS);
+	}
 	roar_sup_watch_end(s);
 	if (s->shared) {
 		s->st.unrecorded = atomic_load(&s->shared->unrecorded);

@@ -133,6 +133,8 @@ struct sup_shared {
 struct roar_sup {
 	pthread_t thread;
 	bool started;
+	/* The thread waits in SECCOMP_IOCTL_NOTIF_RECV (supervise.c). */
+	_Atomic bool in_recv;
 	pthread_mutex_t mu;
 	struct sup_adoption *adopt; /* under mu */
 	size_t nadopt;

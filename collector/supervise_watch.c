@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 
 #include "roar/clock.h"
 #include "roar/scm.h"
@@ -49,13 +50,31 @@ struct watch {
 	bool stalled; /* the supervisor stood still: answer until it beats */
 };
 
+/* SIGALRM's handler here: it only cuts a RECV short (answer_one). */
+static void
+wake_up(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Let the call waiting on fd go on.  The supervisor may take it first
+ * (it woke up at the same time): then RECV would wait for the next call
+ * on fd, and every other listener would wait with it.  An alarm cuts
+ * that wait short after 100 ms (EINTR).
+ */
 static void
 answer_one(struct roar_sup *s, int fd)
 {
 	struct seccomp_notif *req = s->req;
+	struct itimerval soon = { .it_value = { 0, 100 * 1000 } }, off = { 0 };
+	int rc;
 
 	memset(req, 0, s->req_size);
-	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0)
+	setitimer(ITIMER_REAL, &soon, NULL);
+	rc = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req);
+	setitimer(ITIMER_REAL, &off, NULL);
+	if (rc != 0)
 		return;
 	if (sup_answer(s, fd, req->id) == 0)
 		atomic_fetch_add(&s->shared->unrecorded, 1);
@@ -158,6 +177,9 @@ watchman(struct roar_sup *s, int sock, int collector)
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_IGN);
+	sigaction(SIGALRM,
+		  &(struct sigaction){ .sa_handler = wake_up, .sa_flags = 0 },
+		  NULL);
 	setsid();
 	/* Nothing of the collector's stays open here but what we need. */
 	close_all_but(sock, collector);

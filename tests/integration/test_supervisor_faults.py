@@ -43,11 +43,11 @@ class CollectorFaults(rt.TracerTest):
             self.skipTest(why)
         self.write("in", "x\n")
 
-    def start(self, report):
+    def start(self, report, loop=LOOP):
         env = rt.clean_env()
         cmd = rt.traced_wrapper() + [
             rt.tool("roar-run"), "-q", "--json", report, "--",
-            "busybox", "sh", "-c", LOOP]
+            "busybox", "sh", "-c", loop]
         return subprocess.Popen(cmd, cwd=self.tmp, env=env,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE,
@@ -98,6 +98,35 @@ class CollectorFaults(rt.TracerTest):
         self.assertGreater(sup["unrecorded"], 0, sup)
         self.assertEqual([q["traced_by"] for q in r["processes"]
                           if q["parent_pid"] is None], ["supervisor"])
+
+    def test_collector_stopped_and_continued_twice_still_ends(self):
+        """Continued while its watchman answers, the supervisor and the
+        watchman both wake for the same call; whoever loses must not wait
+        for ever (the run would never end)."""
+        report = self.path("r.json")
+        p = self.start(report, LOOP.replace("seq 20", "seq 200"))
+        try:
+            rt.wait_for_file(self.path("f1"), 10)
+            pid = self.collector_of(p)
+            for _ in range(2):
+                os.kill(pid, signal.SIGSTOP)
+                time.sleep(5)  # past the watchman's stall limit
+                os.kill(pid, signal.SIGCONT)
+                time.sleep(0.5)
+            self.assertTrue(self.wait_marker(60), "the program hung")
+            _, err = rt.finish(p, 60, "roar-run")
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        with open(report) as f:
+            r = json.load(f)
+        self.assertTrue(all(os.path.exists(self.path("f%d" % i))
+                            for i in range(1, 201)))
+        sup = r["roar_preload"]["supervisor"]
+        self.assertGreater(sup["unrecorded"], 0, sup)
+        self.assertGreater(sup["notifications"], 0, sup)
 
     def test_killed_collector_does_not_break_the_program(self):
         report = self.path("r.json")

@@ -281,6 +281,8 @@ roar_sup_handle(struct roar_sup *s, int listener)
 	sup_settle_op(s, t, true);
 	if (n->data.nr != SYS_execve && n->data.nr != SYS_execveat)
 		sup_settle_exec(s, t->p);
+	if (t->p->mode == SUP_BLIND)
+		sup_unblind(s, t->p);
 	switch (n->data.nr) {
 	case SYS_open:
 		on_open(s, listener, n, t, AT_FDCWD, a[0], (int)a[1]);

@@ -236,6 +236,9 @@ void sup_op_clear(struct roar_sup *s, struct sup_op *op);
 void sup_settle_op(struct roar_sup *s, struct sup_task *t, bool sure);
 /** Did the exec p let go happen?  Judge it now. */
 void sup_settle_exec(struct roar_sup *s, struct sup_proc *p);
+
+/** p, thought blind, made a watched call: judge its image anew. */
+void sup_unblind(struct roar_sup *s, struct sup_proc *p);
 /** Judge p's ops (and, when sure, its exec): sure, the calls returned. */
 void sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool sure);
 ssize_t sup_read_auxv(pid_t pid, unsigned char *buf);

@@ -365,6 +365,41 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 		sup_say_exec_hello(s, p);
 }
 
+/*
+ * A watched call from a process whose image the filter is blind to: a
+ * blind image makes none, so it has exec'd a native image through a call
+ * of its own ABI, unwatched.  That image is judged as if its exec had
+ * been seen, and reported from here on.
+ */
+void
+sup_unblind(struct roar_sup *s, struct sup_proc *p)
+{
+	char exe[PATH_MAX];
+	char *argv[] = { NULL };
+	ssize_t n;
+
+	if (sup_proc_link(p->pid, "exe", exe, sizeof(exe)) < 0)
+		return;
+	free(p->exec_path);
+	p->exec_path = roar_xstrdup(exe);
+	n = sup_read_auxv(p->pid, p->auxv);
+	p->auxv_len = n > 0 ? (size_t)n : 0;
+	p->image_gen++;
+	if (p->nfds)
+		memset(p->fds, 0, p->nfds);
+	p->loading = true;
+	p->mode = mode_of(s, exe);
+	if (p->mode == SUP_BLIND)
+		p->mode = SUP_OWN; /* it just made a watched call */
+	/* Its exec, as the library would have said it (argv comes with the
+	 * hello), then the new image. */
+	SUP_EMIT(s, SUP_SMALL_FRAME,
+		 roar_event_exec(f, &(struct roar_event_ids){ p->pid, p->pid },
+				 0, p->ppid, exe, argv, roar_now()));
+	if (p->mode == SUP_OWN)
+		sup_say_exec_hello(s, p);
+}
+
 /* A judgement made without knowing that the call returned (its thread
  * went quiet) waits this long after the call, and gives up on a file
  * not there after this long. */

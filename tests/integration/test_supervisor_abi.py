@@ -42,6 +42,36 @@ def write_i386_elf(path):
     return path
 
 
+def write_i386_exec(path, target, args):
+    """A static i386 executable that execve()s target with argv args
+    (through int 0x80: a call the filter does not watch), or exits 9."""
+    base, code_off = 0x08048000, 0x54
+    data_off = code_off + 0x40
+    strings, addrs = b"", []
+    for a in [target] + list(args):
+        addrs.append(base + data_off + len(strings))
+        strings += a.encode() + b"\0"
+    argv_addr = base + data_off + len(strings)
+    argv = b"".join(struct.pack("<I", x) for x in addrs[1:]) + b"\0" * 4
+    code = (b"\xb8\x0b\x00\x00\x00"                       # mov eax, 11
+            b"\xbb" + struct.pack("<I", addrs[0]) +            # mov ebx, path
+            b"\xb9" + struct.pack("<I", argv_addr) +           # mov ecx, argv
+            b"\x31\xd2"                                       # xor edx, edx
+            b"\xcd\x80"                                       # int 0x80
+            b"\xb8\x01\x00\x00\x00"                        # mov eax, 1
+            b"\xbb\x09\x00\x00\x00"                        # mov ebx, 9
+            b"\xcd\x80").ljust(0x40, b"\x90") + strings + argv
+    ehdr = (b"\x7fELF\x01\x01\x01" + b"\x00" * 9 +
+            struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + code_off, 0x34, 0,
+                        0, 0x34, 0x20, 1, 0, 0, 0))
+    size = code_off + len(code)
+    phdr = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
+    with open(path, "wb") as f:
+        f.write(ehdr + phdr + code)
+    os.chmod(path, 0o755)
+    return path
+
+
 class OtherAbi(SupTest):
     def setUp(self):
         super().setUp()
@@ -87,6 +117,28 @@ class OtherAbi(SupTest):
         (p,) = self.untraced(run)
         self.assertUnseenOtherAbi(p)
         self.assertEqual(p["parent_pid"], root["pid"])
+
+    def test_native_image_it_execs_is_seen_again(self):
+        """An i386 program that execs a static x86-64 busybox cat through
+        its own int 0x80 (unwatched): the cat's calls are watched again,
+        and the cat is reported, with what it read."""
+        busybox = rt.ensure_tool("busybox", "busybox-static")
+        if has_interp(busybox):
+            self.skipTest("%s is the dynamic busybox; the static one is "
+                          "package busybox-static" % busybox)
+        src = self.wwrite("in", "through i386\n")
+        exe = write_i386_exec(self.path("i386exec"), busybox,
+                              ["busybox", "cat", "in"])
+        run = rt.run_traced(["busybox", "sh", "-c", '"$0"; echo rc=$?', exe],
+                            self.work)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        self.assertEqual(run.proc.stdout, b"through i386\nrc=0\n")
+        root = self.assertOneRoot(run)
+        self.assertSupervised(root)
+        cat = self.proc(run, ["busybox", "cat", "in"])
+        self.assertSupervised(cat)
+        self.assertEqual(cat["parent_pid"], root["pid"])
+        self.assertEqual(cat["read_paths"], [src])
 
 
 if __name__ == "__main__":

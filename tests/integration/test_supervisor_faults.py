@@ -69,20 +69,14 @@ class CollectorFaults(rt.TracerTest):
     def wait_marker(self, seconds):
         return rt.wait_for_file(self.path("done.mark"), seconds)
 
-    def test_stopped_collector_does_not_stop_the_program(self):
+    def run_acting_on_collector(self, act, loop=LOOP):
+        """Run loop under roar-run; once it wrote f1, act(collector pid).
+        Returns the report, having asserted that roar-run succeeded."""
         report = self.path("r.json")
-        p = self.start(report)
+        p = self.start(report, loop)
         try:
             rt.wait_for_file(self.path("f1"), 10)
-            pid = self.collector_of(p)
-            os.kill(pid, signal.SIGSTOP)
-            try:
-                # 20 rounds with the watchman's 3 s stall limit once:
-                # well within 20 s, where a hang would never end.
-                self.assertTrue(self.wait_marker(20),
-                                "the program stopped with the collector")
-            finally:
-                os.kill(pid, signal.SIGCONT)
+            act(self.collector_of(p))
             _, err = rt.finish(p, 60, "roar-run")
         finally:
             if p.poll() is None:
@@ -90,7 +84,20 @@ class CollectorFaults(rt.TracerTest):
                 p.communicate()
         self.assertEqual(p.returncode, 0, err)
         with open(report) as f:
-            r = json.load(f)
+            return json.load(f)
+
+    def test_stopped_collector_does_not_stop_the_program(self):
+        def stop(pid):
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                # 20 rounds with the watchman's stall limit once:
+                # well within 20 s, where a hang would never end.
+                self.assertTrue(self.wait_marker(20),
+                                "the program stopped with the collector")
+            finally:
+                os.kill(pid, signal.SIGCONT)
+
+        r = self.run_acting_on_collector(stop)
         for i in range(1, 21):
             self.assertTrue(os.path.exists(self.path("f%d" % i)))
         sup = r["roar_preload"]["supervisor"]
@@ -103,25 +110,16 @@ class CollectorFaults(rt.TracerTest):
         """Continued while its watchman answers, the supervisor and the
         watchman both wake for the same call; whoever loses must not wait
         for ever (the run would never end)."""
-        report = self.path("r.json")
-        p = self.start(report, LOOP.replace("seq 20", "seq 200"))
-        try:
-            rt.wait_for_file(self.path("f1"), 10)
-            pid = self.collector_of(p)
+        def stop_twice(pid):
             for _ in range(2):
                 os.kill(pid, signal.SIGSTOP)
                 time.sleep(5)  # past the watchman's stall limit
                 os.kill(pid, signal.SIGCONT)
                 time.sleep(0.5)
             self.assertTrue(self.wait_marker(60), "the program hung")
-            _, err = rt.finish(p, 60, "roar-run")
-        finally:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.communicate()
-        self.assertEqual(p.returncode, 0, err)
-        with open(report) as f:
-            r = json.load(f)
+
+        r = self.run_acting_on_collector(stop_twice,
+                                         LOOP.replace("seq 20", "seq 200"))
         self.assertTrue(all(os.path.exists(self.path("f%d" % i))
                             for i in range(1, 201)))
         sup = r["roar_preload"]["supervisor"]

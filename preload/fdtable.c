@@ -56,14 +56,6 @@ roar_fdtable_set(int fd, uintptr_t v)
 	return 0;
 }
 
-static bool
-pseudo_fs(const char *p, size_t len)
-{
-	return (len >= 6 && !memcmp(p, "/proc/", 6)) ||
-	       (len >= 5 && !memcmp(p, "/sys/", 5)) ||
-	       (len >= 5 && !memcmp(p, "/dev/", 5));
-}
-
 uintptr_t
 roar_fdtable_resolve(int fd)
 {
@@ -143,7 +135,7 @@ roar_fdtable_read_name(int fd, const struct stat *st, char *buf, size_t cap)
 	if (len <= 0 || buf[0] != '/')
 		return -1;
 	/* Kernel-made files are no lineage (roar's listeners skip them too). */
-	if (pseudo_fs(buf, (size_t)len))
+	if (roar_fdtable_pseudo_fs(buf, (size_t)len))
 		return -1;
 	return len;
 }

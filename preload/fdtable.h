@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -139,5 +140,15 @@ roar_fdtable_get(int fd)
 
 /** Forget every fd and path (unit tests only). */
 void roar_fdtable_reset(void);
+
+/** Whether a canonical name is one of the kernel's own (/proc, /sys,
+ *  /dev): never a file of the program's lineage. */
+static inline bool
+roar_fdtable_pseudo_fs(const char *p, size_t len)
+{
+	return (len >= 6 && !memcmp(p, "/proc/", 6)) ||
+	       (len >= 5 && !memcmp(p, "/sys/", 5)) ||
+	       (len >= 5 && !memcmp(p, "/dev/", 5));
+}
 
 #endif /* ROAR_FDTABLE_H */

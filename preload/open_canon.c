@@ -104,15 +104,6 @@ usable(void)
 	return true;
 }
 
-/* The /proc, /sys and /dev names the slow path would ignore anyway. */
-static bool
-kernel_made(const char *p, size_t len)
-{
-	return (len >= 6 && !memcmp(p, "/proc/", 6)) ||
-	       (len >= 5 && !memcmp(p, "/sys/", 5)) ||
-	       (len >= 5 && !memcmp(p, "/dev/", 5));
-}
-
 int
 roar_canon_open(int dirfd, const char *path, int flags, mode_t mode,
 		size_t *len)
@@ -129,7 +120,8 @@ roar_canon_open(int dirfd, const char *path, int flags, mode_t mode,
 		return ROAR_CANON_NONE;
 	n = strnlen(path, PATH_MAX);
 	if (n >= PATH_MAX || !roar_canonical_form(path, n) ||
-	    kernel_made(path, n))
+	    /* names the slow path would ignore anyway */
+	    roar_fdtable_pseudo_fs(path, n))
 		return ROAR_CANON_NONE;
 	h = name_hash(path, n);
 	if (atomic_load_explicit(&loop_hash[h % LOOP_SLOTS],

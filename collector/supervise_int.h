@@ -108,17 +108,6 @@ struct sup_proc {
 	struct sup_task *tasks;
 };
 
-/* A verdict on an exec'd image, by the file's status (supervise_proc.c). */
-#define SUP_VERDICTS 8
-struct sup_verdict {
-	bool known;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
-	enum sup_mode mode;
-};
-
 struct sup_adoption {
 	int fd;
 	pid_t pid;
@@ -157,8 +146,6 @@ struct roar_sup {
 	struct roar_sup_stats st;
 	/* Verdicts of the images exec'd (a loop execs the same few). */
 	struct roar_image_cache images;
-	struct sup_verdict verdicts[SUP_VERDICTS];
-	unsigned next_verdict;
 	/* The process of the latest process-making call: a new process
 	 * whose PPid it is was most likely made by it (not by a
 	 * CLONE_PARENT child of it, or a reparenting). */

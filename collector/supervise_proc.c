@@ -249,51 +249,16 @@ mode_for(const struct roar_image *img)
 	}
 }
 
-/* Who reports the image at path: from its verdict (image.h).  The image
- * was just exec'd, so it ran: one stat tells whether it is one whose
- * verdict the supervisor knows (a loop execs the same few binaries); a
- * new or changed one, or a script, is inspected (image.h's cache). */
+/* Who reports the image at path: from its verdict (image.h's cache: a
+ * loop execs the same few binaries, each judged once). */
 static enum sup_mode
 mode_of(struct roar_sup *s, const char *path)
 {
-	struct sup_verdict *v = &s->verdicts[0];
 	struct roar_image img;
-	struct stat st;
 
-	if (!path)
+	if (!path || roar_image_inspect_cached(&s->images, &roar_image_io_libc,
+					       path, &img) != 0)
 		return SUP_OWN;
-	if (stat(path, &st) == 0) {
-		for (size_t i = 0; i < SUP_VERDICTS; i++) {
-			v = &s->verdicts[i];
-			if (v->known && v->dev == st.st_dev &&
-			    v->ino == st.st_ino && v->size == st.st_size &&
-			    v->mtime.tv_sec == st.st_mtim.tv_sec &&
-			    v->mtime.tv_nsec == st.st_mtim.tv_nsec &&
-			    v->ctime.tv_sec == st.st_ctim.tv_sec &&
-			    v->ctime.tv_nsec == st.st_ctim.tv_nsec)
-				return v->mode;
-		}
-		v = &s->verdicts[s->next_verdict++ % SUP_VERDICTS];
-	} else {
-		v = NULL;
-	}
-	if (roar_image_inspect_cached(&s->images, &roar_image_io_libc, path,
-				      &img) != 0)
-		return SUP_OWN;
-	/* A script's verdict is its interpreter's too: not kept here. */
-	if (v && img.dev == st.st_dev && img.ino == st.st_ino &&
-	    img.kind == img.final) {
-		*v = (struct sup_verdict){
-			.known = true,
-			.dev = st.st_dev,
-			.ino = st.st_ino,
-			.size = st.st_size,
-			.mtime = st.st_mtim,
-			.ctime = st.st_ctim,
-			.mode = mode_for(&img),
-		};
-		return v->mode;
-	}
 	return mode_for(&img);
 }
 

@@ -168,12 +168,15 @@ classify(const struct roar_image_io *io, int fd, const struct stat *st,
 	return 0;
 }
 
-/* The status of path, without reading it (O_PATH). */
+/* The status of path, without reading it (stat, or O_PATH). */
 static int
 probe(const struct roar_image_io *io, const char *path, struct stat *st)
 {
-	int fd = io->open(path, O_PATH | O_CLOEXEC), r;
+	int fd, r;
 
+	if (io->stat)
+		return io->stat(path, st);
+	fd = io->open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return fd;
 	r = io->fstat(fd, st);

@@ -57,6 +57,12 @@ libc_access(const char *path, int mode)
 	return access(path, mode) < 0 ? -errno : 0;
 }
 
+static int
+libc_stat(const char *path, struct stat *st)
+{
+	return stat(path, st) < 0 ? -errno : 0;
+}
+
 const struct roar_image_io roar_image_io_libc = {
 	.open = libc_open,
 	.close = libc_close,
@@ -64,4 +70,5 @@ const struct roar_image_io roar_image_io_libc = {
 	.fstat = libc_fstat,
 	.fgetxattr = libc_fgetxattr,
 	.access = libc_access,
+	.stat = libc_stat,
 };

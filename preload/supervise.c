@@ -85,6 +85,12 @@ io_access(const char *path, int mode)
 	return (int)raw(ROAR_SYS(SYS_faccessat, AT_FDCWD, path, mode, 0));
 }
 
+static int
+io_stat(const char *path, struct stat *st)
+{
+	return (int)raw(ROAR_SYS(SYS_newfstatat, AT_FDCWD, path, st, 0));
+}
+
 static const struct roar_image_io io = {
 	.open = io_open,
 	.close = io_close,
@@ -92,6 +98,7 @@ static const struct roar_image_io io = {
 	.fstat = io_fstat,
 	.fgetxattr = io_fgetxattr,
 	.access = io_access,
+	.stat = io_stat,
 };
 
 /* Taken with a try: a busy cache is skipped, never waited for (a vfork

@@ -85,6 +85,9 @@ struct roar_image_io {
 	int (*fstat)(int fd, struct stat *st);
 	long (*fgetxattr)(int fd, const char *name, void *buf, unsigned long n);
 	int (*access)(const char *path, int mode);
+	/* Optional: the status of path in one call (else open with O_PATH,
+	 * fstat and close). */
+	int (*stat)(const char *path, struct stat *st);
 };
 
 /** The C library's calls, errno turned into -errno (the collector's). */

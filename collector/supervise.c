@@ -286,9 +286,10 @@ receive(struct roar_sup *s, int fd)
 	int rc;
 
 	memset(s->req, 0, s->req_size);
-	atomic_store(&s->in_recv, true);
+	/* Only read by roar_sup_free, which retries: no ordering needed. */
+	atomic_store_explicit(&s->in_recv, true, memory_order_relaxed);
 	rc = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, s->req);
-	atomic_store(&s->in_recv, false);
+	atomic_store_explicit(&s->in_recv, false, memory_order_relaxed);
 	if (rc != 0)
 		return; /* ENOENT: its task is gone; EINTR: next time */
 	s->st.notifications++;

@@ -429,6 +429,7 @@ roar_sup_free(struct roar_sup *s, struct roar_sup_stats *stats)
 	free(s->req);
 	free(s->resp);
 	sup_hello_free(s);
+	sup_peek_free(s);
 	close(s->epfd);
 	close(s->wake_fd);
 	close(s->out_w);

@@ -102,7 +102,7 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		/* The first open of a dynamic image: our library, or not. */
 		p->mode = sup_is_our_library(abs) ? SUP_PRELOAD : SUP_OWN;
 		if (p->mode == SUP_OWN)
-			sup_say_exec_hello(s, p);
+			sup_say_exec_hello(s, p, NULL);
 	}
 	if (ok && (sup_is_our_library(abs) ||
 		   (p->loading && sup_is_loader_file(abs))))
@@ -137,32 +137,35 @@ on_name(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 
 static void
 on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
-	struct sup_task *t, int dirfd, uint64_t patharg, int at_flags)
+	struct sup_task *t, int dirfd, uint64_t patharg, uint64_t argv,
+	uint64_t envp, int at_flags)
 {
 	struct sup_proc *p = t->p;
 	char abs[PATH_MAX] = "";
+	struct stat st;
 	bool ok;
 
-	if ((at_flags & AT_EMPTY_PATH) && dirfd >= 0) {
-		char what[32];
-
-		snprintf(what, sizeof(what), "fd/%d", dirfd);
-		ok = sup_proc_link(p->pid, what, abs, sizeof(abs)) > 0;
-	} else {
+	if ((at_flags & AT_EMPTY_PATH) && dirfd >= 0)
+		ok = sup_fd_look(p, dirfd, &st, abs, sizeof(abs)) == 0 &&
+		     abs[0] == '/';
+	else
 		ok = path_arg(s, p, t->tid, dirfd, patharg, abs, sizeof(abs),
 			      NULL);
-	}
 	sup_settle_exec(s, p);
 	if (ok) {
 		/* The image it runs now, to tell whether the exec happened
-		 * (a fork child knows its parent's: no read). */
-		if (!p->auxv_len) {
-			ssize_t len = sup_read_auxv(p->pid, p->auxv);
-
-			p->auxv_len = len > 0 ? (size_t)len : 0;
-		}
+		 * (a fork child knows its parent's: no read), and what the
+		 * new one is given, read while the call waits. */
+		if (!p->rnd_known)
+			sup_image_learn(p);
 		free(p->exec_path);
 		p->exec_path = roar_xstrdup(abs);
+		free(p->exec_args);
+		free(p->exec_exe);
+		p->exec_mode = sup_exec_mode(s, p, abs, &p->exec_exe);
+		p->exec_args = p->exec_mode == SUP_OWN
+				       ? sup_args_read(s, t->tid, argv, envp)
+				       : NULL;
 		p->exec_pending = true;
 		s->npending++;
 	}
@@ -323,10 +326,11 @@ roar_sup_handle(struct roar_sup *s, int listener)
 			ROAR_VIA_LINK);
 		return;
 	case SYS_execve:
-		on_exec(s, listener, n, t, AT_FDCWD, a[0], 0);
+		on_exec(s, listener, n, t, AT_FDCWD, a[0], a[1], a[2], 0);
 		return;
 	case SYS_execveat:
-		on_exec(s, listener, n, t, (int)a[0], a[1], (int)a[4]);
+		on_exec(s, listener, n, t, (int)a[0], a[1], a[2], a[3],
+			(int)a[4]);
 		return;
 	case SYS_exit_group:
 		on_exit_group(s, listener, n, t, (int)a[0]);
@@ -350,6 +354,9 @@ roar_sup_handle(struct roar_sup *s, int listener)
 		t->p->fork_gen = t->p->image_gen + 1; /* 0: none */
 		s->last_forker = t->p->pid;
 		sup_answer(s, listener, n->id);
+		/* Its children start with its image: read it once. */
+		if (!t->p->rnd_known)
+			sup_image_learn(t->p);
 		return;
 #ifdef SYS_io_uring_setup
 	case SYS_io_uring_setup:

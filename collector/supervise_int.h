@@ -71,21 +71,42 @@ struct sup_task {
 
 #define SUP_AUXV_MAX 1024
 #define SUP_OPENED 4
+/* argv and environ kept for a hello: at most this much of each. */
+#define SUP_LIST_MAX (512u << 10)
+#define SUP_LIST_ENTRIES_MAX 16384u
+
+/* An exec's argv and environment, as /proc/PID/cmdline and environ
+ * would give them: NUL-ended strings, cmd_len bytes of argv, then
+ * env_len of the environment. */
+struct sup_args {
+	size_t cmd_len, env_len;
+	char data[];
+};
 
 struct sup_proc {
 	pid_t pid;
 	pid_t ppid;
 	enum sup_mode mode;
 	double fork_time; /* its latest process-making call; 0: none */
-	/* An exec that was let go: did it happen?  (its auxv changes) */
+	/* A pidfd of it (supervise_peek.c), or -1. */
+	int pidfd;
+	/* An exec that was let go: did it happen?  (its AT_RANDOM bytes
+	 * change); its argv and environment, read at the call (NULL: ask
+	 * /proc). */
 	bool exec_pending;
 	char *exec_path;
-	/* Its image's auxv (auxv_len 0: not read yet); a fork child starts
-	 * with its parent's (fork copies it) when the parent still runs
-	 * the image it forked in: image_gen counts its execs, fork_gen is
-	 * image_gen at its latest process-making call (0: none). */
-	unsigned char auxv[SUP_AUXV_MAX];
-	size_t auxv_len;
+	struct sup_args *exec_args;
+	enum sup_mode exec_mode; /* who reports the image exec'd */
+	char *exec_exe;          /* its canonical name (NULL: /proc's) */
+	char *exe; /* the canonical name of the image it runs, or NULL */
+	/* Its image's AT_RANDOM bytes, and where they are (rnd_known
+	 * false: not read yet); a fork child starts with its parent's
+	 * (fork copies them) when the parent still runs the image it
+	 * forked in: image_gen counts its execs, fork_gen is image_gen at
+	 * its latest process-making call (0: none). */
+	uint64_t rnd_addr;
+	unsigned char rnd[16];
+	bool rnd_known;
 	unsigned image_gen, fork_gen;
 	unsigned char *fds;
 	size_t nfds;
@@ -150,8 +171,18 @@ struct roar_sup {
 	 * whose PPid it is was most likely made by it (not by a
 	 * CLONE_PARENT child of it, or a reparenting). */
 	pid_t last_forker;
-	/* A new image's hello is read into these (allocated once). */
+	/* A new image's hello is read into these, an exec's argv into
+	 * peek (allocated once). */
 	struct sup_hello_bufs *hello;
+	struct sup_peek_bufs *peek;
+	unsigned npidfds; /* held by live processes */
+	/* Canonical names of the images exec'd, by the name exec'd. */
+	struct sup_exe {
+		char *path, *canon;
+		dev_t dev;
+		ino_t ino;
+	} exes[8];
+	unsigned next_exe;
 	struct sup_shared *shared; /* NULL: no watchman */
 	int watch_fd;              /* to the watchman; -1: none */
 	pid_t watch_pid;
@@ -198,6 +229,30 @@ bool sup_is_our_library(const char *path);
 /** What the dynamic loader opens: its cache and shared objects. */
 bool sup_is_loader_file(const char *path);
 
+/* ---- supervise_peek.c ------------------------------------------------- */
+
+/** Who tid is (its process and that one's parent), from a pidfd: false
+ *  when the kernel cannot tell so (ask /proc).  *pidfd: the process's
+ *  pidfd when tid leads it, to keep (else -1). */
+bool sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
+		  int *pidfd);
+/** Close p's pidfd, if any. */
+void sup_pidfd_drop(struct roar_sup *s, struct sup_proc *p);
+/** fstat of p's fd into st and, unless name is NULL, its name as
+ *  /proc/PID/fd/N says it (terminated): 0, or -1 (not open, or gone). */
+int sup_fd_look(const struct sup_proc *p, long fd, struct stat *st, char *name,
+		size_t cap);
+/** Read where p's AT_RANDOM bytes are, and them: false when unknown. */
+bool sup_image_learn(struct sup_proc *p);
+/** 1 when p runs another image than the one learnt (or none was), 0 when
+ *  the same, -1 when p is gone. */
+int sup_image_changed(const struct sup_proc *p);
+/** The argv and envp arrays of an execve by tid (malloc'd), or NULL when
+ *  they cannot be read (/proc is asked later). */
+struct sup_args *sup_args_read(struct roar_sup *s, pid_t tid, uint64_t argv,
+			       uint64_t envp);
+void sup_peek_free(struct roar_sup *s);
+
 /* ---- supervise_proc.c ------------------------------------------------- */
 
 struct roar_frame;
@@ -221,6 +276,10 @@ void sup_proc_free(struct roar_sup *s, struct sup_proc *p);
 void sup_op_clear(struct roar_sup *s, struct sup_op *op);
 /** The outcome of t's last call, now that it returned. */
 void sup_settle_op(struct roar_sup *s, struct sup_task *t, bool sure);
+/** Who reports the image at path once it is exec'd, and its canonical
+ *  name (malloc'd, NULL when /proc must tell) into *exe. */
+enum sup_mode sup_exec_mode(struct roar_sup *s, const struct sup_proc *p,
+			    const char *path, char **exe);
 /** Did the exec p let go happen?  Judge it now. */
 void sup_settle_exec(struct roar_sup *s, struct sup_proc *p);
 
@@ -228,9 +287,10 @@ void sup_settle_exec(struct roar_sup *s, struct sup_proc *p);
 void sup_unblind(struct roar_sup *s, struct sup_proc *p);
 /** Judge p's ops (and, when sure, its exec): sure, the calls returned. */
 void sup_settle_proc(struct roar_sup *s, struct sup_proc *p, bool sure);
-ssize_t sup_read_auxv(pid_t pid, unsigned char *buf);
-/** A new image's hello: argv, environment, cwd and exe from /proc. */
-void sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p);
+/** A new image's hello: argv and environment (its exec's, or /proc's),
+ *  cwd, and exe (the canonical name of what runs; NULL: /proc's). */
+void sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p,
+			const char *exe);
 
 /** Free what sup_say_exec_hello reads into. */
 void sup_hello_free(struct roar_sup *s);

@@ -6,7 +6,8 @@
  *
  * Facts relied on:
  * - A notification names the calling thread (seccomp_notif.pid, a tid in
- *   our PID namespace); /proc/TID/status gives its Tgid and PPid.
+ *   our PID namespace); /proc/TID/status gives its Tgid and PPid (where
+ *   a pidfd cannot: supervise_peek.c).
  * - process_vm_readv reads the caller's memory with the permission of a
  *   ptrace attach (same user and, under Yama 1, an ancestor), without
  *   ptrace.  What we read can change under us (another thread); what the

@@ -9,11 +9,11 @@
  *   result.  So an open is judged after it returned, at the thread's
  *   next watched call (or its process's end): the file it named is
  *   looked up and, when it is a regular file, credited by its canonical
- *   name.  An exec happened when the process's auxiliary vector changed
- *   (a new image has a new stack, hence new AT_RANDOM and AT_EXECFN
- *   addresses).
- * - A process first seen is a fork child of the process /proc names as
- *   its parent; it runs its parent's image from the fork on.
+ *   name.  An exec happened when the process's AT_RANDOM bytes changed
+ *   (supervise_peek.c: a new image has a new stack).
+ * - A process first seen is a fork child of the process its pidfd (or
+ *   /proc) names as its parent; it runs its parent's image, in its
+ *   parent's working directory, from the fork on.
  */
 #include "config.h"
 
@@ -38,10 +38,8 @@
 #include "event.h"
 #include "supervise_int.h"
 
-/* argv and environ read from /proc for a hello: at most this much. */
+/* A hello's frame: argv and environ at most SUP_LIST_MAX each. */
 #define HELLO_FRAME (1u << 20)
-#define PROC_LIST_MAX (512u << 10)
-#define LIST_ENTRIES_MAX 16384u
 
 /* ---- frames ------------------------------------------------------------ */
 
@@ -86,6 +84,7 @@ proc_new(struct roar_sup *s, pid_t pid, pid_t ppid, enum sup_mode mode)
 	p->pid = pid;
 	p->ppid = ppid;
 	p->mode = mode;
+	p->pidfd = -1;
 	roar_map_put(&s->procs, (uint64_t)pid, p);
 	return p;
 }
@@ -115,7 +114,11 @@ sup_proc_free(struct roar_sup *s, struct sup_proc *p)
 	if (p->exec_pending)
 		s->npending--;
 	roar_map_put(&s->procs, (uint64_t)p->pid, NULL);
+	sup_pidfd_drop(s, p);
 	free(p->exec_path);
+	free(p->exec_args);
+	free(p->exec_exe);
+	free(p->exe);
 	free(p->cwd);
 	for (unsigned i = 0; i < SUP_OPENED; i++)
 		free(p->opened[i].name);
@@ -164,46 +167,63 @@ say_fork_hello(struct roar_sup *s, struct sup_proc *p, pid_t tid, double time,
 
 /* What a new image's hello is read into: big, so made once. */
 struct sup_hello_bufs {
-	char cmd[PROC_LIST_MAX + 1];
-	char env[PROC_LIST_MAX + 1];
-	char *argv[LIST_ENTRIES_MAX + 1];
-	char *envp[LIST_ENTRIES_MAX + 1];
+	char cmd[SUP_LIST_MAX + 1];
+	char env[SUP_LIST_MAX + 1];
+	char *argv[SUP_LIST_ENTRIES_MAX + 1];
+	char *envp[SUP_LIST_ENTRIES_MAX + 1];
 	unsigned char frame[HELLO_FRAME];
 };
 
-/* A new image's hello: argv, environment, cwd and exe from /proc. */
-void
-sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p)
+/* A list of /proc/PID/what (cmdline, environ) into buf and v. */
+static void
+proc_list(pid_t pid, const char *what, char *buf, char **v)
 {
-	char path[64], cwd[PATH_MAX], exe[PATH_MAX];
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	n = sup_read_small(path, buf, SUP_LIST_MAX);
+	split_list(buf, n > 0 ? (size_t)n : 0, v, SUP_LIST_ENTRIES_MAX);
+}
+
+/*
+ * A new image's hello: argv and environment as its exec call gave them
+ * (or from /proc), its cwd as it was known before (a chdir forgets it;
+ * /proc then), and exe: the canonical name of the image exec'd, when
+ * that is what runs (an ELF; else /proc).
+ */
+void
+sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p, const char *exe)
+{
+	char cwd[PATH_MAX], link[PATH_MAX];
 	struct sup_hello_bufs *b;
+	struct sup_args *a = p->exec_args;
 	struct roar_frame f;
 	struct roar_hello h = { .ppid = p->ppid,
 				.origin = ROAR_ORIGIN_EXEC,
 				.time = roar_now() };
-	ssize_t n;
 
 	if (!s->hello)
 		s->hello = roar_xmalloc(sizeof(*s->hello));
 	b = s->hello;
 	h.argv = b->argv;
 	h.envp = b->envp;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
-	n = sup_read_small(path, b->cmd, PROC_LIST_MAX);
-	split_list(b->cmd, n > 0 ? (size_t)n : 0, b->argv, LIST_ENTRIES_MAX);
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)p->pid);
-	n = sup_read_small(path, b->env, PROC_LIST_MAX);
-	split_list(b->env, n > 0 ? (size_t)n : 0, b->envp, LIST_ENTRIES_MAX);
-	if (sup_proc_link(p->pid, "cwd", cwd, sizeof(cwd)) >= 0) {
-		h.cwd = cwd;
-		/* The new image's relative names start from it. */
-		free(p->cwd);
-		p->cwd = roar_xstrdup(cwd);
+	if (a) {
+		split_list(a->data, a->cmd_len, b->argv, SUP_LIST_ENTRIES_MAX);
+		split_list(a->data + a->cmd_len, a->env_len, b->envp,
+			   SUP_LIST_ENTRIES_MAX);
+	} else {
+		proc_list(p->pid, "cmdline", b->cmd, b->argv);
+		proc_list(p->pid, "environ", b->env, b->envp);
 	}
-	if (sup_proc_link(p->pid, "exe", exe, sizeof(exe)) >= 0)
-		h.exe = exe;
-	else if (p->exec_path)
-		h.exe = p->exec_path;
+	if (!p->cwd && sup_proc_link(p->pid, "cwd", cwd, sizeof(cwd)) >= 0)
+		p->cwd = roar_xstrdup(cwd); /* its relative names start here */
+	h.cwd = p->cwd;
+	if (!exe && sup_proc_link(p->pid, "exe", link, sizeof(link)) >= 0) {
+		free(p->exe);
+		exe = p->exe = roar_xstrdup(link);
+	}
+	h.exe = exe ? exe : p->exec_path;
 	roar_frame_init(&f, b->frame, HELLO_FRAME);
 	sup_emit_frame(
 		s, &f,
@@ -216,6 +236,53 @@ sup_hello_free(struct roar_sup *s)
 {
 	free(s->hello);
 	s->hello = NULL;
+	for (unsigned i = 0; i < sizeof(s->exes) / sizeof(s->exes[0]); i++) {
+		free(s->exes[i].path);
+		free(s->exes[i].canon);
+		s->exes[i] = (struct sup_exe){ 0 };
+	}
+}
+
+/*
+ * The canonical name of the ELF image img that path named, as
+ * /proc/PID/exe will say it, from a few kept (a loop execs the same
+ * binaries by the same names); NULL when not known (ask /proc).  img's
+ * dev and inode are of the file at path now: a name kept for another
+ * file is made anew.
+ */
+static const char *
+exe_name(struct roar_sup *s, const char *path, const struct roar_image *img)
+{
+	const size_t nexes = sizeof(s->exes) / sizeof(s->exes[0]);
+	char canon[PATH_MAX];
+	struct sup_exe *e;
+	struct stat st;
+
+	switch (img->kind) {
+	case ROAR_IMAGE_DYNAMIC:
+	case ROAR_IMAGE_STATIC:
+	case ROAR_IMAGE_GO:
+	case ROAR_IMAGE_SETID:
+	case ROAR_IMAGE_FCAPS:
+		break;
+	default:
+		return NULL; /* a script's, or an emulator's: not its own */
+	}
+	for (size_t i = 0; i < nexes; i++) {
+		e = &s->exes[i];
+		if (e->path && e->dev == img->dev && e->ino == img->ino &&
+		    !strcmp(e->path, path))
+			return e->canon;
+	}
+	if (!sup_canonical_file(path, true, false, canon, sizeof(canon), &st) ||
+	    st.st_dev != img->dev || st.st_ino != img->ino)
+		return NULL;
+	e = &s->exes[s->next_exe++ % nexes];
+	free(e->path);
+	free(e->canon);
+	*e = (struct sup_exe){ roar_xstrdup(path), roar_xstrdup(canon),
+			       img->dev, img->ino };
+	return e->canon;
 }
 
 /* Who reports an image of this verdict (image.h). */
@@ -250,25 +317,50 @@ mode_for(const struct roar_image *img)
 }
 
 /* Who reports the image at path: from its verdict (image.h's cache: a
- * loop execs the same few binaries, each judged once). */
+ * loop execs the same few binaries, each judged once); *exe: its
+ * canonical name, when known (else NULL). */
 static enum sup_mode
-mode_of(struct roar_sup *s, const char *path)
+mode_of(struct roar_sup *s, const char *path, const char **exe)
 {
+	/* Whether the exec may run it is the exec's business (a failed
+	 * one leaves the image as it was): no access(2). */
+	static const struct roar_image_io *io;
+	static struct roar_image_io no_access;
 	struct roar_image img;
 
-	if (!path || roar_image_inspect_cached(&s->images, &roar_image_io_libc,
-					       path, &img) != 0)
+	if (!io) {
+		no_access = roar_image_io_libc;
+		no_access.access = NULL;
+		io = &no_access;
+	}
+	if (exe)
+		*exe = NULL;
+	if (!path || roar_image_inspect_cached(&s->images, io, path, &img) != 0)
 		return SUP_OWN;
+	if (exe)
+		*exe = exe_name(s, path, &img);
 	return mode_for(&img);
 }
 
-ssize_t
-sup_read_auxv(pid_t pid, unsigned char *buf)
+enum sup_mode
+sup_exec_mode(struct roar_sup *s, const struct sup_proc *p, const char *path,
+	      char **exe)
 {
-	char path[64];
+	char self[64];
+	const char *name;
+	enum sup_mode m;
 
-	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
-	return sup_read_small(path, buf, SUP_AUXV_MAX);
+	/* Its own image again, by /proc/self/exe (busybox runs its applets
+	 * so): judged by the name it has, which keeps /proc out of it. */
+	snprintf(self, sizeof(self), "/proc/%d/exe", (int)p->pid);
+	if (p->exe && !strcmp(path, self)) {
+		m = mode_of(s, p->exe, NULL);
+		name = p->exe;
+	} else {
+		m = mode_of(s, path, &name);
+	}
+	*exe = name ? roar_xstrdup(name) : NULL;
+	return m;
 }
 
 /* The likeliest reason an exec of path failed (the call's own result is
@@ -289,24 +381,22 @@ exec_errno(const char *path)
 void
 sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 {
-	unsigned char now[SUP_AUXV_MAX];
-	ssize_t n;
+	int changed;
 
 	if (!p->exec_pending)
 		return;
 	p->exec_pending = false;
 	s->npending--;
-	n = sup_read_auxv(p->pid, now);
+	changed = sup_image_changed(p);
 	/* Gone without a watched call since: an image the filter is blind
 	 * to makes none (a failed exec goes on in ours, which would have
 	 * said at least its exit_group).  Its exec stays unanswered, so the
 	 * report lists it untraced with the reason. */
-	if (n < 0 && mode_of(s, p->exec_path) == SUP_BLIND) {
+	if (changed < 0 && p->exec_mode == SUP_BLIND) {
 		p->mode = SUP_BLIND;
 		return;
 	}
-	if (n < 0 ||
-	    ((size_t)n == p->auxv_len && !memcmp(now, p->auxv, (size_t)n))) {
+	if (changed <= 0) {
 		/* It failed (or the process is gone): the image goes on. */
 		if (p->mode == SUP_OWN) {
 			SUP_EMIT(s, 256,
@@ -318,16 +408,21 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 		}
 		return;
 	}
-	/* A new image: every fd credit starts again. */
-	memcpy(p->auxv, now, (size_t)n);
-	p->auxv_len = (size_t)n;
+	/* A new image: every fd credit starts again; its AT_RANDOM bytes
+	 * are read when it forks or execs. */
+	p->rnd_known = false;
 	p->image_gen++;
 	if (p->nfds)
 		memset(p->fds, 0, p->nfds);
 	p->loading = true;
-	p->mode = mode_of(s, p->exec_path);
+	p->mode = p->exec_mode;
+	free(p->exe);
+	p->exe = p->exec_exe;
+	p->exec_exe = NULL;
 	if (p->mode == SUP_OWN)
-		sup_say_exec_hello(s, p);
+		sup_say_exec_hello(s, p, p->exe);
+	free(p->exec_args);
+	p->exec_args = NULL;
 }
 
 /*
@@ -341,19 +436,21 @@ sup_unblind(struct roar_sup *s, struct sup_proc *p)
 {
 	char exe[PATH_MAX];
 	char *argv[] = { NULL };
-	ssize_t n;
 
 	if (sup_proc_link(p->pid, "exe", exe, sizeof(exe)) < 0)
 		return;
 	free(p->exec_path);
 	p->exec_path = roar_xstrdup(exe);
-	n = sup_read_auxv(p->pid, p->auxv);
-	p->auxv_len = n > 0 ? (size_t)n : 0;
+	free(p->exe);
+	p->exe = roar_xstrdup(exe);
+	free(p->exec_args);
+	p->exec_args = NULL; /* its exec was not seen: /proc tells */
+	sup_image_learn(p);
 	p->image_gen++;
 	if (p->nfds)
 		memset(p->fds, 0, p->nfds);
 	p->loading = true;
-	p->mode = mode_of(s, exe);
+	p->mode = mode_of(s, exe, NULL);
 	if (p->mode == SUP_BLIND)
 		p->mode = SUP_OWN; /* it just made a watched call */
 	/* Its exec, as the library would have said it (argv comes with the
@@ -362,7 +459,7 @@ sup_unblind(struct roar_sup *s, struct sup_proc *p)
 		 roar_event_exec(f, &(struct roar_event_ids){ p->pid, p->pid },
 				 0, p->ppid, exe, argv, roar_now()));
 	if (p->mode == SUP_OWN)
-		sup_say_exec_hello(s, p);
+		sup_say_exec_hello(s, p, exe);
 }
 
 /* A judgement made without knowing that the call returned (its thread
@@ -460,40 +557,61 @@ struct sup_task *
 sup_task_of(struct roar_sup *s, pid_t tid)
 {
 	struct sup_task *t = roar_map_get(&s->tasks, (uint64_t)tid);
-	char status[2048], path[64];
 	struct sup_proc *p, *parent;
-	ssize_t n;
-	long tgid, ppid;
+	pid_t tgid, ppid;
+	int pidfd;
 
 	if (t)
 		return t;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	n = sup_read_small(path, status, sizeof(status) - 1);
-	if (n <= 0)
+	if (!sup_identify(s, tid, &tgid, &ppid, &pidfd)) {
+		char status[2048], path[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+		n = sup_read_small(path, status, sizeof(status) - 1);
+		if (n <= 0)
+			return NULL;
+		status[n] = '\0';
+		tgid = (pid_t)sup_status_field(status, "\nTgid:");
+		ppid = (pid_t)sup_status_field(status, "\nPPid:");
+	}
+	if (tgid <= 0) {
+		if (pidfd >= 0) {
+			close(pidfd);
+			s->npidfds--;
+		}
 		return NULL;
-	status[n] = '\0';
-	tgid = sup_status_field(status, "\nTgid:");
-	ppid = sup_status_field(status, "\nPPid:");
-	if (tgid <= 0)
-		return NULL;
-	p = proc_find(s, (pid_t)tgid);
+	}
+	p = proc_find(s, tgid);
+	if (p && p->pidfd < 0) {
+		p->pidfd = pidfd; /* told of by a handover, then seen */
+		pidfd = -1;
+	}
 	if (!p) {
-		parent = proc_find(s, (pid_t)ppid);
-		p = proc_new(s, (pid_t)tgid, (pid_t)ppid,
+		parent = proc_find(s, ppid);
+		p = proc_new(s, tgid, ppid,
 			     parent && parent->mode == SUP_PRELOAD ? SUP_PRELOAD
 								   : SUP_OWN);
+		p->pidfd = pidfd;
+		pidfd = -1;
 		if (parent)
 			p->exec_path = parent->exec_path
 					       ? roar_xstrdup(parent->exec_path)
 					       : NULL;
-		/* Its auxv is its parent's at the fork, when the parent
-		 * made the latest process and has not exec'd since; else
-		 * (CLONE_PARENT, a subreaper) it is read at its exec. */
-		if (parent && parent->auxv_len && parent->fork_gen &&
+		/* Its image and cwd are its parent's at the fork, when the
+		 * parent made the latest process and has not exec'd since;
+		 * else (CLONE_PARENT, a subreaper) they are read when
+		 * needed. */
+		if (parent && parent->fork_gen &&
 		    parent->fork_gen == parent->image_gen + 1 &&
 		    parent->pid == s->last_forker) {
-			memcpy(p->auxv, parent->auxv, parent->auxv_len);
-			p->auxv_len = parent->auxv_len;
+			p->rnd_known = parent->rnd_known;
+			p->rnd_addr = parent->rnd_addr;
+			memcpy(p->rnd, parent->rnd, sizeof(p->rnd));
+			if (parent->cwd)
+				p->cwd = roar_xstrdup(parent->cwd);
+			if (parent->exe)
+				p->exe = roar_xstrdup(parent->exe);
 		}
 		if (p->mode == SUP_OWN)
 			say_fork_hello(s, p, tid,
@@ -501,6 +619,10 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 					       ? parent->fork_time
 					       : roar_now(),
 				       !(parent && parent->fork_time > 0));
+	}
+	if (pidfd >= 0) {
+		close(pidfd);
+		s->npidfds--;
 	}
 	t = roar_xcalloc(1, sizeof(*t));
 	t->tid = tid;
@@ -560,14 +682,13 @@ sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 	      unsigned dir)
 {
 	unsigned char *b = fd_bits(p, fd);
-	char what[32], name[PATH_MAX], link[64];
+	char name[PATH_MAX];
 	const struct sup_opened *o;
 	struct stat st;
 
 	if (!b || (*b & (dir | SUP_FD_NONFILE)))
 		return;
-	snprintf(link, sizeof(link), "/proc/%d/fd/%ld", (int)p->pid, fd);
-	if (stat(link, &st) != 0)
+	if (sup_fd_look(p, fd, &st, NULL, 0) != 0)
 		return; /* not open: the call fails */
 	if (!S_ISFIFO(st.st_mode) &&
 	    (!S_ISREG(st.st_mode) || st.st_nlink == 0)) {
@@ -577,10 +698,8 @@ sup_fd_credit(struct roar_sup *s, struct sup_proc *p, pid_t tid, long fd,
 	/* The file its latest open named: that name, no readlink. */
 	if (S_ISREG(st.st_mode) && (o = opened_file(p, &st))) {
 		snprintf(name, sizeof(name), "%s", o->name);
-	} else {
-		snprintf(what, sizeof(what), "fd/%ld", fd);
-		if (sup_proc_link(p->pid, what, name, sizeof(name)) < 0)
-			return;
+	} else if (sup_fd_look(p, fd, &st, name, sizeof(name)) != 0) {
+		return;
 	}
 	if (S_ISFIFO(st.st_mode)) {
 		SUP_EMIT(s, 256,

@@ -344,10 +344,19 @@ thread_main(void *arg)
 			break;
 		if (n == 0 && s->npending)
 			roar_sup_settle(s, false);
+		/* Processes gone first: a pid the next notification names
+		 * may be someone new already. */
+		for (int i = 0; i < n; i++)
+			if ((evs[i].data.u64 & SUP_TAG_PIDFD) &&
+			    evs[i].data.u64 < UINT64_MAX - 1)
+				sup_proc_died(s,
+					      (pid_t)(uint32_t)evs[i].data.u64);
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
 
-			if (tag == UINT64_MAX) {
+			if ((tag & SUP_TAG_PIDFD) && tag < UINT64_MAX - 1) {
+				/* done above */
+			} else if (tag == UINT64_MAX) {
 				if (take_adoptions(s))
 					s->quiescing = true;
 			} else if (tag == UINT64_MAX - 1) {

@@ -156,16 +156,20 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		/* The image it runs now, to tell whether the exec happened
 		 * (a fork child knows its parent's: no read), and what the
 		 * new one is given, read while the call waits. */
-		if (!p->rnd_known)
-			sup_image_learn(p);
+		bool direct;
+
+		if (!p->rnd_known && !p->auxv)
+			sup_image_learn(p, t->tid);
 		free(p->exec_path);
 		p->exec_path = roar_xstrdup(abs);
 		free(p->exec_args);
-		free(p->exec_exe);
-		p->exec_mode = sup_exec_mode(s, p, abs, &p->exec_exe);
-		p->exec_args = p->exec_mode == SUP_OWN
+		p->exec_mode = sup_exec_mode(s, p, abs, &p->exec_exe, &direct);
+		/* Not for a script (the kernel rewrites argv for its
+		 * interpreter), nor for a file not there (the exec fails). */
+		p->exec_args = p->exec_mode == SUP_OWN && direct
 				       ? sup_args_read(s, t->tid, argv, envp)
 				       : NULL;
+		p->exec_tid = t->tid;
 		p->exec_pending = true;
 		s->npending++;
 	}
@@ -179,6 +183,64 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 				 f, &(struct roar_event_ids){ p->pid, t->tid },
 				 0, p->ppid, abs, argv, roar_now()));
 	}
+}
+
+/* What a process-making call's flags are (clone3: from its clone_args;
+ * 0 when unknown). */
+static uint64_t
+clone_flags(const struct seccomp_notif *n, pid_t tid)
+{
+	uint64_t flags = 0;
+
+	switch (n->data.nr) {
+	case SYS_clone:
+		return n->data.args[0];
+#ifdef SYS_clone3
+	case SYS_clone3:
+		if (!sup_read_mem(tid, n->data.args[0], &flags, sizeof(flags)))
+			return 0;
+		return flags;
+#endif
+	default:
+		return 0; /* fork, vfork */
+	}
+}
+
+/*
+ * A process-making call: its child runs this image, in this cwd, from
+ * now on.  Counted (p->unseen) until the child is seen: a child seen
+ * while its parent has another one unseen might be either, and learns
+ * its image and cwd from /proc instead.  A thread is no new process.
+ */
+static void
+on_fork(struct roar_sup *s, int listener, const struct seccomp_notif *n,
+	struct sup_task *t)
+{
+	struct sup_proc *p = t->p, *gp;
+	uint64_t flags = clone_flags(n, t->tid);
+
+	sup_answer(s, listener, n->id);
+	if (flags & CLONE_THREAD)
+		return;
+	if (flags & CLONE_PARENT) {
+		/* Its child is its parent's, and runs our image, not the
+		 * one its parent forks in: the parent's children are told
+		 * apart no more until all were seen. */
+		gp = roar_map_get(&s->procs, (uint64_t)p->ppid);
+		if (gp) {
+			gp->unseen++;
+			gp->mixed = true;
+		}
+		return;
+	}
+	p->fork_time = roar_now();
+	p->fork_gen = p->image_gen + 1; /* 0: none */
+	p->unseen++;
+	free(p->fork_cwd);
+	p->fork_cwd = p->cwd ? roar_xstrdup(p->cwd) : NULL;
+	/* Its children start with its image: read it once. */
+	if (!p->rnd_known && !p->auxv)
+		sup_image_learn(p, t->tid);
 }
 
 static void
@@ -350,13 +412,7 @@ roar_sup_handle(struct roar_sup *s, int listener)
 #ifdef SYS_clone3
 	case SYS_clone3:
 #endif
-		t->p->fork_time = roar_now();
-		t->p->fork_gen = t->p->image_gen + 1; /* 0: none */
-		s->last_forker = t->p->pid;
-		sup_answer(s, listener, n->id);
-		/* Its children start with its image: read it once. */
-		if (!t->p->rnd_known)
-			sup_image_learn(t->p);
+		on_fork(s, listener, n, t);
 		return;
 #ifdef SYS_io_uring_setup
 	case SYS_io_uring_setup:

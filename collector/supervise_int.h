@@ -57,6 +57,13 @@ struct sup_op {
 
 struct sup_proc;
 
+/* An image's canonical name, and the file's identity. */
+struct sup_exe_name {
+	char *name;
+	dev_t dev;
+	ino_t ino;
+};
+
 struct sup_task {
 	pid_t tid;
 	struct sup_proc *p;
@@ -94,20 +101,33 @@ struct sup_proc {
 	 * change); its argv and environment, read at the call (NULL: ask
 	 * /proc). */
 	bool exec_pending;
+	pid_t exec_tid; /* the thread that made it */
 	char *exec_path;
 	struct sup_args *exec_args;
-	enum sup_mode exec_mode; /* who reports the image exec'd */
-	char *exec_exe;          /* its canonical name (NULL: /proc's) */
-	char *exe; /* the canonical name of the image it runs, or NULL */
-	/* Its image's AT_RANDOM bytes, and where they are (rnd_known
-	 * false: not read yet); a fork child starts with its parent's
-	 * (fork copies them) when the parent still runs the image it
-	 * forked in: image_gen counts its execs, fork_gen is image_gen at
-	 * its latest process-making call (0: none). */
+	enum sup_mode exec_mode;      /* who reports the image exec'd */
+	struct sup_exe_name exec_exe; /* its canonical name (NULL: /proc's) */
+	struct sup_exe_name exe;      /* the image it runs (name NULL: not
+					 known) */
+	/* What tells its image (supervise_peek.c): the AT_RANDOM bytes and
+	 * where they are, or (rnd_known false) a copy of its auxv (NULL:
+	 * not read yet). */
 	uint64_t rnd_addr;
 	unsigned char rnd[16];
 	bool rnd_known;
+	unsigned char *auxv;
+	size_t auxv_len;
+	/* A fork child starts with its parent's image (fork copies it) and
+	 * working directory when the parent still runs the image it forked
+	 * in (image_gen counts its execs, fork_gen is image_gen at its
+	 * latest process-making call, 0: none), and when it is the one
+	 * child not yet seen of the parent's (unseen: process-making calls
+	 * whose child was not seen yet; mixed: one of them was a
+	 * CLONE_PARENT call of a child of ours, its child another image's).
+	 * fork_cwd: cwd at the latest such call (NULL: not known). */
 	unsigned image_gen, fork_gen;
+	unsigned unseen;
+	bool mixed;
+	char *fork_cwd;
 	unsigned char *fds;
 	size_t nfds;
 	bool said_uring, said_memory;
@@ -167,10 +187,6 @@ struct roar_sup {
 	struct roar_sup_stats st;
 	/* Verdicts of the images exec'd (a loop execs the same few). */
 	struct roar_image_cache images;
-	/* The process of the latest process-making call: a new process
-	 * whose PPid it is was most likely made by it (not by a
-	 * CLONE_PARENT child of it, or a reparenting). */
-	pid_t last_forker;
 	/* A new image's hello is read into these, an exec's argv into
 	 * peek (allocated once). */
 	struct sup_hello_bufs *hello;
@@ -242,11 +258,15 @@ void sup_pidfd_drop(struct roar_sup *s, struct sup_proc *p);
  *  /proc/PID/fd/N says it (terminated): 0, or -1 (not open, or gone). */
 int sup_fd_look(const struct sup_proc *p, long fd, struct stat *st, char *name,
 		size_t cap);
-/** Read where p's AT_RANDOM bytes are, and them: false when unknown. */
-bool sup_image_learn(struct sup_proc *p);
+/** Learn what tells p's image, through its thread tid: false when
+ *  nothing could be read. */
+bool sup_image_learn(struct sup_proc *p, pid_t tid);
+/** Copy what tells parent's image into p (a fork child of it). */
+void sup_image_inherit(struct sup_proc *p, const struct sup_proc *parent);
 /** 1 when p runs another image than the one learnt (or none was), 0 when
- *  the same, -1 when p is gone. */
-int sup_image_changed(const struct sup_proc *p);
+ *  the same, -1 when p is gone; tid: the thread that exec'd. */
+int sup_image_changed(const struct sup_proc *p, pid_t tid);
+void sup_exe_name_free(struct sup_exe_name *e);
 /** The argv and envp arrays of an execve by tid (malloc'd), or NULL when
  *  they cannot be read (/proc is asked later). */
 struct sup_args *sup_args_read(struct roar_sup *s, pid_t tid, uint64_t argv,
@@ -273,13 +293,18 @@ void sup_emit_unseen(struct roar_sup *s, const struct sup_proc *p,
 /** The task behind tid (a process first seen says its fork hello). */
 struct sup_task *sup_task_of(struct roar_sup *s, pid_t tid);
 void sup_proc_free(struct roar_sup *s, struct sup_proc *p);
+/** The process of pid is gone (its pidfd said so): forget it. */
+void sup_proc_died(struct roar_sup *s, pid_t pid);
+/* A pidfd's epoll tag: this bit, and the pid. */
+#define SUP_TAG_PIDFD (1ull << 62)
 void sup_op_clear(struct roar_sup *s, struct sup_op *op);
 /** The outcome of t's last call, now that it returned. */
 void sup_settle_op(struct roar_sup *s, struct sup_task *t, bool sure);
 /** Who reports the image at path once it is exec'd, and its canonical
  *  name (malloc'd, NULL when /proc must tell) into *exe. */
 enum sup_mode sup_exec_mode(struct roar_sup *s, const struct sup_proc *p,
-			    const char *path, char **exe);
+			    const char *path, struct sup_exe_name *exe,
+			    bool *direct);
 /** Did the exec p let go happen?  Judge it now. */
 void sup_settle_exec(struct roar_sup *s, struct sup_proc *p);
 

@@ -17,17 +17,22 @@
  * - pidfd_getfd(2) (5.6) copies a process's fd into ours, with the
  *   permission process_vm_readv needs (a ptrace attach's, without
  *   ptrace): fstat of the copy is the file, and /proc/self/fd names it.
- *   The copy is closed at once: it holds the open file for microseconds
- *   (a lock on it, the reader's end of a pipe, are released just as
- *   late).
+ *   The copy is closed at once, with nothing between that can block but
+ *   an fstat: for those microseconds the open file lives on, should the
+ *   program close it meanwhile (its flock released, a pipe's end seen
+ *   closed, a file open for writing exec'able, that much later).
  * - AT_RANDOM (auxv) points at 16 random bytes on the stack the kernel
  *   made for an image at exec.  A new image has new ones (a new stack,
  *   even without address randomisation); a failed exec leaves them
- *   where they were.  Programs read them (glibc's stack guard) and do
- *   not write them.
+ *   where they were.  glibc only reads them; Go's runtime clears them
+ *   (startupRand): bytes found all zero are not trusted, and the whole
+ *   auxv is compared instead, as /proc gives it.
  * - execve's argv and envp, read before the call goes on, are what the
- *   new image finds on its stack (the kernel copies them from there);
- *   with no argv at all Linux gives it one empty string.
+ *   new image finds on its stack (the kernel copies them from there)
+ *   when the kernel runs the file itself: a script's interpreter gets
+ *   an argv the kernel rewrote, and takes /proc's.  With no argv at
+ *   all, Linux 5.18 on gives one empty string (earlier: none), so
+ *   /proc tells that too.
  */
 #include "config.h"
 
@@ -39,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -73,6 +79,14 @@ struct sup_pidfd_info {
 
 static bool no_pidfd_info;
 
+/*
+ * A process's pidfd (of a thread group's first thread, whose tid is its
+ * pid) is readable once the whole process has exited; one of a thread
+ * (PIDFD_THREAD) once that thread has.  A kept pidfd is watched so: the
+ * supervisor forgets a process the moment it is gone, also one killed
+ * before its exit_group (sup_proc_died), and a pid used again later is
+ * someone new.
+ */
 bool
 sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
 	     int *pidfd)
@@ -83,9 +97,11 @@ sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
 	*pidfd = -1;
 	if (no_pidfd_info)
 		return false;
-	fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	fd = (int)syscall(SYS_pidfd_open, tid, 0);
+	if (fd < 0 && errno == EINVAL) /* not a process's first thread */
+		fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
 	if (fd < 0) {
-		if (errno == EINVAL || errno == ENOSYS || errno == EPERM)
+		if (errno == ENOSYS || errno == EPERM)
 			no_pidfd_info = true;
 		return false;
 	}
@@ -99,13 +115,18 @@ sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
 	}
 	*tgid = (pid_t)info.tgid;
 	*ppid = (pid_t)info.ppid;
-	/* A thread group's first thread: its pidfd is the process's. */
 	if ((pid_t)info.tgid == tid && s->npidfds < SUP_PIDFDS_MAX) {
-		*pidfd = fd;
-		s->npidfds++;
-	} else {
-		close(fd);
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.u64 = SUP_TAG_PIDFD |
+						      (uint32_t)tid };
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+			*pidfd = fd;
+			s->npidfds++;
+			return true;
+		}
 	}
+	close(fd);
 	return true;
 }
 
@@ -113,7 +134,7 @@ void
 sup_pidfd_drop(struct roar_sup *s, struct sup_proc *p)
 {
 	if (p->pidfd >= 0) {
-		close(p->pidfd);
+		close(p->pidfd); /* which takes it out of the epoll set */
 		s->npidfds--;
 	}
 	p->pidfd = -1;
@@ -198,40 +219,111 @@ sup_fd_look(const struct sup_proc *p, long fd, struct stat *st, char *name,
 
 /* ---- the image a process runs -------------------------------------------- */
 
+/* /proc/ID/auxv into buf (SUP_AUXV_MAX bytes): its length, or -1. */
+static ssize_t
+read_auxv(pid_t id, void *buf)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)id);
+	return sup_read_small(path, buf, SUP_AUXV_MAX);
+}
+
+/* Through the thread, or the process (an exec'ing thread takes its
+ * process's pid, and its own tid is gone). */
+static ssize_t
+read_auxv_of(const struct sup_proc *p, pid_t tid, void *buf)
+{
+	ssize_t n = read_auxv(tid, buf);
+
+	return n < 0 && tid != p->pid ? read_auxv(p->pid, buf) : n;
+}
+
+static bool
+all_zero(const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
 bool
-sup_image_learn(struct sup_proc *p)
+sup_image_learn(struct sup_proc *p, pid_t tid)
 {
 	uint64_t auxv[SUP_AUXV_MAX / sizeof(uint64_t)];
-	char path[64];
-	ssize_t n;
+	ssize_t n = read_auxv_of(p, tid, auxv);
 
 	p->rnd_known = false;
-	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)p->pid);
-	n = sup_read_small(path, auxv, sizeof(auxv));
-	for (ssize_t i = 0; n > 0 && (i + 2) * 8 <= n; i += 2)
+	free(p->auxv);
+	p->auxv = NULL;
+	p->auxv_len = 0;
+	if (n <= 0)
+		return false;
+	for (ssize_t i = 0; (i + 2) * 8 <= n; i += 2)
 		if (auxv[i] == AT_RANDOM) {
 			p->rnd_addr = auxv[i + 1];
-			p->rnd_known = sup_read_mem(p->pid, p->rnd_addr, p->rnd,
-						    sizeof(p->rnd));
+			p->rnd_known = sup_read_mem(tid, p->rnd_addr, p->rnd,
+						    sizeof(p->rnd)) &&
+				       /* Go clears them (its startupRand) */
+				       !all_zero(p->rnd, sizeof(p->rnd));
 			break;
 		}
-	return p->rnd_known;
+	if (!p->rnd_known) { /* the whole vector, then */
+		p->auxv = roar_xmalloc((size_t)n);
+		memcpy(p->auxv, auxv, (size_t)n);
+		p->auxv_len = (size_t)n;
+	}
+	return true;
+}
+
+void
+sup_image_inherit(struct sup_proc *p, const struct sup_proc *parent)
+{
+	p->rnd_known = parent->rnd_known;
+	p->rnd_addr = parent->rnd_addr;
+	memcpy(p->rnd, parent->rnd, sizeof(p->rnd));
+	free(p->auxv);
+	p->auxv = NULL;
+	p->auxv_len = parent->auxv_len;
+	if (parent->auxv) {
+		p->auxv = roar_xmalloc(parent->auxv_len);
+		memcpy(p->auxv, parent->auxv, parent->auxv_len);
+	}
 }
 
 int
-sup_image_changed(const struct sup_proc *p)
+sup_image_changed(const struct sup_proc *p, pid_t tid)
 {
-	unsigned char now[sizeof(p->rnd)];
-	struct iovec l = { now, sizeof(now) },
-		     r = { (void *)(uintptr_t)p->rnd_addr, sizeof(now) };
+	unsigned char now[SUP_AUXV_MAX];
+	struct iovec l = { now, sizeof(p->rnd) },
+		     r = { (void *)(uintptr_t)p->rnd_addr, sizeof(p->rnd) };
+	ssize_t n;
 
-	if (!p->rnd_known)
+	if (p->rnd_known) {
+		n = process_vm_readv(tid, &l, 1, &r, 1, 0);
+		if (n < 0 && errno == ESRCH && tid != p->pid)
+			n = process_vm_readv(p->pid, &l, 1, &r, 1, 0);
+		if (n == (ssize_t)sizeof(p->rnd))
+			return memcmp(now, p->rnd, sizeof(p->rnd)) != 0;
+		/* Gone; else the old stack is (EFAULT), or the new image
+		 * may not be read (EPERM: not dumpable), where the old one
+		 * could. */
+		return errno == ESRCH ? -1 : 1;
+	}
+	if (!p->auxv)
 		return 1; /* nothing to go by: taken as a new image */
-	if (process_vm_readv(p->pid, &l, 1, &r, 1, 0) == (ssize_t)sizeof(now))
-		return memcmp(now, p->rnd, sizeof(now)) != 0;
-	/* Gone; else the old stack is (EFAULT), or the new image may not
-	 * be read (EPERM: not dumpable), where the old one could. */
-	return errno == ESRCH ? -1 : 1;
+	n = read_auxv_of(p, tid, now);
+	if (n < 0)
+		return -1;
+	return (size_t)n != p->auxv_len || memcmp(now, p->auxv, (size_t)n);
+}
+
+void
+sup_exe_name_free(struct sup_exe_name *e)
+{
+	free(e->name);
+	*e = (struct sup_exe_name){ 0 };
 }
 
 /* ---- an exec's argv and environment -------------------------------------- */
@@ -349,20 +441,23 @@ read_arrays(pid_t tid, const uint64_t addr[2], struct sup_peek_bufs *b,
 }
 
 /*
- * Read the pages the strings of both arrays start in (the first
- * ARG_PAGES of them), neighbours as one piece, in one call: the number
- * of pages read (none after one that could not be).
+ * Read the pages the strings at va[0..na), then vb[0..nb), start in (the
+ * first ARG_PAGES of them), neighbours as one piece, in one call: the
+ * number of pages read (none after one that could not be).
  */
 static size_t
-read_pages(pid_t tid, const size_t n[2], struct sup_peek_bufs *b)
+read_pages(pid_t tid, const uint64_t *va, size_t na, const uint64_t *vb,
+	   size_t nb, struct sup_peek_bufs *b)
 {
+	const uint64_t *v[2] = { va, vb };
+	const size_t n[2] = { na, nb };
 	struct iovec loc[ARG_PAGES], rem[ARG_PAGES];
 	size_t np = 0, nrun = 0, ok;
 	ssize_t got;
 
 	for (int a = 0; a < 2; a++)
-		for (size_t i = 0; i < n[a]; i++) {
-			uint64_t pg = b->v[a][i] / PAGE;
+		for (size_t i = 0; i < n[a] && np < ARG_PAGES; i++) {
+			uint64_t pg = v[a][i] / PAGE;
 			size_t k = np;
 
 			while (k > 0 && b->page[k - 1] > pg)
@@ -398,30 +493,47 @@ read_pages(pid_t tid, const size_t n[2], struct sup_peek_bufs *b)
 	return ok < np ? ok : np;
 }
 
-/* The strings at v[0..n) into l: from the np pages read_pages read when
- * a string starts in one and ends before its run does, else on its
+/* Where in b's copy the string at addr starts, when its page was read
+ * (np pages); else -1. */
+static ssize_t
+copy_at(const struct sup_peek_bufs *b, size_t np, uint64_t addr)
+{
+	uint64_t pg = addr / PAGE;
+	size_t lo = 0, hi = np;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (b->page[mid] < pg)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == np || b->page[lo] != pg ||
+	    lo * PAGE + (size_t)(addr % PAGE) >= b->run_end[lo])
+		return -1;
+	return (ssize_t)(lo * PAGE + (size_t)(addr % PAGE));
+}
+
+/* The strings at v[0..n) into l: from the *np pages read_pages read when
+ * a string starts in one and ends before its run does (a string whose
+ * page is not among them reads the next pages from there), else on its
  * own. */
 static bool
 read_strings(pid_t tid, const uint64_t *v, size_t n, struct list *l,
-	     struct sup_peek_bufs *b, size_t np)
+	     struct sup_peek_bufs *b, size_t *np)
 {
 	for (size_t i = 0; i < n && !l->full; i++) {
-		uint64_t pg = v[i] / PAGE;
-		size_t lo = 0, hi = np;
-		ssize_t len;
+		ssize_t at = copy_at(b, *np, v[i]), len;
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (b->page[mid] < pg)
-				lo = mid + 1;
-			else
-				hi = mid;
+		if (at < 0) {
+			*np = read_pages(tid, v + i, n - i, NULL, 0, b);
+			at = copy_at(b, *np, v[i]);
 		}
-		if (lo < np && b->page[lo] == pg) {
-			size_t at = lo * PAGE + (size_t)(v[i] % PAGE);
+		if (at >= 0) {
+			size_t end = b->run_end[(size_t)at / PAGE];
 			const char *z =
-				memchr(b->copy + at, '\0', b->run_end[lo] - at);
+				memchr(b->copy + at, '\0', end - (size_t)at);
 
 			if (z) {
 				list_add(l, b->copy + at,
@@ -448,13 +560,13 @@ sup_args_read(struct roar_sup *s, pid_t tid, uint64_t argv, uint64_t envp)
 
 	if (!s->peek)
 		s->peek = roar_xmalloc(sizeof(*s->peek));
-	if (!read_arrays(tid, addr, s->peek, n))
+	/* No argv at all: Linux 5.18 on gives one empty string, earlier
+	 * ones none; /proc tells which. */
+	if (!read_arrays(tid, addr, s->peek, n) || n[0] == 0)
 		return NULL;
-	np = read_pages(tid, n, s->peek);
-	if (n[0] == 0)
-		list_add(&cmd, "", 0); /* Linux's argv for none */
-	ok = read_strings(tid, s->peek->v[0], n[0], &cmd, s->peek, np) &&
-	     read_strings(tid, s->peek->v[1], n[1], &env, s->peek, np);
+	np = read_pages(tid, s->peek->v[0], n[0], s->peek->v[1], n[1], s->peek);
+	ok = read_strings(tid, s->peek->v[0], n[0], &cmd, s->peek, &np) &&
+	     read_strings(tid, s->peek->v[1], n[1], &env, s->peek, &np);
 	if (ok) {
 		a = roar_xmalloc(sizeof(*a) + cmd.len + env.len);
 		a->cmd_len = cmd.len;

@@ -117,13 +117,28 @@ sup_proc_free(struct roar_sup *s, struct sup_proc *p)
 	sup_pidfd_drop(s, p);
 	free(p->exec_path);
 	free(p->exec_args);
-	free(p->exec_exe);
-	free(p->exe);
+	sup_exe_name_free(&p->exec_exe);
+	sup_exe_name_free(&p->exe);
+	free(p->auxv);
+	free(p->fork_cwd);
 	free(p->cwd);
 	for (unsigned i = 0; i < SUP_OPENED; i++)
 		free(p->opened[i].name);
 	free(p->fds);
 	free(p);
+}
+
+void
+sup_proc_died(struct roar_sup *s, pid_t pid)
+{
+	struct sup_proc *p = proc_find(s, pid);
+
+	/* Gone before its exit_group (killed), or its pidfd's event came
+	 * after it: what it left waiting is judged now. */
+	if (!p || p->pidfd < 0)
+		return;
+	sup_settle_proc(s, p, true);
+	sup_proc_free(s, p);
 }
 
 void
@@ -220,8 +235,13 @@ sup_say_exec_hello(struct roar_sup *s, struct sup_proc *p, const char *exe)
 		p->cwd = roar_xstrdup(cwd); /* its relative names start here */
 	h.cwd = p->cwd;
 	if (!exe && sup_proc_link(p->pid, "exe", link, sizeof(link)) >= 0) {
-		free(p->exe);
-		exe = p->exe = roar_xstrdup(link);
+		struct stat st;
+
+		sup_exe_name_free(&p->exe);
+		if (stat(link, &st) == 0)
+			p->exe = (struct sup_exe_name){ roar_xstrdup(link),
+							st.st_dev, st.st_ino };
+		exe = link;
 	}
 	h.exe = exe ? exe : p->exec_path;
 	roar_frame_init(&f, b->frame, HELLO_FRAME);
@@ -244,6 +264,40 @@ sup_hello_free(struct roar_sup *s)
 }
 
 /*
+ * Whether the kernel runs the file img describes as it is: an ELF it
+ * loads itself (a set-ID one too: no_new_privs), whose new image gets
+ * the exec's argv unchanged and is its /proc/PID/exe.  Not a script
+ * (its interpreter runs, with argv rewritten), nor another machine's
+ * program (binfmt_misc's emulator runs).
+ */
+static bool
+runs_itself(const struct roar_image *img)
+{
+	switch (img->kind) {
+	case ROAR_IMAGE_DYNAMIC:
+	case ROAR_IMAGE_STATIC:
+	case ROAR_IMAGE_GO:
+	case ROAR_IMAGE_SETID:
+	case ROAR_IMAGE_FCAPS:
+		return true;
+	case ROAR_IMAGE_FOREIGN: /* a musl one runs so, and one of our
+				    compat ABI; a foreign machine's does
+				    not */
+#if defined(__x86_64__)
+		return img->elf_machine == EM_X86_64 ||
+		       img->elf_machine == EM_386;
+#elif defined(__aarch64__)
+		return img->elf_machine == EM_AARCH64 ||
+		       img->elf_machine == EM_ARM;
+#else
+		return false;
+#endif
+	default:
+		return false;
+	}
+}
+
+/*
  * The canonical name of the ELF image img that path named, as
  * /proc/PID/exe will say it, from a few kept (a loop execs the same
  * binaries by the same names); NULL when not known (ask /proc).  img's
@@ -258,16 +312,8 @@ exe_name(struct roar_sup *s, const char *path, const struct roar_image *img)
 	struct sup_exe *e;
 	struct stat st;
 
-	switch (img->kind) {
-	case ROAR_IMAGE_DYNAMIC:
-	case ROAR_IMAGE_STATIC:
-	case ROAR_IMAGE_GO:
-	case ROAR_IMAGE_SETID:
-	case ROAR_IMAGE_FCAPS:
-		break;
-	default:
+	if (!runs_itself(img))
 		return NULL; /* a script's, or an emulator's: not its own */
-	}
 	for (size_t i = 0; i < nexes; i++) {
 		e = &s->exes[i];
 		if (e->path && e->dev == img->dev && e->ino == img->ino &&
@@ -318,9 +364,11 @@ mode_for(const struct roar_image *img)
 
 /* Who reports the image at path: from its verdict (image.h's cache: a
  * loop execs the same few binaries, each judged once); *exe: its
- * canonical name, when known (else NULL). */
+ * canonical name, when known (else NULL); img (when not NULL): the
+ * verdict, kind NOT_FOUND when there was none. */
 static enum sup_mode
-mode_of(struct roar_sup *s, const char *path, const char **exe)
+mode_of(struct roar_sup *s, const char *path, const char **exe,
+	struct roar_image *out)
 {
 	/* Whether the exec may run it is the exec's business (a failed
 	 * one leaves the image as it was): no access(2). */
@@ -335,8 +383,12 @@ mode_of(struct roar_sup *s, const char *path, const char **exe)
 	}
 	if (exe)
 		*exe = NULL;
+	if (out)
+		out->kind = ROAR_IMAGE_NOT_FOUND;
 	if (!path || roar_image_inspect_cached(&s->images, io, path, &img) != 0)
 		return SUP_OWN;
+	if (out)
+		*out = img;
 	if (exe)
 		*exe = exe_name(s, path, &img);
 	return mode_for(&img);
@@ -344,22 +396,32 @@ mode_of(struct roar_sup *s, const char *path, const char **exe)
 
 enum sup_mode
 sup_exec_mode(struct roar_sup *s, const struct sup_proc *p, const char *path,
-	      char **exe)
+	      struct sup_exe_name *exe, bool *direct)
 {
+	struct roar_image img;
 	char self[64];
-	const char *name;
+	const char *name = NULL;
 	enum sup_mode m;
 
+	sup_exe_name_free(exe);
 	/* Its own image again, by /proc/self/exe (busybox runs its applets
-	 * so): judged by the name it has, which keeps /proc out of it. */
+	 * so): judged by the name it has, which keeps /proc out of it, as
+	 * long as that name is still the file it runs. */
 	snprintf(self, sizeof(self), "/proc/%d/exe", (int)p->pid);
-	if (p->exe && !strcmp(path, self)) {
-		m = mode_of(s, p->exe, NULL);
-		name = p->exe;
+	if (p->exe.name && !strcmp(path, self)) {
+		m = mode_of(s, p->exe.name, NULL, &img);
+		if (img.kind != ROAR_IMAGE_NOT_FOUND && img.dev == p->exe.dev &&
+		    img.ino == p->exe.ino)
+			name = p->exe.name;
+		else
+			m = mode_of(s, path, &name, &img);
 	} else {
-		m = mode_of(s, path, &name);
+		m = mode_of(s, path, &name, &img);
 	}
-	*exe = name ? roar_xstrdup(name) : NULL;
+	if (name)
+		*exe = (struct sup_exe_name){ roar_xstrdup(name), img.dev,
+					      img.ino };
+	*direct = runs_itself(&img);
 	return m;
 }
 
@@ -387,7 +449,7 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 		return;
 	p->exec_pending = false;
 	s->npending--;
-	changed = sup_image_changed(p);
+	changed = sup_image_changed(p, p->exec_tid);
 	/* Gone without a watched call since: an image the filter is blind
 	 * to makes none (a failed exec goes on in ours, which would have
 	 * said at least its exit_group).  Its exec stays unanswered, so the
@@ -398,6 +460,9 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 	}
 	if (changed <= 0) {
 		/* It failed (or the process is gone): the image goes on. */
+		free(p->exec_args);
+		p->exec_args = NULL;
+		sup_exe_name_free(&p->exec_exe);
 		if (p->mode == SUP_OWN) {
 			SUP_EMIT(s, 256,
 				 roar_event_exec_failed(
@@ -411,16 +476,19 @@ sup_settle_exec(struct roar_sup *s, struct sup_proc *p)
 	/* A new image: every fd credit starts again; its AT_RANDOM bytes
 	 * are read when it forks or execs. */
 	p->rnd_known = false;
+	free(p->auxv);
+	p->auxv = NULL;
+	p->auxv_len = 0;
 	p->image_gen++;
 	if (p->nfds)
 		memset(p->fds, 0, p->nfds);
 	p->loading = true;
 	p->mode = p->exec_mode;
-	free(p->exe);
+	sup_exe_name_free(&p->exe);
 	p->exe = p->exec_exe;
-	p->exec_exe = NULL;
+	p->exec_exe = (struct sup_exe_name){ 0 };
 	if (p->mode == SUP_OWN)
-		sup_say_exec_hello(s, p, p->exe);
+		sup_say_exec_hello(s, p, p->exe.name);
 	free(p->exec_args);
 	p->exec_args = NULL;
 }
@@ -441,16 +509,17 @@ sup_unblind(struct roar_sup *s, struct sup_proc *p)
 		return;
 	free(p->exec_path);
 	p->exec_path = roar_xstrdup(exe);
-	free(p->exe);
-	p->exe = roar_xstrdup(exe);
+	sup_exe_name_free(&p->exe); /* /proc's, in the hello */
 	free(p->exec_args);
 	p->exec_args = NULL; /* its exec was not seen: /proc tells */
-	sup_image_learn(p);
+	free(p->cwd);
+	p->cwd = NULL; /* nor were its chdirs */
+	sup_image_learn(p, p->pid);
 	p->image_gen++;
 	if (p->nfds)
 		memset(p->fds, 0, p->nfds);
 	p->loading = true;
-	p->mode = mode_of(s, exe, NULL);
+	p->mode = mode_of(s, exe, NULL, NULL);
 	if (p->mode == SUP_BLIND)
 		p->mode = SUP_OWN; /* it just made a watched call */
 	/* Its exec, as the library would have said it (argv comes with the
@@ -459,7 +528,7 @@ sup_unblind(struct roar_sup *s, struct sup_proc *p)
 		 roar_event_exec(f, &(struct roar_event_ids){ p->pid, p->pid },
 				 0, p->ppid, exe, argv, roar_now()));
 	if (p->mode == SUP_OWN)
-		sup_say_exec_hello(s, p, exe);
+		sup_say_exec_hello(s, p, NULL);
 }
 
 /* A judgement made without knowing that the call returned (its thread
@@ -598,21 +667,24 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 			p->exec_path = parent->exec_path
 					       ? roar_xstrdup(parent->exec_path)
 					       : NULL;
-		/* Its image and cwd are its parent's at the fork, when the
-		 * parent made the latest process and has not exec'd since;
-		 * else (CLONE_PARENT, a subreaper) they are read when
-		 * needed. */
-		if (parent && parent->fork_gen &&
-		    parent->fork_gen == parent->image_gen + 1 &&
-		    parent->pid == s->last_forker) {
-			p->rnd_known = parent->rnd_known;
-			p->rnd_addr = parent->rnd_addr;
-			memcpy(p->rnd, parent->rnd, sizeof(p->rnd));
-			if (parent->cwd)
-				p->cwd = roar_xstrdup(parent->cwd);
-			if (parent->exe)
-				p->exe = roar_xstrdup(parent->exe);
+		/* Its image and cwd are its parent's at the fork, when it
+		 * is the one child of the parent's not seen yet and the
+		 * parent has not exec'd since; else (two forks at once, a
+		 * CLONE_PARENT, a subreaper) they are read when needed. */
+		if (parent && parent->unseen == 1 && !parent->mixed &&
+		    parent->fork_gen &&
+		    parent->fork_gen == parent->image_gen + 1) {
+			sup_image_inherit(p, parent);
+			if (parent->fork_cwd)
+				p->cwd = roar_xstrdup(parent->fork_cwd);
+			if (parent->exe.name)
+				p->exe = (struct sup_exe_name){
+					roar_xstrdup(parent->exe.name),
+					parent->exe.dev, parent->exe.ino
+				};
 		}
+		if (parent && parent->unseen && !--parent->unseen)
+			parent->mixed = false;
 		if (p->mode == SUP_OWN)
 			say_fork_hello(s, p, tid,
 				       parent && parent->fork_time > 0

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """What the seccomp supervisor says of a new image (its hello): argv and
 environment as the exec call gave them (read from the caller's memory
-while the call waits, not from /proc), its working directory as its
-parent had it at the fork (even when the parent moved on before the
-child's exec), and its exe by its canonical name (also when exec'd
-through /proc/self/exe or a symlink); failed execs leave the image as it
-was.  The program is a gcc -static one (fixtures/supervisor/execargs.c);
+while the call waits, not from /proc), or as the kernel rewrote them for
+a script's interpreter; its working directory as its parent had it at
+the fork (even when the parent moved on, and was looked at there, before
+the child's first watched call), and its exe by its canonical name
+(also when exec'd through /proc/self/exe or a symlink); failed execs
+leave the image as it was.  Processes killed before their exit_group
+are forgotten at once: the supervisor keeps no pidfd of theirs.  The program is a gcc -static one (fixtures/supervisor/execargs.c);
 the expected values are what it passed, and strace -f's record of the
 same run for the execs."""
 import os
@@ -28,8 +30,11 @@ class Hellos(SupTest):
             os.mkdir(self.wpath(d))
             self.wwrite(os.path.join(d, "marker"), d + "\n")
         os.symlink(self.exe, self.wpath("link"))
+        os.symlink(self.exe, self.wpath("a", "prog"))
         self.wwrite("noexec", "#!/bin/sh\n")
         os.chmod(self.wpath("noexec"), 0o644)
+        self.wwrite("script", "#!%s\n" % self.exe)
+        os.chmod(self.wpath("script"), 0o755)
 
     def child(self, run, who):
         got = [p for p in run.processes()
@@ -54,7 +59,8 @@ class Hellos(SupTest):
                 for i in range(NVARS)}
         want["EXECARGS_CHILD"] = "A"
         self.assertEqual(a["env"], want)
-        # Its parent was in b when A exec'd, but A never moved from a.
+        # Its parent was in b (and had said so) when A first called,
+        # but A never moved from a.
         self.assertEqual(a["cwd"], a_dir)
         self.assertEqual(a["exe"], real)
         self.assertIn(os.path.join(a_dir, "marker"), a["read_paths"])
@@ -72,14 +78,41 @@ class Hellos(SupTest):
         self.assertEqual(c["command"], ["execargs", "child", "C"])
         self.assertEqual(c["exe"], real)
         self.assertIn(os.path.join(b_dir, "marker"), c["read_paths"])
-        # Two failed execs before it: no image of theirs, none of the
+        d = self.child(run, "D")
+        self.assertSupervised(d)
+        # The kernel's argv for a script's interpreter, not the exec's.
+        self.assertEqual(d["command"],
+                         [self.exe, self.wpath("script"), "arg1"])
+        self.assertEqual(d["exe"], real)
+        self.assertIn(os.path.join(b_dir, "marker"), d["read_paths"])
+        # Two failed execs before C's: no image of theirs, none of the
         # parent's image lost (the fork child's own process is C's).
         self.assertEqual(
             sorted(p["pid"] for p in run.processes() if p is not root),
-            sorted({a["pid"], b["pid"], c["pid"]}))
+            sorted({a["pid"], b["pid"], c["pid"], d["pid"]}))
         self.assertEqual(b["parent_pid"], root["pid"])
         self.assertEqual(a["parent_pid"], root["pid"])
         self.assertEqual(c["parent_pid"], root["pid"])
+
+    def test_killed_children_are_forgotten(self):
+        """300 children killed before their exit_group: each one's read
+        is in the report, and the launcher (where the supervisor runs)
+        holds no fd of theirs afterwards."""
+        n = 300
+        run = rt.run_traced([self.exe, self.work, str(n)], self.work)
+        self.assertEqual(run.returncode, 0, run.proc.stderr)
+        out = run.proc.stdout.decode()
+        fds = int(out.split("launcher_fds=")[1].split()[0])
+        self.assertGreater(fds, 0, out)
+        self.assertLess(fds, 100, "the launcher still holds %d fds" % fds)
+        root = self.assertOneRoot(run)
+        marker = self.wpath("b", "marker")
+        killed = [p for p in run.processes()
+                  if p["parent_pid"] == root["pid"] and
+                  p["command"] == root["command"]]
+        self.assertEqual(len(killed), n)
+        for p in killed:
+            self.assertIn(marker, p["read_paths"], p["pid"])
 
     def test_agrees_with_strace(self):
         """Read and written sets, the process tree and every exec's argv,

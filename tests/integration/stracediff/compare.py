@@ -3,7 +3,8 @@
 
 Compared (compare()): the read and written sets; the process set (the
 pids of the tree, threads excluded) and, for each process that exec'd,
-its report command against the argv of its last successful execve;
+its report command against the argv of its last successful execve (as
+the kernel rewrote it for a #! script's interpreter);
 and, per process, the report's read_paths / written_paths against the
 credits strace saw in that process (its threads included).
 """
@@ -72,6 +73,7 @@ def compare(d, exclude=(), scope=None):
         if p is None or argv is None:
             continue
         cmd = [fsb(x) for x in (p.get("command") or [])]
+        argv = script_argv(fn, argv)
         if not argv_matches(argv, cmd):
             mism.append((pid, [a for a, _ in argv], cmd))
     out["command_mismatch"] = mism
@@ -122,6 +124,33 @@ def _argv0(t, pid):
     if e and e[-1][1]:
         return show(e[-1][1][0][0])
     return "(no exec)"
+
+
+def script_argv(fn, argv, depth=0):
+    """The argv the kernel gives the image an exec of fn with argv runs
+    (strace's form: (bytes, truncated) pairs): for a #! script, its
+    interpreter, the line's one optional argument, then fn itself in
+    place of argv[0] (binfmt_script), followed again for an interpreter
+    that is a script (Linux follows a few levels)."""
+    if fn is None or argv is None or depth > 4:
+        return argv
+    try:
+        with open(fn, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return argv
+    if not head.startswith(b"#!"):
+        return argv
+    line = head[2:].split(b"\n", 1)[0].strip(b" \t")
+    if not line:
+        return argv
+    parts = line.split(None, 1)
+    new = [(parts[0], False)]
+    if len(parts) > 1:
+        new.append((parts[1].strip(b" \t"), False))
+    new.append((fsb(fn) if not isinstance(fn, bytes) else fn, False))
+    new += list(argv[1:])
+    return script_argv(parts[0], new, depth + 1)
 
 
 def argv_matches(argv, cmd):

@@ -482,11 +482,20 @@ class ReportSafety(rt.TracerTest):
     def test_secret_values_are_redacted_unless_kept(self):
         e = {"MY_API_TOKEN": "t0ps3cret", "AWS_SECRET_ACCESS_KEY": "k3y",
              "DB_PASSWORD": "pw", "PLAIN_VALUE": "visible"}
-        run = rt.run_traced(["true"], self.tmp, env=e)
+        # Any case, anywhere in the name, each word; near misses kept.
+        hidden = {"github_token": "h1", "x_Credential": "h2", "AUTH": "h3",
+                  "apikey": "h4", "passwd_FILE": "h5", "mySecretThing": "h6"}
+        shown = {"TOKE": "s1", "SECRE": "s2", "PASSWOR": "s3", "KE": "s4",
+                 "AUT": "s5", "CREDENTIA": "s6"}
+        run = rt.run_traced(["true"], self.tmp,
+                            env=dict(e, **hidden, **shown))
         env = self.assertOneRoot(run)["env"]
         self.assertEqual(env["PLAIN_VALUE"], "visible")
-        for k in ("MY_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD"):
+        for k in ("MY_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD",
+                  *hidden):
             self.assertEqual(env[k], "<redacted by roar-preload>", k)
+        for k, v in shown.items():
+            self.assertEqual(env[k], v, k)
         with open(run.report_path, "rb") as f:
             blob = f.read()
         for v in (b"t0ps3cret", b"k3y"):

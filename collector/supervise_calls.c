@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "roar/clock.h"
+#include "roar/credit.h"
 #include "event.h"
 #include "supervise_int.h"
 
@@ -109,7 +110,10 @@ on_open(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		ok = false; /* the loader's, or our library itself */
 	else if (ok)
 		p->loading = false;
-	if (ok && p->mode == SUP_OWN && (flags & O_CREAT))
+	/* Whether it creates the file matters only where the flags alone
+	 * do not make the open a write. */
+	if (ok && p->mode == SUP_OWN && (flags & O_CREAT) &&
+	    roar_open_credit(flags, false) != ROAR_CREDIT_WRITE)
 		existed = stat(abs, &st) == 0;
 	ok = ok && still_valid(listener, n->id);
 	sup_answer(s, listener, n->id);

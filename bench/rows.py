@@ -68,7 +68,8 @@ class Row:
     def __init__(self, key, label, argv, target, setup=None, cwd=None,
                  strace_argv=None, strace_note="", metric=None,
                  vs_fsatrace=False, lifecycle=False, callsites=False,
-                 only=None, strace_share=None, sup_floor=False):
+                 only=None, strace_share=None, sup_floor=False,
+                 open_floor=False, info=None):
         self.key = key
         self.label = label
         self.argv = argv
@@ -97,6 +98,13 @@ class Row:
         # sup_floor: the floor column is drivers/supfloor.c (a supervisor
         # that lets every notified call go on and does nothing else).
         self.sup_floor = sup_floor
+        # open_floor: the floor column is drivers/floorlib.c built with
+        # -DFLOOR_OPEN (the lifecycle, and the least a sound first open
+        # costs).
+        self.open_floor = open_floor
+        # info: a row shown for its price, with no goal of its own (the
+        # reason, printed under the table); no verdict.
+        self.info = info
         # strace_share: judged by roar's overhead (ratio - 1) against
         # strace's: PASS when at most this share of it (target is None).
         self.strace_share = strace_share
@@ -122,7 +130,7 @@ def define_rows(p, tmp, quick):
     rows.append(Row("open", "open storm 100 x 1000 files",
                     [p["openstorm"], osd, "1000", "100"], 1.15,
                     strace_argv=[p["openstorm"], osd, "1000", "10"],
-                    strace_note="1/10", callsites=True))
+                    strace_note="1/10", callsites=True, open_floor=True))
     rows.append(Row("exec", "exec storm 1000 fork+exec (C)",
                     [p["execstorm"], "1000", "/bin/true"], 1.15,
                     vs_fsatrace=True, lifecycle=True, callsites=True))
@@ -146,7 +154,7 @@ def define_rows(p, tmp, quick):
                     ["bash", "-c", wide % wt], 1.10, vs_fsatrace=True,
                     # d000..d009: 2,000 of the 20,000 files
                     strace_argv=["bash", "-c", wide % (wt + "/d00?")],
-                    strace_note="1/10", callsites=True))
+                    strace_note="1/10", callsites=True, open_floor=True))
     rows.append(Row("vfork", "vfork spawn, 2 GiB heap (loop)",
                     [p["vforkheap"], "vfork", "100", "2048", "/bin/true"],
                     1.6, metric="loop_seconds", lifecycle=True))
@@ -193,7 +201,11 @@ def sup_rows(p, tmp):
         Row("bbcp", "static busybox loop 1000 x cp",
             [bb, "sh", "-c", 'for f in d/*; do busybox cp "$f" out/; done'],
             None, cwd=d, setup=empty_out, only=only, strace_share=0.25,
-            sup_floor=True),
+            sup_floor=True,
+            info="bbcp: not one of issue 10's rows (a static busybox "
+            "pipeline over 1000 files, a Go program reading 1000 files): "
+            "it shows what a supervised process costs to start; its "
+            "floor alone (the notifications) is most of st/4"),
         Row("goread", "static Go 10 x read 1000 files",
             [p["goread"], files, "10"], None, cwd=d, only=only,
             strace_share=0.25, sup_floor=True),

@@ -178,18 +178,29 @@ roar_map_put(struct roar_map *m, uint64_t key, void *val)
 void
 roar_sort_kv(struct roar_kv *v, size_t n)
 {
+	roar_sort_kv_from(v, n, 0);
+}
+
+void
+roar_sort_kv_from(struct roar_kv *v, size_t n, unsigned from)
+{
 	size_t count[8][256];
 	struct roar_kv *tmp, *src = v, *dst;
+	bool sorted = true;
 
-	if (n < 2)
+	if (n < 2 || from >= 8)
+		return;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = v[i - 1].key <= v[i].key;
+	if (sorted)
 		return;
 	memset(count, 0, sizeof(count));
 	for (size_t i = 0; i < n; i++)
-		for (unsigned d = 0; d < 8; d++)
+		for (unsigned d = from; d < 8; d++)
 			count[d][(v[i].key >> (8 * d)) & 0xff]++;
 	tmp = roar_xmalloc(n * sizeof(*tmp));
 	dst = tmp;
-	for (unsigned d = 0; d < 8; d++) {
+	for (unsigned d = from; d < 8; d++) {
 		size_t sum = 0, *c = count[d];
 
 		if (c[(v[0].key >> (8 * d)) & 0xff] == n)

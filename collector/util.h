@@ -52,6 +52,11 @@ struct roar_kv {
  *  key cost one look). */
 void roar_sort_kv(struct roar_kv *v, size_t n);
 
+/** Sort v by the key's bytes from byte `from` up (0: the least
+ *  significant), stably: v already in key order within each value of
+ *  those bytes ends in key order.  Already in order: one look. */
+void roar_sort_kv_from(struct roar_kv *v, size_t n, unsigned from);
+
 /* FNV-1a over bytes. */
 uint64_t roar_hash_bytes(const char *p, size_t len);
 

@@ -376,6 +376,110 @@ valid_len(uint32_t flen)
 	return flen != 0 && flen <= ROAR_FRAME_MAX_PAYLOAD;
 }
 
+/* A big-endian number of n bytes at p. */
+static size_t
+be(const unsigned char *p, int n)
+{
+	size_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/*
+ * Where a frame's "path" lies, at a glance: a top-level map of fixstr
+ * keys and scalar or string values (what file events are); false for
+ * anything else, which is no harm: it only tells what to prefetch.
+ */
+static bool
+peek_path(const unsigned char *p, uint32_t n, const char **path, size_t *len)
+{
+	const unsigned char *end = p + n;
+	unsigned keys;
+
+	if (!n || (*p & 0xf0) != 0x80)
+		return false;
+	keys = *p++ & 0x0f;
+	while (keys--) {
+		size_t kl, hl, vl = 0;
+		bool is_path;
+		unsigned char t;
+
+		if (p >= end || (*p & 0xe0) != 0xa0)
+			return false;
+		kl = *p++ & 0x1f;
+		if ((size_t)(end - p) < kl + 1)
+			return false;
+		is_path = kl == 4 && !memcmp(p, ROAR_KEY_PATH, 4);
+		p += kl;
+		t = *p;
+		if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 ||
+		    t == 0xc3)
+			hl = 1;
+		else if ((t & 0xe0) == 0xa0)
+			hl = 1, vl = t & 0x1f;
+		else if (t == 0xcc || t == 0xd0)
+			hl = 2;
+		else if (t == 0xcd || t == 0xd1)
+			hl = 3;
+		else if (t == 0xce || t == 0xd2 || t == 0xca)
+			hl = 5;
+		else if (t == 0xcf || t == 0xd3 || t == 0xcb)
+			hl = 9;
+		else if (t == 0xd9 || t == 0xc4)
+			hl = 2;
+		else if (t == 0xda || t == 0xc5)
+			hl = 3;
+		else if (t == 0xdb || t == 0xc6)
+			hl = 5;
+		else
+			return false; /* an array, a map, an ext */
+		if ((size_t)(end - p) < hl)
+			return false;
+		if (t >= 0xc4 && t <= 0xc6)
+			vl = be(p + 1, (int)hl - 1);
+		else if (t >= 0xd9 && t <= 0xdb)
+			vl = be(p + 1, (int)hl - 1);
+		if ((size_t)(end - p) < hl + vl)
+			return false;
+		if (is_path) {
+			if (!(t >= 0xc4 && t <= 0xc6) &&
+			    !(t >= 0xd9 && t <= 0xdb) && (t & 0xe0) != 0xa0)
+				return false;
+			*path = (const char *)p + hl;
+			*len = vl;
+			return true;
+		}
+		p += hl + vl;
+	}
+	return false;
+}
+
+/* Frames merged this far behind the one whose path is prefetched. */
+#define PREFETCH_AHEAD 2
+
+/* Step *at (*left bytes) over one whole frame, prefetching its file's
+ * slot; false at the end of the whole frames. */
+static bool
+ahead_one(struct roar_merge *m, const unsigned char **at, size_t *left)
+{
+	const char *path;
+	uint32_t flen;
+	size_t plen;
+
+	if (*left < ROAR_FRAME_HEADER_SIZE)
+		return false;
+	flen = roar_frame_get_len(*at);
+	if (!valid_len(flen) || *left - ROAR_FRAME_HEADER_SIZE < flen)
+		return false;
+	if (peek_path(*at + ROAR_FRAME_HEADER_SIZE, flen, &path, &plen))
+		roar_merge_prefetch_file(m, path, plen);
+	*at += ROAR_FRAME_HEADER_SIZE + flen;
+	*left -= ROAR_FRAME_HEADER_SIZE + flen;
+	return true;
+}
+
 /*
  * Frames that arrive whole inside one read are applied where they lie;
  * only an incomplete one is copied, into a buffer of the connection's
@@ -428,7 +532,15 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 			return rc;
 	}
 
-	/* Then every frame wholly inside what came. */
+	/* Then every frame wholly inside what came: the file table's slot
+	 * of the path a few frames ahead is fetched meanwhile (a miss in a
+	 * table of a million paths was half of interning one). */
+	const unsigned char *ahead = in;
+	size_t ahead_left = len;
+
+	for (int i = 0; i < PREFETCH_AHEAD; i++)
+		if (!ahead_one(m, &ahead, &ahead_left))
+			break;
 	while (len >= ROAR_FRAME_HEADER_SIZE) {
 		uint32_t flen = roar_frame_get_len(in);
 
@@ -442,6 +554,7 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 			return rc;
 		in += ROAR_FRAME_HEADER_SIZE + flen;
 		len -= ROAR_FRAME_HEADER_SIZE + flen;
+		ahead_one(m, &ahead, &ahead_left);
 	}
 	return len ? hold(c, m, in, len, 0) : 0;
 }

@@ -327,6 +327,13 @@ struct roar_proc *roar_merge_proc(struct roar_merge *m, pid_t pid);
 struct roar_proc *roar_merge_find(const struct roar_merge *m, pid_t pid);
 
 /** Calls fn for every process. */
+/**
+ * A file event for path (len bytes) comes soon: bring its slot of the
+ * file table into the cache meanwhile (a hint: nothing changes).
+ */
+void roar_merge_prefetch_file(const struct roar_merge *m, const char *path,
+			      size_t len);
+
 void roar_merge_each_proc(struct roar_merge *m,
 			  void (*fn)(struct roar_proc *p, void *arg),
 			  void *arg);

@@ -133,6 +133,17 @@ grow_slots(struct roar_file_store *s)
 	s->cap = cap;
 }
 
+void
+roar_merge_prefetch_file(const struct roar_merge *m, const char *path,
+			 size_t len)
+{
+	const struct roar_file_store *s = &m->files;
+
+	if (s->cap)
+		__builtin_prefetch(
+			&s->slots[(path_hash(path, len) >> 32) & (s->cap - 1)]);
+}
+
 struct roar_file *
 roar_merge_intern_file(struct roar_merge *m, const char *path, size_t len,
 		       uint32_t *index)

@@ -264,14 +264,15 @@ static void
 index_access(const struct roar_merge *m, const struct roar_file **sorted,
 	     struct access_index *ix)
 {
-	size_t n = m->nfiles, na = 0, nb = 0, i = 0, j = 0;
+	size_t n = m->nfiles, nb = m->access.count, na = 0, i, j, k;
 	uint32_t *rank = roar_xmalloc((n + 1) * sizeof(*rank));
-	struct roar_kv *a = roar_xmalloc((n + 1) * sizeof(*a));
-	struct roar_kv *b = roar_xmalloc((m->access.count + 1) * sizeof(*b));
+	/* The first processes' entries in front, then room for the rest. */
+	struct roar_kv *a = roar_xmalloc((n + nb + 1) * sizeof(*a));
+	struct roar_kv *b = roar_xmalloc((nb + 1) * sizeof(*b));
 
-	for (size_t k = 0; k < n; k++)
+	for (k = 0; k < n; k++)
 		rank[sorted[k]->index] = (uint32_t)k;
-	for (size_t k = 0; k < n; k++) {
+	for (k = 0; k < n; k++) {
 		const struct roar_file *f = m->file_list[k];
 
 		a[rank[k]].key = f->first_pid ? (uint64_t)(uint32_t)f->first_pid
@@ -280,11 +281,12 @@ index_access(const struct roar_merge *m, const struct roar_file **sorted,
 					      : UINT64_MAX;
 		a[rank[k]].val = f->first_bits;
 	}
-	for (size_t k = 0; k < n; k++)
+	for (k = 0; k < n; k++)
 		if (a[k].key != UINT64_MAX)
 			a[na++] = a[k];
 	roar_sort_kv_from(a, na, 4);
-	for (size_t k = 0; k < m->access.cap; k++)
+	nb = 0;
+	for (k = 0; k < m->access.cap; k++)
 		if (m->access.used[k]) {
 			uint64_t key = m->access.keys[k];
 
@@ -293,13 +295,11 @@ index_access(const struct roar_merge *m, const struct roar_file **sorted,
 			b[nb++].val = (uint64_t)(uintptr_t)m->access.vals[k];
 		}
 	roar_sort_kv(b, nb);
-	ix->v = roar_xmalloc((na + nb + 1) * sizeof(*ix->v));
-	ix->n = 0;
-	while (i < na || j < nb)
-		ix->v[ix->n++] = j == nb || (i < na && a[i].key <= b[j].key)
-					 ? a[i++]
-					 : b[j++];
-	free(a);
+	/* Merged from the back, in place: a's entries move up only. */
+	for (i = na, j = nb, k = na + nb; j > 0;)
+		a[--k] = i > 0 && a[i - 1].key > b[j - 1].key ? a[--i] : b[--j];
+	ix->v = a;
+	ix->n = na + nb;
 	free(b);
 	free(rank);
 }

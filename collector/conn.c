@@ -317,49 +317,243 @@ hold(struct roar_conn *c, struct roar_merge *m, const unsigned char *src,
 
 /* ---- frames ------------------------------------------------------------ */
 
+/* A big-endian number of n bytes at p. */
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+#define FLAT_MAX ROAR_CONN_FLAT_MAX
+
+/*
+ * (conn.h) A frame that is one map of at most FLAT_MAX entries, each a short
+ * string key (fixstr) and a scalar or string value, as nearly every event
+ * is, into *root (entries in kv), the way msgpack_unpack_next would make
+ * it: strings point into the frame; an unsigned number, or a signed one
+ * not below zero, is POSITIVE_INTEGER; a float32 is FLOAT32.  No zone, no
+ * allocation.  False for anything else (msgpack-c then takes it), and for
+ * a frame with bytes left over or cut short.
+ */
+bool
+roar_conn_flat_unpack(const unsigned char *p, uint32_t n, msgpack_object *root,
+		      msgpack_object_kv *kv)
+{
+	const unsigned char *end = p + n;
+	unsigned keys;
+
+	if (!n || (*p & 0xf0) != 0x80)
+		return false;
+	keys = *p++ & 0x0f;
+	if (keys > FLAT_MAX)
+		return false;
+	for (unsigned i = 0; i < keys; i++) {
+		msgpack_object *v = &kv[i].val;
+		size_t kl, hl, vl = 0;
+		unsigned char t;
+
+		if (p >= end || (*p & 0xe0) != 0xa0)
+			return false;
+		kl = *p++ & 0x1f;
+		if ((size_t)(end - p) < kl + 1)
+			return false;
+		kv[i].key.type = MSGPACK_OBJECT_STR;
+		kv[i].key.via.str.size = (uint32_t)kl;
+		kv[i].key.via.str.ptr = (const char *)p;
+		p += kl;
+		t = *p;
+		if (t <= 0x7f) {
+			v->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			v->via.u64 = t;
+			p++;
+			continue;
+		}
+		if (t >= 0xe0) {
+			v->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+			v->via.i64 = (int8_t)t;
+			p++;
+			continue;
+		}
+		if ((t & 0xe0) == 0xa0) {
+			hl = 1, vl = t & 0x1f;
+		} else {
+			switch (t) {
+			case 0xc0:
+			case 0xc2:
+			case 0xc3:
+				hl = 1;
+				break;
+			case 0xcc:
+			case 0xd0:
+			case 0xd9:
+			case 0xc4:
+				hl = 2;
+				break;
+			case 0xcd:
+			case 0xd1:
+			case 0xda:
+			case 0xc5:
+				hl = 3;
+				break;
+			case 0xce:
+			case 0xd2:
+			case 0xca:
+			case 0xdb:
+			case 0xc6:
+				hl = 5;
+				break;
+			case 0xcf:
+			case 0xd3:
+			case 0xcb:
+				hl = 9;
+				break;
+			default:
+				return false; /* an array, a map, an ext */
+			}
+		}
+		if ((size_t)(end - p) < hl)
+			return false;
+		switch (t) {
+		case 0xc0:
+			v->type = MSGPACK_OBJECT_NIL;
+			break;
+		case 0xc2:
+		case 0xc3:
+			v->type = MSGPACK_OBJECT_BOOLEAN;
+			v->via.boolean = t == 0xc3;
+			break;
+		case 0xcc:
+		case 0xcd:
+		case 0xce:
+		case 0xcf:
+			v->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			v->via.u64 = (uint64_t)be(p + 1, (int)hl - 1);
+			break;
+		case 0xd0:
+		case 0xd1:
+		case 0xd2:
+		case 0xd3: {
+			uint64_t u = (uint64_t)be(p + 1, (int)hl - 1);
+			int shift = 64 - 8 * ((int)hl - 1);
+			/* sign-extended from its width */
+			int64_t x = shift ? (int64_t)(u << shift) >> shift
+					  : (int64_t)u;
+
+			if (x < 0) {
+				v->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+				v->via.i64 = x;
+			} else {
+				v->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+				v->via.u64 = (uint64_t)x;
+			}
+			break;
+		}
+		case 0xca:
+		case 0xcb: {
+			uint64_t bits = be(p + 1, (int)hl - 1);
+			uint32_t b32 = (uint32_t)bits;
+			float f;
+			double d;
+
+			memcpy(&f, &b32, sizeof(f));
+			memcpy(&d, &bits, sizeof(d));
+			v->type = t == 0xca ? MSGPACK_OBJECT_FLOAT32
+					    : MSGPACK_OBJECT_FLOAT64;
+			v->via.f64 = t == 0xca ? (double)f : d;
+			break;
+		}
+		default: /* a str or a bin */
+			if (t >= 0xc4 && t <= 0xc6)
+				vl = be(p + 1, (int)hl - 1);
+			else if (t >= 0xd9)
+				vl = be(p + 1, (int)hl - 1);
+			if ((size_t)(end - p) - hl < vl)
+				return false;
+			v->type = t >= 0xc4 && t <= 0xc6 ? MSGPACK_OBJECT_BIN
+							 : MSGPACK_OBJECT_STR;
+			v->via.str.size = (uint32_t)vl;
+			v->via.str.ptr = (const char *)p + hl;
+			break;
+		}
+		p += hl + vl;
+	}
+	if (p != end)
+		return false;
+	root->type = MSGPACK_OBJECT_MAP;
+	root->via.map.size = keys;
+	root->via.map.ptr = kv;
+	return true;
+}
+
+/* A frame flat_unpack took (ok), or not. */
+struct flat {
+	bool ok;
+	msgpack_object root;
+	msgpack_object_kv kv[FLAT_MAX];
+};
+
+/* Apply the frame payload (flen bytes); pre: what flat_unpack made of it
+ * already, or NULL. */
 static int
 apply(struct roar_conn *c, struct roar_merge *m, const unsigned char *payload,
-      uint32_t flen, char *err, size_t errlen)
+      uint32_t flen, const struct flat *pre, char *err, size_t errlen)
 {
+	struct flat here;
+	const msgpack_object *ev;
 	msgpack_unpacked u;
 	size_t used = 0;
 	uint64_t refused = m->frames_refused;
+	bool own = false;
 	pid_t alias;
 	int rc;
 
-	/* Before msgpack-c, which trusts the counts (mpcheck.h). */
-	if (roar_mpcheck_one(payload, flen) != 0)
-		return bad(c, m, err, errlen,
-			   "payload is not one msgpack value");
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)payload, flen, &used) !=
-		    MSGPACK_UNPACK_SUCCESS ||
-	    used != flen) {
-		msgpack_unpacked_destroy(&u);
-		return bad(c, m, err, errlen,
-			   "payload is not one msgpack value");
+	if (!pre) {
+		here.ok = roar_conn_flat_unpack(payload, flen, &here.root,
+						here.kv);
+		pre = &here;
+	}
+	ev = &pre->root;
+	if (!pre->ok) {
+		/* Before msgpack-c, which trusts the counts (mpcheck.h). */
+		if (roar_mpcheck_one(payload, flen) != 0)
+			return bad(c, m, err, errlen,
+				   "payload is not one msgpack value");
+		msgpack_unpacked_init(&u);
+		if (msgpack_unpack_next(&u, (const char *)payload, flen,
+					&used) != MSGPACK_UNPACK_SUCCESS ||
+		    used != flen) {
+			msgpack_unpacked_destroy(&u);
+			return bad(c, m, err, errlen,
+				   "payload is not one msgpack value");
+		}
+		ev = &u.data;
+		own = true;
 	}
 	if (c->supervisor) {
 		/* The kernel named the process in the notification these
 		 * frames come of: their "pid" is their sender. */
-		const msgpack_object *pid = roar_mp_get(&u.data, ROAR_KEY_PID);
+		const msgpack_object *pid = roar_mp_get(ev, ROAR_KEY_PID);
 
 		m->by_supervisor = true;
 		rc = pid && pid->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 				     pid->via.u64 > 0 &&
 				     pid->via.u64 <= 0x7fffffff
-			     ? roar_merge_event_as(m, &u.data,
-						   (pid_t)pid->via.u64, 0)
+			     ? roar_merge_event_as(m, ev, (pid_t)pid->via.u64,
+						   0)
 			     : -EINVAL;
 		m->by_supervisor = false;
 	} else {
-		alias = conn_alias(c, m, &u.data);
-		rc = ledger_frame(c, m, &u.data, alias)
-			     ? roar_merge_event_as(m, &u.data, c->peer_pid,
-						   alias)
+		alias = conn_alias(c, m, ev);
+		rc = ledger_frame(c, m, ev, alias)
+			     ? roar_merge_event_as(m, ev, c->peer_pid, alias)
 			     : 0;
 	}
-	msgpack_unpacked_destroy(&u);
+	if (own)
+		msgpack_unpacked_destroy(&u);
 	if (rc != 0)
 		return bad(c, m, err, errlen, "malformed event");
 	ledger_got(c, m);
@@ -376,105 +570,33 @@ valid_len(uint32_t flen)
 	return flen != 0 && flen <= ROAR_FRAME_MAX_PAYLOAD;
 }
 
-/* A big-endian number of n bytes at p. */
-static size_t
-be(const unsigned char *p, int n)
-{
-	size_t v = 0;
-
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
-}
-
-/*
- * Where a frame's "path" lies, at a glance: a top-level map of fixstr
- * keys and scalar or string values (what file events are); false for
- * anything else, which is no harm: it only tells what to prefetch.
- */
-static bool
-peek_path(const unsigned char *p, uint32_t n, const char **path, size_t *len)
-{
-	const unsigned char *end = p + n;
-	unsigned keys;
-
-	if (!n || (*p & 0xf0) != 0x80)
-		return false;
-	keys = *p++ & 0x0f;
-	while (keys--) {
-		size_t kl, hl, vl = 0;
-		bool is_path;
-		unsigned char t;
-
-		if (p >= end || (*p & 0xe0) != 0xa0)
-			return false;
-		kl = *p++ & 0x1f;
-		if ((size_t)(end - p) < kl + 1)
-			return false;
-		is_path = kl == 4 && !memcmp(p, ROAR_KEY_PATH, 4);
-		p += kl;
-		t = *p;
-		if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 ||
-		    t == 0xc3)
-			hl = 1;
-		else if ((t & 0xe0) == 0xa0)
-			hl = 1, vl = t & 0x1f;
-		else if (t == 0xcc || t == 0xd0)
-			hl = 2;
-		else if (t == 0xcd || t == 0xd1)
-			hl = 3;
-		else if (t == 0xce || t == 0xd2 || t == 0xca)
-			hl = 5;
-		else if (t == 0xcf || t == 0xd3 || t == 0xcb)
-			hl = 9;
-		else if (t == 0xd9 || t == 0xc4)
-			hl = 2;
-		else if (t == 0xda || t == 0xc5)
-			hl = 3;
-		else if (t == 0xdb || t == 0xc6)
-			hl = 5;
-		else
-			return false; /* an array, a map, an ext */
-		if ((size_t)(end - p) < hl)
-			return false;
-		if (t >= 0xc4 && t <= 0xc6)
-			vl = be(p + 1, (int)hl - 1);
-		else if (t >= 0xd9 && t <= 0xdb)
-			vl = be(p + 1, (int)hl - 1);
-		if ((size_t)(end - p) < hl + vl)
-			return false;
-		if (is_path) {
-			if (!(t >= 0xc4 && t <= 0xc6) &&
-			    !(t >= 0xd9 && t <= 0xdb) && (t & 0xe0) != 0xa0)
-				return false;
-			*path = (const char *)p + hl;
-			*len = vl;
-			return true;
-		}
-		p += hl + vl;
-	}
-	return false;
-}
-
-/* Frames merged this far behind the one whose path is prefetched. */
+/* Frames taken apart this far ahead of the one merged, their files'
+ * slots prefetched meanwhile. */
 #define PREFETCH_AHEAD 2
+#define RING (PREFETCH_AHEAD + 1)
 
-/* Step *at (*left bytes) over one whole frame, prefetching its file's
- * slot; false at the end of the whole frames. */
+/* Take apart the whole frame at *at (*left bytes) into *f and prefetch
+ * its file's slot, then step over it; false at the end of the whole
+ * frames. */
 static bool
-ahead_one(struct roar_merge *m, const unsigned char **at, size_t *left)
+ahead_one(struct roar_merge *m, const unsigned char **at, size_t *left,
+	  struct flat *f)
 {
-	const char *path;
+	const msgpack_object *path;
 	uint32_t flen;
-	size_t plen;
 
 	if (*left < ROAR_FRAME_HEADER_SIZE)
 		return false;
 	flen = roar_frame_get_len(*at);
 	if (!valid_len(flen) || *left - ROAR_FRAME_HEADER_SIZE < flen)
 		return false;
-	if (peek_path(*at + ROAR_FRAME_HEADER_SIZE, flen, &path, &plen))
-		roar_merge_prefetch_file(m, path, plen);
+	f->ok = roar_conn_flat_unpack(*at + ROAR_FRAME_HEADER_SIZE, flen,
+				      &f->root, f->kv);
+	if (f->ok && (path = roar_mp_get(&f->root, ROAR_KEY_PATH)) &&
+	    (path->type == MSGPACK_OBJECT_STR ||
+	     path->type == MSGPACK_OBJECT_BIN))
+		roar_merge_prefetch_file(m, path->via.str.ptr,
+					 path->via.str.size);
 	*at += ROAR_FRAME_HEADER_SIZE + flen;
 	*left -= ROAR_FRAME_HEADER_SIZE + flen;
 	return true;
@@ -525,8 +647,8 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		}
 		if (c->len < ROAR_FRAME_HEADER_SIZE + (size_t)flen)
 			continue;
-		rc = apply(c, m, c->buf + ROAR_FRAME_HEADER_SIZE, flen, err,
-			   errlen);
+		rc = apply(c, m, c->buf + ROAR_FRAME_HEADER_SIZE, flen, NULL,
+			   err, errlen);
 		release(c);
 		if (rc != 0)
 			return rc;
@@ -535,12 +657,14 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 	/* Then every frame wholly inside what came: the file table's slot
 	 * of the path a few frames ahead is fetched meanwhile (a miss in a
 	 * table of a million paths was half of interning one). */
+	struct flat ring[RING];
 	const unsigned char *ahead = in;
 	size_t ahead_left = len;
+	unsigned next = 0, parsed = 0;
 
-	for (int i = 0; i < PREFETCH_AHEAD; i++)
-		if (!ahead_one(m, &ahead, &ahead_left))
-			break;
+	while (parsed < PREFETCH_AHEAD &&
+	       ahead_one(m, &ahead, &ahead_left, &ring[parsed % RING]))
+		parsed++;
 	while (len >= ROAR_FRAME_HEADER_SIZE) {
 		uint32_t flen = roar_frame_get_len(in);
 
@@ -549,12 +673,17 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		if (len - ROAR_FRAME_HEADER_SIZE < flen)
 			return hold(c, m, in, len,
 				    ROAR_FRAME_HEADER_SIZE + (size_t)flen);
-		if ((rc = apply(c, m, in + ROAR_FRAME_HEADER_SIZE, flen, err,
-				errlen)) != 0)
+		if (parsed < next + RING &&
+		    ahead_one(m, &ahead, &ahead_left, &ring[parsed % RING]))
+			parsed++;
+		rc = apply(c, m, in + ROAR_FRAME_HEADER_SIZE, flen,
+			   next < parsed ? &ring[next % RING] : NULL, err,
+			   errlen);
+		next++;
+		if (rc != 0)
 			return rc;
 		in += ROAR_FRAME_HEADER_SIZE + flen;
 		len -= ROAR_FRAME_HEADER_SIZE + flen;
-		ahead_one(m, &ahead, &ahead_left);
 	}
 	return len ? hold(c, m, in, len, 0) : 0;
 }

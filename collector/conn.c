@@ -467,9 +467,7 @@ roar_conn_flat_unpack(const unsigned char *p, uint32_t n, msgpack_object *root,
 			break;
 		}
 		default: /* a str or a bin */
-			if (t >= 0xc4 && t <= 0xc6)
-				vl = be(p + 1, (int)hl - 1);
-			else if (t >= 0xd9)
+			if ((t >= 0xc4 && t <= 0xc6) || t >= 0xd9)
 				vl = be(p + 1, (int)hl - 1);
 			if ((size_t)(end - p) - hl < vl)
 				return false;

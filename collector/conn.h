@@ -73,6 +73,20 @@ struct roar_conn *roar_conn_new(int fd);
 /** Close and free. */
 void roar_conn_free(struct roar_conn *c);
 
+/* Entries of a map roar_conn_flat_unpack takes (a fixmap's most). */
+#define ROAR_CONN_FLAT_MAX 15
+
+/**
+ * The fast path of a frame's payload (p, n bytes): one map of at most
+ * ROAR_CONN_FLAT_MAX entries, fixstr keys, scalar or string values, made
+ * into *root (its entries in kv) as msgpack_unpack_next would: the same
+ * types and values; strings point into p (an empty one too, where
+ * msgpack-c gives NULL).  Nothing allocated.  false for anything else
+ * (left to msgpack-c), or a payload cut short or with bytes over.
+ */
+bool roar_conn_flat_unpack(const unsigned char *p, uint32_t n,
+			   msgpack_object *root, msgpack_object_kv *kv);
+
 /**
  * Append bytes received on the connection and apply every complete frame.
  * @return 0, or -EINVAL after a bad frame (the caller drops the
@@ -80,19 +94,6 @@ void roar_conn_free(struct roar_conn *c);
  *         -ENOBUFS when its incomplete frame was torn to keep the pool's
  *         budget (counted; the caller drops the connection)
  */
-/* Entries of a map roar_conn_flat_unpack takes. */
-#define ROAR_CONN_FLAT_MAX 16
-
-/**
- * The fast path of a frame's payload (p, n bytes): one map of at most
- * ROAR_CONN_FLAT_MAX entries, fixstr keys, scalar or string values, made
- * into *root (its entries in kv) exactly as msgpack_unpack_next would,
- * strings pointing into p, nothing allocated.  false for anything else
- * (left to msgpack-c), or a payload cut short or with bytes over.
- */
-bool roar_conn_flat_unpack(const unsigned char *p, uint32_t n,
-			   msgpack_object *root, msgpack_object_kv *kv);
-
 int roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 		   size_t len, char *err, size_t errlen);
 

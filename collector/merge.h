@@ -286,11 +286,14 @@ struct roar_merge {
 unsigned roar_merge_access(const struct roar_merge *m,
 			   const struct roar_file *f, pid_t pid);
 
-/** Calls fn for every (file, process, bits) of the run. */
-void roar_merge_each_access(const struct roar_merge *m,
-			    void (*fn)(const struct roar_file *f, pid_t pid,
-				       unsigned bits, void *arg),
-			    void *arg);
+/** Calls fn for every (file, process, bits) of the run but a file's first
+ *  process (roar_file.first_pid, first_bits): the pairs of the access
+ *  map, in no order. */
+void roar_merge_each_later_access(const struct roar_merge *m,
+				  void (*fn)(const struct roar_file *f,
+					     pid_t pid, unsigned bits,
+					     void *arg),
+				  void *arg);
 
 void roar_merge_init(struct roar_merge *m, pid_t root_pid);
 void roar_merge_free(struct roar_merge *m);
@@ -326,7 +329,6 @@ struct roar_proc *roar_merge_proc(struct roar_merge *m, pid_t pid);
 /** Look a process up without creating it. */
 struct roar_proc *roar_merge_find(const struct roar_merge *m, pid_t pid);
 
-/** Calls fn for every process. */
 /**
  * A file event for path (len bytes) comes soon: bring its slot of the
  * file table into the cache meanwhile (a hint: nothing changes).
@@ -334,6 +336,7 @@ struct roar_proc *roar_merge_find(const struct roar_merge *m, pid_t pid);
 void roar_merge_prefetch_file(const struct roar_merge *m, const char *path,
 			      size_t len);
 
+/** Calls fn for every process. */
 void roar_merge_each_proc(struct roar_merge *m,
 			  void (*fn)(struct roar_proc *p, void *arg),
 			  void *arg);

@@ -243,15 +243,11 @@ roar_merge_access(const struct roar_merge *m, const struct roar_file *f,
 }
 
 void
-roar_merge_each_access(const struct roar_merge *m,
-		       void (*fn)(const struct roar_file *f, pid_t pid,
-				  unsigned bits, void *arg),
-		       void *arg)
+roar_merge_each_later_access(const struct roar_merge *m,
+			     void (*fn)(const struct roar_file *f, pid_t pid,
+					unsigned bits, void *arg),
+			     void *arg)
 {
-	for (size_t i = 0; i < m->nfiles; i++)
-		if (m->file_list[i]->first_pid)
-			fn(m->file_list[i], m->file_list[i]->first_pid,
-			   m->file_list[i]->first_bits, arg);
 	for (size_t i = 0; i < m->access.cap; i++)
 		if (m->access.used[i])
 			fn(m->file_list[m->access.keys[i] >> 32],

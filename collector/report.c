@@ -260,10 +260,27 @@ struct access_index {
  * merged.  Sorting all of them by the whole key was a third of a
  * million-file report.
  */
+/* The pairs of the access map, keyed as the index is. */
+struct later_ctx {
+	struct roar_kv *v;
+	const uint32_t *rank;
+	size_t n;
+};
+
+static void
+later_one(const struct roar_file *f, pid_t pid, unsigned bits, void *arg)
+{
+	struct later_ctx *c = arg;
+
+	c->v[c->n].key = (uint64_t)(uint32_t)pid << 32 | c->rank[f->index];
+	c->v[c->n++].val = bits;
+}
+
 static void
 index_access(const struct roar_merge *m, const struct roar_file **sorted,
 	     struct access_index *ix)
 {
+	struct later_ctx later;
 	size_t n = m->nfiles, nb = m->access.count, na = 0, i, j, k;
 	uint32_t *rank = roar_xmalloc((n + 1) * sizeof(*rank));
 	/* The first processes' entries in front, then room for the rest. */
@@ -285,15 +302,11 @@ index_access(const struct roar_merge *m, const struct roar_file **sorted,
 		if (a[k].key != UINT64_MAX)
 			a[na++] = a[k];
 	roar_sort_kv_from(a, na, 4);
-	nb = 0;
-	for (k = 0; k < m->access.cap; k++)
-		if (m->access.used[k]) {
-			uint64_t key = m->access.keys[k];
-
-			b[nb].key = (uint64_t)(uint32_t)key << 32 |
-				    rank[key >> 32];
-			b[nb++].val = (uint64_t)(uintptr_t)m->access.vals[k];
-		}
+	later.v = b;
+	later.rank = rank;
+	later.n = 0;
+	roar_merge_each_later_access(m, later_one, &later);
+	nb = later.n;
 	roar_sort_kv(b, nb);
 	/* Merged from the back, in place: a's entries move up only. */
 	for (i = na, j = nb, k = na + nb; j > 0;)

@@ -49,16 +49,25 @@ roar_path_unclaim(struct roar_path *p, unsigned credit)
 				  memory_order_relaxed);
 }
 
-static uint32_t
-hash_bytes(const char *s, size_t len)
+/* Eight bytes a step (a byte-at-a-time FNV-1a was a tenth of a repeated
+ * open's price): a multiply and a shift mix each, the length and a final
+ * mix set the rest apart. */
+uint32_t
+roar_path_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = (uint64_t)len * k, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, s, len);
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 31;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Must be called with intern_lock held.  mmap does not block. */
@@ -97,7 +106,7 @@ find_unlocked(struct roar_path *chain, uint32_t h, const char *path, size_t len)
 struct roar_path *
 roar_path_intern(const char *path, size_t len)
 {
-	uint32_t h = hash_bytes(path, len);
+	uint32_t h = roar_path_hash(path, len);
 	struct roar_path **bucket = &intern_buckets[h % INTERN_BUCKETS];
 	struct roar_path *p;
 
@@ -122,7 +131,12 @@ out:
 struct roar_path *
 roar_path_lookup(const char *path, size_t len)
 {
-	uint32_t h = hash_bytes(path, len);
+	return roar_path_lookup_hashed(path, len, roar_path_hash(path, len));
+}
+
+struct roar_path *
+roar_path_lookup_hashed(const char *path, size_t len, uint32_t h)
+{
 	struct roar_path *p;
 
 	roar_lock_take(&intern_lock);

@@ -82,6 +82,13 @@ struct roar_path *roar_path_intern(const char *path, size_t len);
  */
 struct roar_path *roar_path_lookup(const char *path, size_t len);
 
+/** The table's hash of a path (len bytes). */
+uint32_t roar_path_hash(const char *path, size_t len);
+
+/** roar_path_lookup with the path's roar_path_hash already made. */
+struct roar_path *roar_path_lookup_hashed(const char *path, size_t len,
+					  uint32_t hash);
+
 /** Before a fork: take intern_lock (lock order: lock.h). */
 void roar_intern_prepare(void);
 

@@ -32,6 +32,7 @@
 
 #include "roar/protocol.h"
 #include "fdtable.h"
+#include "intern.h"
 #include "open_canon.h"
 #include "real.h"
 #include "track.h"
@@ -76,13 +77,39 @@ static _Atomic uint32_t loop_hash[LOOP_SLOTS];
 static uint32_t
 name_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a; 0 means an empty slot */
+	return roar_path_hash(s, len) | 1u; /* 0 means an empty slot */
+}
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h | 1u;
+/*
+ * The two system calls of every attempt, made here rather than through
+ * the C library's syscall(): the result is -errno, and errno is set only
+ * where the open's own failure is returned.
+ */
+static inline long
+raw4(long nr, long a, long b, long c, long d)
+{
+	long ret;
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+#else /* __aarch64__ */
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+
+	__asm__ volatile("svc #0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3)
+			 : "memory");
+	ret = x0;
+#endif
+	return ret;
 }
 
 /*
@@ -97,7 +124,7 @@ usable(void)
 {
 	if (atomic_load_explicit(&canon_state, memory_order_relaxed) < 0)
 		return false;
-	if (ROAR_SYS(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0) != 0) {
+	if (raw4(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0) != 0) {
 		atomic_store_explicit(&canon_state, -1, memory_order_relaxed);
 		return false;
 	}
@@ -109,7 +136,6 @@ roar_canon_open(int dirfd, const char *path, int flags, mode_t mode,
 		size_t *len)
 {
 	struct open_how how;
-	int saved = errno;
 	uint32_t h;
 	size_t n;
 	long fd;
@@ -131,13 +157,12 @@ roar_canon_open(int dirfd, const char *path, int flags, mode_t mode,
 	how.flags = (uint64_t)(unsigned)flags | KERNEL_O_LARGEFILE;
 	how.mode = (flags & O_CREAT) ? (uint64_t)(mode & 07777) : 0;
 	how.resolve = RESOLVE_NO_SYMLINKS;
-	fd = ROAR_SYS(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	fd = raw4(SYS_openat2, AT_FDCWD, (long)path, (long)&how, sizeof(how));
 	if (fd >= 0) {
 		*len = n;
-		errno = saved;
 		return (int)fd;
 	}
-	switch (errno) {
+	switch (-fd) {
 	case ELOOP:
 		atomic_store_explicit(&loop_hash[h % LOOP_SLOTS], h,
 				      memory_order_relaxed);
@@ -151,9 +176,9 @@ roar_canon_open(int dirfd, const char *path, int flags, mode_t mode,
 	case EAGAIN:
 		break;
 	default:
+		errno = (int)-fd;
 		return -1; /* openat would have failed the same way */
 	}
-	errno = saved;
 	return ROAR_CANON_NONE;
 }
 

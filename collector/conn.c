@@ -666,11 +666,15 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 	while (len >= ROAR_FRAME_HEADER_SIZE) {
 		uint32_t flen = roar_frame_get_len(in);
 
-		if (!valid_len(flen))
-			return bad(c, m, err, errlen, "impossible length");
-		if (len - ROAR_FRAME_HEADER_SIZE < flen)
-			return hold(c, m, in, len,
-				    ROAR_FRAME_HEADER_SIZE + (size_t)flen);
+		if (!valid_len(flen)) {
+			rc = bad(c, m, err, errlen, "impossible length");
+			goto out;
+		}
+		if (len - ROAR_FRAME_HEADER_SIZE < flen) {
+			rc = hold(c, m, in, len,
+				  ROAR_FRAME_HEADER_SIZE + (size_t)flen);
+			goto out;
+		}
 		if (parsed < next + RING &&
 		    ahead_one(m, &ahead, &ahead_left, &ring[parsed % RING]))
 			parsed++;
@@ -679,11 +683,15 @@ roar_conn_feed(struct roar_conn *c, struct roar_merge *m, const void *data,
 			   errlen);
 		next++;
 		if (rc != 0)
-			return rc;
+			goto out;
 		in += ROAR_FRAME_HEADER_SIZE + flen;
 		len -= ROAR_FRAME_HEADER_SIZE + flen;
 	}
-	return len ? hold(c, m, in, len, 0) : 0;
+	rc = len ? hold(c, m, in, len, 0) : 0;
+out:
+	/* The prefetched paths' bytes are the caller's, from now on. */
+	roar_merge_prefetch_forget(m);
+	return rc;
 }
 
 int

@@ -202,6 +202,16 @@ struct roar_file_store {
 	size_t nchunks;
 	struct roar_file *block; /* the current block of records */
 	size_t block_left;
+	/* The paths prefetched (roar_merge_prefetch_file) and their
+	 * hashes, by where their bytes lie: valid until
+	 * roar_merge_prefetch_forget, which the caller makes before those
+	 * bytes may change. */
+	struct {
+		const char *p;
+		size_t len;
+		uint64_t hash;
+	} ahead[4];
+	unsigned next_ahead;
 };
 
 struct roar_merge {
@@ -333,8 +343,11 @@ struct roar_proc *roar_merge_find(const struct roar_merge *m, pid_t pid);
  * A file event for path (len bytes) comes soon: bring its slot of the
  * file table into the cache meanwhile (a hint: nothing changes).
  */
-void roar_merge_prefetch_file(const struct roar_merge *m, const char *path,
+void roar_merge_prefetch_file(struct roar_merge *m, const char *path,
 			      size_t len);
+
+/** The bytes of the paths prefetched may change from now on. */
+void roar_merge_prefetch_forget(struct roar_merge *m);
 
 /** Calls fn for every process. */
 void roar_merge_each_proc(struct roar_merge *m,

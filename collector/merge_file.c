@@ -18,30 +18,18 @@
 #include "merge.h"
 #include "merge_private.h"
 #include "roar/utf8.h"
+#include "roar/hash.h"
 
 /* Chunks of path bytes, and blocks of records. */
 #define ARENA_CHUNK (1u << 20)
 #define BLOCK_RECORDS 4096u
 #define HUGE_PAGE (2u << 20)
 
-/* A fast hash of a path, 8 bytes at a time (only for this table). */
-static uint64_t
+/* A path's hash for this table (include/roar/hash.h). */
+static inline uint64_t
 path_hash(const char *p, size_t len)
 {
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
-	uint64_t h = (uint64_t)len * k, w;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	w = 0;
-	memcpy(&w, p, len);
-	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 31;
-	h *= 0x94d049bb133111ebull;
-	return h ^ (h >> 32);
+	return roar_hash64(p, len);
 }
 
 static void
@@ -134,14 +122,36 @@ grow_slots(struct roar_file_store *s)
 }
 
 void
-roar_merge_prefetch_file(const struct roar_merge *m, const char *path,
-			 size_t len)
+roar_merge_prefetch_file(struct roar_merge *m, const char *path, size_t len)
 {
-	const struct roar_file_store *s = &m->files;
+	struct roar_file_store *s = &m->files;
+	const unsigned n = sizeof(s->ahead) / sizeof(s->ahead[0]);
+	uint64_t h = path_hash(path, len);
 
 	if (s->cap)
-		__builtin_prefetch(
-			&s->slots[(path_hash(path, len) >> 32) & (s->cap - 1)]);
+		__builtin_prefetch(&s->slots[(h >> 32) & (s->cap - 1)]);
+	/* Kept for its intern, so that the path is hashed once. */
+	s->ahead[s->next_ahead % n].p = path;
+	s->ahead[s->next_ahead % n].len = len;
+	s->ahead[s->next_ahead % n].hash = h;
+	s->next_ahead++;
+}
+
+void
+roar_merge_prefetch_forget(struct roar_merge *m)
+{
+	memset(m->files.ahead, 0, sizeof(m->files.ahead));
+}
+
+/* The hash of the path at path (len bytes): the one its prefetch made,
+ * when these very bytes were prefetched. */
+static uint64_t
+hash_of(const struct roar_file_store *s, const char *path, size_t len)
+{
+	for (unsigned i = 0; i < sizeof(s->ahead) / sizeof(s->ahead[0]); i++)
+		if (s->ahead[i].p == path && s->ahead[i].len == len)
+			return s->ahead[i].hash;
+	return path_hash(path, len);
 }
 
 struct roar_file *
@@ -149,7 +159,7 @@ roar_merge_intern_file(struct roar_merge *m, const char *path, size_t len,
 		       uint32_t *index)
 {
 	struct roar_file_store *s = &m->files;
-	uint64_t tag = path_hash(path, len) >> 32;
+	uint64_t tag = hash_of(s, path, len) >> 32;
 	struct roar_file *f;
 	size_t i;
 

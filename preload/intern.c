@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "roar/hash.h"
 #include "intern.h"
 #include "lock.h"
 #include "real.h"
@@ -49,25 +50,12 @@ roar_path_unclaim(struct roar_path *p, unsigned credit)
 				  memory_order_relaxed);
 }
 
-/* Eight bytes a step (a byte-at-a-time FNV-1a was a tenth of a repeated
- * open's price): a multiply and a shift mix each, the length and a final
- * mix set the rest apart. */
+/* include/roar/hash.h's (a byte-at-a-time FNV-1a was a tenth of a
+ * repeated open's price). */
 uint32_t
 roar_path_hash(const char *s, size_t len)
 {
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
-	uint64_t h = (uint64_t)len * k, w;
-
-	for (; len >= 8; s += 8, len -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	w = 0;
-	memcpy(&w, s, len);
-	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 31;
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)roar_hash64(s, len);
 }
 
 /* Must be called with intern_lock held.  mmap does not block. */

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -299,6 +300,114 @@ START_TEST(frames_whole_or_a_byte_at_a_time_merge_alike)
 }
 END_TEST
 
+/* The same buffer fed twice, other paths of the same length at the same
+ * places the second time: no hash of the first feed's paths is taken for
+ * the second's (an error partway, too, forgets them). */
+START_TEST(a_buffer_used_again_is_hashed_again)
+{
+	struct bytes b = { 0 }, again = { 0 };
+	unsigned char *buf;
+
+	put_hello(&b, ROOT, 1);
+	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len, err, sizeof(err)),
+			 0);
+	b.len = 0;
+	put_files(&b, 0, 50);
+	put_files(&again, 500, 550);
+	ck_assert_uint_eq(b.len, again.len);
+	buf = malloc(b.len + 4);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, b.p, b.len);
+	ck_assert_int_eq(roar_conn_feed(C, &M, buf, b.len, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(M.nfiles, 50);
+	memcpy(buf, again.p, again.len);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, buf, again.len, err, sizeof(err)), 0);
+	ck_assert_uint_eq(M.nfiles, 100);
+	/* The first ones again, then a bad frame: none new, and then the
+	 * second ones again, none new either. */
+	memcpy(buf, b.p, b.len);
+	memset(buf + b.len, 0, 4); /* a zero length: a bad frame */
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, buf, b.len + 4, err, sizeof(err)),
+		-EINVAL);
+	ck_assert_uint_eq(M.nfiles, 100);
+	roar_conn_free(C);
+	C = roar_conn_new(-1);
+	memcpy(buf, again.p, again.len);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, buf, again.len, err, sizeof(err)), 0);
+	ck_assert_uint_eq(M.nfiles, 100);
+	free(buf);
+	free(b.p);
+	free(again.p);
+}
+END_TEST
+
+/* A file frame for path, with an array after its path (so not flat: no
+ * prefetch of its own), into b. */
+static void
+put_file_not_flat(struct bytes *b, const char *path)
+{
+	static const char *const extra[] = { "x", NULL };
+	struct ev e;
+
+	ev_begin(&e, 5);
+	ev_str(&e, ROAR_KEY_KIND, "read");
+	ev_int(&e, ROAR_KEY_PID, ROOT);
+	ev_int(&e, ROAR_KEY_TID, ROOT);
+	ev_str(&e, ROAR_KEY_PATH, path);
+	ev_strv(&e, "extra", extra);
+	put_event(b, &e);
+}
+
+/* A prefetched path's hash is not taken for other bytes that come to lie
+ * where it lay once its feed is over (even one cut short by a bad frame):
+ * a path at the very same address, in a frame that is not prefetched,
+ * is hashed anew. */
+START_TEST(a_prefetch_is_forgotten_with_its_feed)
+{
+	static unsigned char fixed[4096];
+	struct bytes b = { 0 }, tail = { 0 }, fresh = { 0 };
+	const char *first = "/data/in/path-aaaa", *other = "/data/in/path-bbbb";
+	size_t start;
+
+	put_hello(&b, ROOT, 1);
+	ck_assert_int_eq(roar_conn_feed(C, &M, b.p, b.len, err, sizeof(err)),
+			 0);
+	b.len = 0;
+	put_files(&b, 0, 3);
+	start = b.len;
+	put_file(&b, "read", ROOT, first);
+	put_frame_raw(&b, 0, NULL, 0); /* a bad frame after it */
+	ck_assert_uint_le(b.len, sizeof(fixed));
+	memcpy(fixed, b.p, b.len);
+	ck_assert_int_eq(roar_conn_feed(C, &M, fixed, b.len, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_uint_eq(M.nfiles, 4);
+	/* The other path, where the first one's frame lay (in the same
+	 * memory); its path at the same address (the array comes after). */
+	put_file_not_flat(&tail, other);
+	ck_assert_uint_le(start + tail.len, sizeof(fixed));
+	memcpy(fixed + start, tail.p, tail.len);
+	roar_conn_free(C);
+	C = roar_conn_new(-1);
+	ck_assert_int_eq(roar_conn_feed(C, &M, fixed + start, tail.len, err,
+					sizeof(err)),
+			 0);
+	ck_assert_uint_eq(M.nfiles, 5);
+	/* Found again by its own hash: no second record. */
+	put_file(&fresh, "read", ROOT, other);
+	ck_assert_int_eq(
+		roar_conn_feed(C, &M, fresh.p, fresh.len, err, sizeof(err)), 0);
+	ck_assert_uint_eq(M.nfiles, 5);
+	free(b.p);
+	free(tail.p);
+	free(fresh.p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -308,6 +417,8 @@ main(void)
 		   UNIT_TESTS(random_flat_maps_read_as_msgpack_c_reads_them,
 			      cut_short_or_with_a_byte_over_is_refused,
 			      what_is_not_flat_is_left_to_msgpack_c,
-			      frames_whole_or_a_byte_at_a_time_merge_alike));
+			      frames_whole_or_a_byte_at_a_time_merge_alike,
+			      a_buffer_used_again_is_hashed_again,
+			      a_prefetch_is_forgotten_with_its_feed));
 	return unit_run(s);
 }

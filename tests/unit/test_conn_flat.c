@@ -380,7 +380,7 @@ START_TEST(a_prefetch_is_forgotten_with_its_feed)
 	put_files(&b, 0, 3);
 	start = b.len;
 	put_file(&b, "read", ROOT, first);
-	put_frame_raw(&b, 0, NULL, 0); /* a bad frame after it */
+	put_frame_raw(&b, 0, "", 0); /* a bad frame after it */
 	ck_assert_uint_le(b.len, sizeof(fixed));
 	memcpy(fixed, b.p, b.len);
 	ck_assert_int_eq(roar_conn_feed(C, &M, fixed, b.len, err, sizeof(err)),

@@ -162,8 +162,7 @@ on_exec(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 		 * new one is given, read while the call waits. */
 		bool direct;
 
-		if (!p->rnd_known && !p->auxv)
-			sup_image_learn(p, t->tid);
+		sup_image_know(p, t->tid);
 		free(p->exec_path);
 		p->exec_path = roar_xstrdup(abs);
 		free(p->exec_args);
@@ -243,8 +242,7 @@ on_fork(struct roar_sup *s, int listener, const struct seccomp_notif *n,
 	free(p->fork_cwd);
 	p->fork_cwd = p->cwd ? roar_xstrdup(p->cwd) : NULL;
 	/* Its children start with its image: read it once. */
-	if (!p->rnd_known && !p->auxv)
-		sup_image_learn(p, t->tid);
+	sup_image_know(p, t->tid);
 }
 
 static void

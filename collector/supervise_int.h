@@ -252,6 +252,8 @@ bool sup_is_loader_file(const char *path);
  *  pidfd when tid leads it, to keep (else -1). */
 bool sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
 		  int *pidfd);
+/** Close a pidfd sup_identify kept (-1: none). */
+void sup_pidfd_close(struct roar_sup *s, int pidfd);
 /** Close p's pidfd, if any. */
 void sup_pidfd_drop(struct roar_sup *s, struct sup_proc *p);
 /** fstat of p's fd into st and, unless name is NULL, its name as
@@ -261,7 +263,10 @@ int sup_fd_look(const struct sup_proc *p, long fd, struct stat *st, char *name,
 /** Learn what tells p's image, through its thread tid: false when
  *  nothing could be read. */
 bool sup_image_learn(struct sup_proc *p, pid_t tid);
-/** Copy what tells parent's image into p (a fork child of it). */
+/** sup_image_learn, unless p's image is known already. */
+void sup_image_know(struct sup_proc *p, pid_t tid);
+/** Copy parent's image (what tells it, and its name) into p, a fork
+ *  child of it. */
 void sup_image_inherit(struct sup_proc *p, const struct sup_proc *parent);
 /** 1 when p runs another image than the one learnt (or none was), 0 when
  *  the same, -1 when p is gone; tid: the thread that exec'd. */

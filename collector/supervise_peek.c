@@ -131,12 +131,18 @@ sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
 }
 
 void
-sup_pidfd_drop(struct roar_sup *s, struct sup_proc *p)
+sup_pidfd_close(struct roar_sup *s, int pidfd)
 {
-	if (p->pidfd >= 0) {
-		close(p->pidfd); /* which takes it out of the epoll set */
+	if (pidfd >= 0) {
+		close(pidfd); /* which takes it out of the epoll set */
 		s->npidfds--;
 	}
+}
+
+void
+sup_pidfd_drop(struct roar_sup *s, struct sup_proc *p)
+{
+	sup_pidfd_close(s, p->pidfd);
 	p->pidfd = -1;
 }
 
@@ -161,6 +167,12 @@ sup_identify(struct roar_sup *s, pid_t tid, pid_t *tgid, pid_t *ppid,
 	(void)s, (void)tid, (void)tgid, (void)ppid;
 	*pidfd = -1;
 	return false;
+}
+
+void
+sup_pidfd_close(struct roar_sup *s, int pidfd)
+{
+	(void)s, (void)pidfd;
 }
 
 void
@@ -278,6 +290,13 @@ sup_image_learn(struct sup_proc *p, pid_t tid)
 }
 
 void
+sup_image_know(struct sup_proc *p, pid_t tid)
+{
+	if (!p->rnd_known && !p->auxv)
+		sup_image_learn(p, tid);
+}
+
+void
 sup_image_inherit(struct sup_proc *p, const struct sup_proc *parent)
 {
 	p->rnd_known = parent->rnd_known;
@@ -290,6 +309,11 @@ sup_image_inherit(struct sup_proc *p, const struct sup_proc *parent)
 		p->auxv = roar_xmalloc(parent->auxv_len);
 		memcpy(p->auxv, parent->auxv, parent->auxv_len);
 	}
+	sup_exe_name_free(&p->exe);
+	if (parent->exe.name)
+		p->exe = (struct sup_exe_name){ roar_xstrdup(parent->exe.name),
+						parent->exe.dev,
+						parent->exe.ino };
 }
 
 int

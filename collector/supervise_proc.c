@@ -645,10 +645,7 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 		ppid = (pid_t)sup_status_field(status, "\nPPid:");
 	}
 	if (tgid <= 0) {
-		if (pidfd >= 0) {
-			close(pidfd);
-			s->npidfds--;
-		}
+		sup_pidfd_close(s, pidfd);
 		return NULL;
 	}
 	p = proc_find(s, tgid);
@@ -677,11 +674,6 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 			sup_image_inherit(p, parent);
 			if (parent->fork_cwd)
 				p->cwd = roar_xstrdup(parent->fork_cwd);
-			if (parent->exe.name)
-				p->exe = (struct sup_exe_name){
-					roar_xstrdup(parent->exe.name),
-					parent->exe.dev, parent->exe.ino
-				};
 		}
 		if (parent && parent->unseen && !--parent->unseen)
 			parent->mixed = false;
@@ -692,10 +684,7 @@ sup_task_of(struct roar_sup *s, pid_t tid)
 					       : roar_now(),
 				       !(parent && parent->fork_time > 0));
 	}
-	if (pidfd >= 0) {
-		close(pidfd);
-		s->npidfds--;
-	}
+	sup_pidfd_close(s, pidfd);
 	t = roar_xcalloc(1, sizeof(*t));
 	t->tid = tid;
 	t->p = p;
